@@ -46,14 +46,21 @@ BzNetConnection *bz_net_connection_open (const BzNetOptions *options,
 
 /* Performs the TLS handshake (TLS 1.2 minimum, system trust store plus
  * ca_file, hostname verification, SNI, optional pin). After success all I/O
- * is encrypted. On failure the connection must be closed. */
+ * is encrypted. On failure the connection must be closed.
+ *
+ * With pin_sha256 set the pin is checked in addition to normal verification,
+ * except that a chain failing only for an unknown issuer (self-signed
+ * server, private CA) is trusted when the pin matches; hostname and validity
+ * dates are always checked. A wrong pin is BZ_NET_ERROR_TLS_PIN, also when
+ * the issuer is unknown. Nothing turns verification off. */
 gboolean bz_net_connection_start_tls (BzNetConnection *self,
                                       GCancellable    *cancellable,
                                       GError         **error);
 
 /* Reads at most @len bytes. Returns the byte count (> 0), 0 at a clean end
  * of stream, or -1 with @error set (BZ_NET_ERROR_TIMEOUT after the
- * inactivity timeout). */
+ * inactivity timeout). Under TLS an end of stream without close_notify also
+ * returns 0: the caller knows whether its reply was complete. */
 gssize bz_net_connection_read (BzNetConnection *self,
                                void            *buffer,
                                gsize            len,

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "BzNet"
+#include "config.h"
+
+#include "bz-net-connection.h"
+
+G_DEFINE_QUARK (bz-net-error-quark, bz_net_error)
