@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* buzond: parse the command line, then hand over. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+
+#include "bz-config.h"
+#include "bz-once.h"
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *config_path = NULL;
+  g_autofree char *account = NULL;
+  gboolean once = FALSE;
+  gboolean verbose = FALSE;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      "Read accounts from FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+    { "once", 0, 0, G_OPTION_ARG_NONE, &once,
+      "Sync every enabled account once, print a summary line each, exit", NULL },
+    { "account", 'a', 0, G_OPTION_ARG_STRING, &account,
+      "Only this account (with --once)", "NAME" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- POP3 mail-sync agent");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzConfig) config = NULL;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("buzond");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Exit status: 0 all synced, 1 at least one account failed, "
+    "2 usage or config error.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("buzond: %s\nTry \"buzond --help\".\n", error->message);
+      return BZ_EXIT_USAGE;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("buzond: unexpected argument \"%s\"\nTry \"buzond --help\".\n", argv[1]);
+      return BZ_EXIT_USAGE;
+    }
+  if (version)
+    {
+      g_print ("buzond %s\n", BZ_VERSION);
+      return BZ_EXIT_OK;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  config = bz_config_load (config_path, &error);
+  if (config == NULL)
+    {
+      g_printerr ("buzond: %s\n", error->message);
+      return BZ_EXIT_USAGE;
+    }
+  if (once)
+    return bz_once_run (config, account);
+  if (account != NULL)
+    {
+      g_printerr ("buzond: --account needs --once\n");
+      return BZ_EXIT_USAGE;
+    }
+  /* The session daemon (D-Bus, schedule) arrives with issue 5. */
+  g_printerr ("buzond: the daemon mode is not available in this version; use --once\n");
+  return BZ_EXIT_USAGE;
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The steps of one account's sync, run in a worker thread. The order is
+ * what keeps DESIGN.md's promise: nothing is DELEd unless the database says
+ * it is stored, and deletions only take effect at a successful QUIT. */
+#include "config.h"
+
+#include <string.h>
+
+#include "bz-sync-private.h"
+
+G_DEFINE_QUARK (bz-sync-error-quark, bz_sync_error)
+
+/* One message as the server lists it in this session. */
+typedef struct {
+  guint msgno;
+  guint64 size;
+  const char *uidl;   /* borrowed from the UIDL array or the synthetic table */
+} ServerMessage;
+
+static gint
+compare_msgno (gconstpointer a, gconstpointer b)
+{
+  const ServerMessage *ma = a, *mb = b;
+
+  return (ma->msgno > mb->msgno) - (ma->msgno < mb->msgno);
+}
+
+static gboolean
+check_cancelled (GCancellable *cancellable, GError **error)
+{
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+static BzPop3Session *
+open_session (BzAccount *account, const char *password,
+              GCancellable *cancellable, GError **error)
+{
+  BzPop3SessionOptions options = { 0 };
+  g_autoptr(BzPop3Session) session = NULL;
+
+  options.net.host = account->host;
+  options.net.port = account->port;
+  options.net.ca_file = account->tls_ca_file;
+  options.net.pin_sha256 = account->tls_pin_sha256;
+  options.net.connect_timeout_ms = account->timeout_s * 1000;
+  options.net.io_timeout_ms = account->timeout_s * 1000;
+  options.security = account->security;
+  options.allow_plaintext = bz_account_plaintext_allowed (account);
+
+  session = bz_pop3_session_connect (&options, cancellable, error);
+  if (session == NULL)
+    return NULL;
+  if (!bz_pop3_session_login (session, account->auth, account->user, password,
+                              cancellable, error))
+    {
+      bz_pop3_session_abort (session);
+      return NULL;
+    }
+  g_debug ("%s: logged in to %s as %s with %s", account->name, account->host,
+           account->user, bz_pop3_session_get_auth_used (session));
+  return g_steal_pointer (&session);
+}
+
+/* A server without UIDL (keep = delete only): each message is named by a
+ * digest of its header block and size, read with TOP 0, so that a message
+ * stored by a session that died before QUIT is recognised and not stored a
+ * second time. Identical copies within one listing get an ordinal. */
+static GPtrArray *
+synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
+{
+  g_autofree guint *msgnos = g_new (guint, MAX (list->len, 1));
+  g_autoptr(GPtrArray) headers = NULL;
+  g_autoptr(GPtrArray) uidls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < list->len; i++)
+    msgnos[i] = g_array_index (list, BzPop3ListEntry, i).msgno;
+  headers = bz_sync_fetch_headers (run, msgnos, list->len, error);
+  if (headers == NULL)
+    return NULL;
+  for (guint i = 0; i < list->len; i++)
+    {
+      const BzDbHeaders *h = g_ptr_array_index (headers, i);
+      g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                               g_array_index (list, BzPop3ListEntry, i).size);
+      g_autofree char *date = NULL;
+      g_autofree char *base = NULL;
+      guint n;
+
+      if (h == NULL)
+        {
+          g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
+                       "%s: the server refused TOP for message %u, needed "
+                       "to name messages on a server without UIDL",
+                       run->account->host, msgnos[i]);
+          return NULL;
+        }
+      date = g_strdup_printf ("%" G_GINT64_FORMAT, h->date);
+      g_checksum_update (sum, (const guchar *) size, -1);
+      g_checksum_update (sum, (const guchar *) (h->message_id ? h->message_id : ""), -1);
+      g_checksum_update (sum, (const guchar *) "\n", 1);
+      g_checksum_update (sum, (const guchar *) (h->from ? h->from : ""), -1);
+      g_checksum_update (sum, (const guchar *) "\n", 1);
+      g_checksum_update (sum, (const guchar *) (h->subject ? h->subject : ""), -1);
+      g_checksum_update (sum, (const guchar *) date, -1);
+      base = g_strdup_printf ("nouidl-%.40s", g_checksum_get_string (sum));
+      n = GPOINTER_TO_UINT (g_hash_table_lookup (seen, base)) + 1;
+      g_hash_table_replace (seen, g_strdup (base), GUINT_TO_POINTER (n));
+      if (n == 1)
+        g_ptr_array_add (uidls, g_steal_pointer (&base));
+      else
+        g_ptr_array_add (uidls, g_strdup_printf ("%s#%u", base, n));
+    }
+  return g_steal_pointer (&uidls);
+}
+
+/* Builds the session's message table from LIST and UIDL. */
+static GArray *
+list_server (BzSyncRun *run, GPtrArray **uidls_out, GError **error)
+{
+  g_autoptr(GArray) list = NULL;
+  g_autoptr(GPtrArray) uidl = NULL;
+  g_autoptr(GArray) messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) sizes = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) local_error = NULL;
+
+  list = bz_pop3_session_list (run->session, run->cancellable, error);
+  if (list == NULL)
+    return NULL;
+  uidl = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
+  if (uidl == NULL)
+    {
+      if (!g_error_matches (local_error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_UIDL))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      if (run->account->keep != BZ_KEEP_DELETE)
+        {
+          g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_NO_UIDL,
+                       "%s: the server does not support UIDL, so buzon cannot "
+                       "tell which messages it already has; such a server "
+                       "can only be used with keep = delete",
+                       run->account->host);
+          return NULL;
+        }
+      g_ptr_array_unref (names);
+      names = synthesize_uidls (run, list, error);
+      if (names == NULL)
+        return NULL;
+      for (guint i = 0; i < list->len; i++)
+        {
+          ServerMessage m = { 0 };
+          m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
+          m.size = g_array_index (list, BzPop3ListEntry, i).size;
+          m.uidl = g_ptr_array_index (names, i);
+          g_array_append_val (messages, m);
+        }
+      *uidls_out = g_steal_pointer (&names);
+      return g_steal_pointer (&messages);
+    }
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      const BzPop3ListEntry *e = &g_array_index (list, BzPop3ListEntry, i);
+      g_hash_table_insert (sizes, GUINT_TO_POINTER (e->msgno), (gpointer) e);
+    }
+  for (guint i = 0; i < uidl->len; i++)
+    {
+      BzPop3UidlEntry *e = g_ptr_array_index (uidl, i);
+      const BzPop3ListEntry *le = g_hash_table_lookup (sizes, GUINT_TO_POINTER (e->msgno));
+      ServerMessage m = { 0 };
+
+      m.msgno = e->msgno;
+      m.size = le != NULL ? le->size : 0;
+      /* Steal the string so the table outlives the UIDL array. */
+      m.uidl = e->uidl;
+      g_ptr_array_add (names, g_steal_pointer (&e->uidl));
+      g_array_append_val (messages, m);
+    }
+  *uidls_out = g_steal_pointer (&names);
+  return g_steal_pointer (&messages);
+}
+
+/* Records the too-large messages with their headers from TOP 0. */
+static gboolean
+skip_messages (BzSyncRun *run, GArray *skip, GError **error)
+{
+  g_autofree guint *msgnos = NULL;
+  g_autoptr(GPtrArray) headers = NULL;
+
+  if (skip->len == 0)
+    return TRUE;
+  msgnos = g_new (guint, skip->len);
+  for (guint i = 0; i < skip->len; i++)
+    msgnos[i] = g_array_index (skip, ServerMessage, i).msgno;
+  headers = bz_sync_fetch_headers (run, msgnos, skip->len, error);
+  if (headers == NULL)
+    return FALSE;
+  for (guint i = 0; i < skip->len; i++)
+    {
+      const ServerMessage *m = &g_array_index (skip, ServerMessage, i);
+
+      if (!bz_db_record_skipped (run->db, run->account->name, m->uidl, m->size,
+                                 g_ptr_array_index (headers, i), error))
+        return FALSE;
+      run->result->skipped++;
+      g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %"
+              G_GUINT64_FORMAT ")", run->account->name, m->uidl, m->size,
+              run->account->max_size);
+    }
+  return TRUE;
+}
+
+/* The messages the keep policy says to delete now (only stored ones). */
+static GArray *
+messages_to_delete (BzSyncRun *run, GHashTable *by_uidl, GError **error)
+{
+  g_autoptr(GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr(GPtrArray) stored = NULL;
+  gint64 before;
+
+  switch (run->account->keep)
+    {
+    case BZ_KEEP_FOREVER:
+      return g_steal_pointer (&dele);
+    case BZ_KEEP_DELETE:
+      before = G_MAXINT64;
+      break;
+    case BZ_KEEP_DAYS:
+    default:
+      before = run->now - (gint64) run->account->keep_days * 24 * 3600;
+      break;
+    }
+  stored = bz_db_list_stored_before (run->db, run->account->name, before, error);
+  if (stored == NULL)
+    return NULL;
+  for (guint i = 0; i < stored->len; i++)
+    {
+      const ServerMessage *m = g_hash_table_lookup (by_uidl, g_ptr_array_index (stored, i));
+      if (m != NULL)
+        g_array_append_val (dele, *m);
+    }
+  return g_steal_pointer (&dele);
+}
+
+static gboolean
+apply_keep_policy (BzSyncRun *run, GHashTable *by_uidl, GError **error)
+{
+  g_autoptr(GArray) dele = NULL;
+  g_autofree guint *msgnos = NULL;
+  g_autofree const char **uidls = NULL;
+
+  dele = messages_to_delete (run, by_uidl, error);
+  if (dele == NULL)
+    return FALSE;
+  if (dele->len > 0)
+    {
+      msgnos = g_new (guint, dele->len);
+      uidls = g_new0 (const char *, dele->len + 1);
+      for (guint i = 0; i < dele->len; i++)
+        {
+          msgnos[i] = g_array_index (dele, ServerMessage, i).msgno;
+          uidls[i] = g_array_index (dele, ServerMessage, i).uidl;
+        }
+      if (!bz_pop3_session_dele_many (run->session, msgnos, dele->len,
+                                      run->cancellable, error))
+        return FALSE;
+      /* A cancel after DELE must not commit deletions we did not intend:
+       * dropping the connection rolls them back. */
+      if (!check_cancelled (run->cancellable, error))
+        return FALSE;
+    }
+  if (!bz_pop3_session_quit (run->session, run->cancellable, error))
+    return FALSE;
+  if (dele->len > 0)
+    {
+      if (!bz_db_mark_deleted (run->db, run->account->name, uidls, dele->len, error))
+        return FALSE;
+      run->result->removed = dele->len;
+    }
+  return TRUE;
+}
+
+static gboolean
+sync_session (BzSyncRun *run, GError **error)
+{
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GArray) server = NULL;
+  g_autoptr(GHashTable) by_uidl = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree const char **uidls = NULL;
+  g_autoptr(GArray) new_idx = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr(GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  guint64 max_size = run->account->max_size;
+
+  server = list_server (run, &names, error);
+  if (server == NULL)
+    return FALSE;
+  uidls = g_new0 (const char *, server->len + 1);
+  for (guint i = 0; i < server->len; i++)
+    {
+      ServerMessage *m = &g_array_index (server, ServerMessage, i);
+      uidls[i] = m->uidl;
+      g_hash_table_insert (by_uidl, (gpointer) m->uidl, m);
+    }
+
+  if (!bz_db_mark_gone (run->db, run->account->name, uidls, server->len,
+                        &run->result->gone, error))
+    return FALSE;
+  new_idx = bz_db_find_new_uidls (run->db, run->account->name, uidls,
+                                  server->len, error);
+  if (new_idx == NULL)
+    return FALSE;
+  for (guint i = 0; i < new_idx->len; i++)
+    {
+      ServerMessage *m = &g_array_index (server, ServerMessage, g_array_index (new_idx, guint, i));
+      if (max_size > 0 && m->size > max_size)
+        g_array_append_val (skip, *m);
+      else
+        g_array_append_val (fetch, *m);
+    }
+  /* Skipped earlier and now within max-size: fetch them. */
+  skipped = bz_db_list_skipped (run->db, run->account->name, error);
+  if (skipped == NULL)
+    return FALSE;
+  for (guint i = 0; i < skipped->len; i++)
+    {
+      BzDbMessage *s = g_ptr_array_index (skipped, i);
+      ServerMessage *m = g_hash_table_lookup (by_uidl, s->uidl);
+      if (m != NULL && (max_size == 0 || m->size <= max_size))
+        g_array_append_val (fetch, *m);
+    }
+  /* Oldest first, as the server numbers them, so an interrupted sync has
+   * stored a prefix of the mailbox. */
+  g_array_sort (fetch, compare_msgno);
+
+  if (!skip_messages (run, skip, error))
+    return FALSE;
+
+  if (fetch->len > 0)
+    {
+      g_autofree guint *msgnos = g_new (guint, fetch->len);
+      g_autofree const char **fuidls = g_new0 (const char *, fetch->len + 1);
+      g_autofree guint64 *sizes = g_new (guint64, fetch->len);
+
+      for (guint i = 0; i < fetch->len; i++)
+        {
+          const ServerMessage *m = &g_array_index (fetch, ServerMessage, i);
+          msgnos[i] = m->msgno;
+          fuidls[i] = m->uidl;
+          sizes[i] = m->size;
+        }
+      if (!bz_sync_fetch_messages (run, msgnos, fuidls, sizes, fetch->len, error))
+        return FALSE;
+    }
+  if (!check_cancelled (run->cancellable, error))
+    return FALSE;
+  return apply_keep_policy (run, by_uidl, error);
+}
+
+gboolean
+bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
+                    const char *password, gint64 now, GCancellable *cancellable,
+                    BzSyncResult *result, GError **error)
+{
+  g_autoptr(BzDb) db = NULL;
+  BzSyncRun run = { 0 };
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok;
+
+  memset (result, 0, sizeof *result);
+  db = bz_db_open (db_path, error);
+  if (db == NULL)
+    return FALSE;
+  if (!bz_store_recover (db, account->name, account->maildir, NULL, error))
+    return FALSE;
+
+  run.sync = sync;
+  run.account = account;
+  run.db = db;
+  run.cancellable = cancellable;
+  run.now = now > 0 ? now : g_get_real_time () / G_USEC_PER_SEC;
+  run.result = result;
+
+  run.session = open_session (account, password, cancellable, error);
+  if (run.session == NULL)
+    ok = FALSE;
+  else
+    ok = sync_session (&run, error);
+  if (run.session != NULL)
+    {
+      /* Without a clean QUIT the server rolls back any DELE. */
+      if (!ok)
+        bz_pop3_session_abort (run.session);
+      g_clear_object (&run.session);
+    }
+  if (!bz_db_count_stored (db, account->name, &result->stored_total, ok ? error : NULL))
+    ok = FALSE;
+  result->seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  return ok;
+}
