@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Exactly-once ingest of fetched messages into one account's Maildir.
+ *
+ * Use from one thread:
+ *
+ *   bz_store_recover (db, account, maildir, NULL, &error);  // once per sync, first
+ *   batch = bz_store_batch_new (db, account, maildir, &error);
+ *   for each message (e.g. from a BzPop3MessageSink):
+ *     begin()  -> bz_store_batch_begin (batch, uidl, list_size, &error)
+ *     write()  -> bz_store_batch_write (batch, data, len, &error)   (many times)
+ *     end()    -> bz_store_batch_finish (batch, &error)
+ *     fail()   -> bz_store_batch_abort (batch)
+ *   every N messages (and at the end, also after an error):
+ *     bz_store_batch_commit (batch, &stored, &error)
+ *
+ * A finished message is complete in tmp/ but NOT stored: only commit makes
+ * it durable and recorded (DESIGN.md steps 1-4, in order for every message:
+ * fsync of every file, one transaction of pending rows, renames into new/,
+ * one fsync of new/, one transaction marking them stored). Only the UIDLs
+ * that commit returns may be DELEd. A process killed at any moment loses
+ * nothing and stores nothing twice: bz_store_recover() settles the rest at
+ * the next start. Messages not committed when the batch is freed are
+ * discarded (their tmp files removed) and will be fetched again.
+ *
+ * A write error (e.g. ENOSPC: BZ_STORE_ERROR_NO_SPACE) fails the message in
+ * progress, removes its tmp file and leaves the batch usable; what was
+ * finished before can still be committed. Memory use is bounded: data goes
+ * to disk through a 64 KiB buffer; only the header block (up to 256 KiB) is
+ * kept for the index. */
+#pragma once
+
+#include "bz-db.h"
+#include "bz-store-error.h"
+
+G_BEGIN_DECLS
+
+#define BZ_TYPE_STORE_BATCH (bz_store_batch_get_type ())
+G_DECLARE_FINAL_TYPE (BzStoreBatch, bz_store_batch, BZ, STORE_BATCH, GObject)
+
+/* A batch for @account storing into the Maildir at @maildir (created with
+ * tmp/ new/ cur/ as needed, mode 0700). Keeps a reference on @db. Returns a
+ * new batch or NULL with BZ_STORE_ERROR. */
+BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account,
+                                  const char *maildir, GError **error);
+
+/* Starts the message @uidl; @size is the server's size (LIST octets; 0 =
+ * use the file's). One message at a time: the previous one must be finished
+ * or aborted. FALSE with BZ_STORE_ERROR when the tmp file cannot be made. */
+gboolean bz_store_batch_begin (BzStoreBatch *self, const char *uidl,
+                               guint64 size, GError **error);
+/* Appends @len bytes ("\n" line ends, dot-unstuffed). On error the message
+ * is abandoned and its tmp file removed (no abort needed, it is harmless). */
+gboolean bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len,
+                               GError **error);
+/* The message is complete: closes its file and indexes its headers. On
+ * error the message is abandoned and its tmp file removed. */
+gboolean bz_store_batch_finish (BzStoreBatch *self, GError **error);
+/* Abandons the message in progress, if any; its tmp file is removed. */
+void bz_store_batch_abort (BzStoreBatch *self);
+/* Messages finished and waiting for commit. */
+guint bz_store_batch_get_n_finished (BzStoreBatch *self);
+
+/* Makes every finished message durable and stored. @stored (optional)
+ * receives the messages now stored, as BzDbMessage (transfer full, state
+ * BZ_DB_STATE_STORED, with path and headers: what MessageStored carries),
+ * also when the result is FALSE. FALSE when any message could not be
+ * stored; @error describes the first failure, the others are logged. A
+ * message that failed is not recorded and its tmp file is removed, unless
+ * the failure came after its rename: then its row stays pending and the
+ * next bz_store_recover() settles it. A message still in progress is
+ * abandoned. The batch is empty afterwards, and can be used again. */
+gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored,
+                                GError **error);
+
+/* Start-up recovery for @account (DESIGN.md): every pending row becomes
+ * stored when its file is in new/ or cur/ (with any ":2,..." suffix; the
+ * row takes the file's current path), else the row is dropped so that the
+ * message is fetched again. Then stray files in @maildir/tmp/ are removed:
+ * ours left by an earlier process, and anything older than 36 hours (the
+ * Maildir rule). Call it before each sync of the account (it is cheap when
+ * nothing is pending), never while a batch of the same Maildir is open in
+ * another process. @n_settled (optional) receives the rows settled. */
+gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir,
+                           guint *n_settled, GError **error);
+
+/* For messages listed by the database (bz_db_list_newest()): a file that a
+ * mail client moved (new/ -> cur/, flags changed) is found again by its
+ * unique base name; the message's path and its row are updated. A file no
+ * longer anywhere keeps its last path. FALSE only when the update failed. */
+gboolean bz_store_refresh_paths (BzDb *db, GPtrArray *messages, GError **error);
+
+G_END_DECLS

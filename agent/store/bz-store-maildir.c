@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Maildir folders and unique names, as the Maildir specification asks:
+ * time, microseconds, pid, a per-process counter and the host name, so
+ * that no two deliveries on one host, even at the same microsecond, ever
+ * pick the same name. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "bz-store-maildir.h"
+#include "bz-store-private.h"
+
+G_DEFINE_QUARK (bz-store-error-quark, bz_store_error)
+
+gboolean
+bz_store_fail_errno (GError **error, int errsv, const char *what, const char *path)
+{
+  BzStoreError code = BZ_STORE_ERROR_IO;
+
+  if (errsv == ENOSPC || errsv == EDQUOT)
+    code = BZ_STORE_ERROR_NO_SPACE;
+  g_set_error (error, BZ_STORE_ERROR, code, "Cannot %s %s: %s",
+               what, path, g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+bz_store_fsync_dir (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return bz_store_fail_errno (error, errno, "open folder", path);
+  if (fsync (fd) != 0) {
+    int errsv = errno;
+    close (fd);
+    return bz_store_fail_errno (error, errsv, "flush folder", path);
+  }
+  if (close (fd) != 0)
+    return bz_store_fail_errno (error, errno, "close folder", path);
+  return TRUE;
+}
+
+gboolean
+bz_store_maildir_ensure (const char *path, GError **error)
+{
+  const char *subdirs[] = { "tmp", "new", "cur" };
+  gboolean created = FALSE;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    if (g_mkdir_with_parents (path, 0700) != 0)
+      return bz_store_fail_errno (error, errno, "create Maildir", path);
+    created = TRUE;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++) {
+    g_autofree char *sub = g_build_filename (path, subdirs[i], NULL);
+    if (g_mkdir (sub, 0700) == 0)
+      created = TRUE;
+    else if (errno != EEXIST)
+      return bz_store_fail_errno (error, errno, "create Maildir folder", sub);
+    else if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+      return bz_store_fail_errno (error, ENOTDIR, "use Maildir folder", sub);
+  }
+  /* New folders must outlast a power cut before files are renamed into
+   * them: flush the Maildir and the folder holding it. */
+  if (created) {
+    g_autofree char *parent = g_path_get_dirname (path);
+    if (!bz_store_fsync_dir (path, error) || !bz_store_fsync_dir (parent, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+char *
+bz_store_maildir_sanitize_host (const char *host)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = host; *p != '\0'; p++) {
+    if (*p == '/')
+      g_string_append (out, "\\057");
+    else if (*p == ':')
+      g_string_append (out, "\\072");
+    else
+      g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}
+
+const char *
+bz_store_maildir_host (void)
+{
+  static gsize once = 0;
+  static char *host = NULL;
+
+  if (g_once_init_enter (&once)) {
+    host = bz_store_maildir_sanitize_host (g_get_host_name ());
+    g_once_init_leave (&once, 1);
+  }
+  return host;
+}
+
+char *
+bz_store_maildir_unique_name (void)
+{
+  static guint counter = 0;
+  gint64 now = g_get_real_time ();
+  guint q = (guint) g_atomic_int_add (&counter, 1);
+
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06" G_GINT64_FORMAT "P%dQ%u.%s",
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC,
+                          (int) getpid (), q, bz_store_maildir_host ());
+}
+
+/* Looks in @dir for @base itself or @base followed by ':'. */
+static char *
+find_in (const char *dir, const char *base)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  gsize base_len = strlen (base);
+  const char *name;
+
+  if (d == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    if (strncmp (name, base, base_len) == 0 &&
+        (name[base_len] == '\0' || name[base_len] == ':'))
+      return g_build_filename (dir, name, NULL);
+  }
+  return NULL;
+}
+
+char *
+bz_store_maildir_locate (const char *path)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *maildir = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *cur = NULL;
+  char *colon;
+  char *found;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_strdup (path);
+  dir = g_path_get_dirname (path);
+  maildir = g_path_get_dirname (dir);
+  base = g_path_get_basename (path);
+  /* a recorded path may itself carry flags (cur/BASE:2,S) */
+  colon = strchr (base, ':');
+  if (colon != NULL)
+    *colon = '\0';
+  cur = g_build_filename (maildir, "cur", NULL);
+  found = find_in (cur, base);
+  if (found == NULL) {
+    g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
+    found = find_in (new_dir, base);
+  }
+  return found;
+}

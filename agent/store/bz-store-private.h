@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Shared between the files of agent/store/ and its tests only. */
+#pragma once
+
+#include "bz-store-error.h"
+
+G_BEGIN_DECLS
+
+/* Sets @error for a failed system call on @path; ENOSPC and EDQUOT become
+ * BZ_STORE_ERROR_NO_SPACE. Returns FALSE. */
+gboolean bz_store_fail_errno (GError **error, int errsv, const char *what,
+                              const char *path);
+/* fsync() of a folder, so that entries created or renamed in it last. */
+gboolean bz_store_fsync_dir (const char *path, GError **error);
+
+/* Borrowed; this host's name as it appears in our Maildir names. */
+const char *bz_store_maildir_host (void);
+
+/* Test hook: after @bytes more bytes, every message write fails with
+ * ENOSPC, as on a full disk; -1 turns it off. Process-wide. */
+void bz_store_test_fail_writes_after (gint64 bytes);
+/* write(2) as the store does it, honouring the test hook. */
+gssize bz_store_write (int fd, const void *data, gsize len);
+
+G_END_DECLS

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Schema versions (PRAGMA user_version):
+ *
+ *  version  change
+ *  0        empty file
+ *  1        accounts; messages: uidl, state, path, size, fetched
+ *  2        header index on messages: message_id, sender, subject, date;
+ *           indexes for days:N (state, fetched) and the newest messages
+ *
+ * Each step is one migrate_vN() that turns version N-1 into N. All the
+ * steps from the file's version to ours run in ONE transaction together
+ * with the new user_version: a failure rolls everything back and the file
+ * is left as it was. We never delete a database to start over: that would
+ * download every message again. */
+
+#include "config.h"
+
+#include "bz-db-private.h"
+
+#define BZ_DB_SCHEMA_VERSION 2
+
+guint
+bz_db_schema_version (void)
+{
+  return BZ_DB_SCHEMA_VERSION;
+}
+
+static gboolean
+migrate_v1 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "CREATE TABLE accounts ("
+                     "  id INTEGER PRIMARY KEY,"
+                     "  name TEXT NOT NULL UNIQUE);"
+                     "CREATE TABLE messages ("
+                     "  id INTEGER PRIMARY KEY,"
+                     "  account_id INTEGER NOT NULL"
+                     "    REFERENCES accounts (id) ON DELETE CASCADE,"
+                     "  uidl TEXT NOT NULL,"
+                     "  state TEXT NOT NULL CHECK (state IN"
+                     "    ('pending', 'stored', 'skipped', 'gone', 'deleted')),"
+                     "  path TEXT,"
+                     "  size INTEGER NOT NULL DEFAULT 0,"
+                     "  fetched INTEGER NOT NULL DEFAULT 0,"
+                     "  UNIQUE (account_id, uidl));",
+                     error);
+}
+
+static gboolean
+migrate_v2 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "ALTER TABLE messages ADD COLUMN message_id TEXT;"
+                     "ALTER TABLE messages ADD COLUMN sender TEXT;"
+                     "ALTER TABLE messages ADD COLUMN subject TEXT;"
+                     "ALTER TABLE messages ADD COLUMN date INTEGER NOT NULL DEFAULT 0;"
+                     "CREATE INDEX messages_state_fetched"
+                     "  ON messages (account_id, state, fetched);"
+                     "CREATE INDEX messages_fetched ON messages (fetched);",
+                     error);
+}
+
+typedef gboolean (*BzDbMigrateFunc) (BzDb *self, GError **error);
+
+static const BzDbMigrateFunc migrations[BZ_DB_SCHEMA_VERSION] = {
+  migrate_v1,
+  migrate_v2,
+};
+
+gboolean
+bz_db_migrate (BzDb *self, guint from_version, GError **error)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (from_version < BZ_DB_SCHEMA_VERSION, FALSE);
+
+  if (!bz_db_exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (guint v = from_version; v < BZ_DB_SCHEMA_VERSION; v++) {
+    g_autoptr(GError) error_local = NULL;
+    if (!migrations[v] (self, &error_local)) {
+      bz_db_rollback (self);
+      g_propagate_prefixed_error (error, g_steal_pointer (&error_local),
+                                  "Cannot upgrade the schema from version %u "
+                                  "to %u (the file was left unchanged): ",
+                                  v, v + 1);
+      return FALSE;
+    }
+  }
+  sql = g_strdup_printf ("PRAGMA application_id = %d; PRAGMA user_version = %d",
+                         BZ_DB_APPLICATION_ID, BZ_DB_SCHEMA_VERSION);
+  if (!bz_db_exec (self, sql, error) || !bz_db_exec (self, "COMMIT", error)) {
+    bz_db_rollback (self);
+    return FALSE;
+  }
+  g_debug ("database %s migrated from version %u to %u",
+           bz_db_get_path (self), from_version, BZ_DB_SCHEMA_VERSION);
+  return TRUE;
+}

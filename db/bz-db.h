@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The agent's memory: every UIDL ever seen per account, and an index of the
+ * messages stored in the Maildirs.
+ *
+ * A BzDb is one SQLite connection. It is not thread-safe: open one per
+ * thread (WAL lets readers and the one writer work at the same time; a
+ * writer waits up to the busy timeout for another).
+ *
+ * Message states, per (account, UIDL):
+ *   pending  the file was written and fsynced in tmp/; the row names its
+ *            final path in new/; the rename may or may not have happened.
+ *            Only the store creates it; start-up recovery settles it.
+ *   stored   the file is in the Maildir (path) and the UIDL was on the
+ *            server at the last sync. Only these may be DELEd.
+ *   skipped  larger than max-size: not downloaded; size and the headers of
+ *            TOP 0 are kept; path is NULL. Fetched when max-size allows.
+ *   gone     the UIDL vanished from the server without us deleting it.
+ *            Never fetched again. Keeps its path when it had been stored.
+ *   deleted  we DELEd it after storing it and the server committed the
+ *            deletion at QUIT. Keeps its path.
+ * A message we stored keeps its path whatever happens on the server, so
+ * "in the Maildir" is (path != NULL && state != pending). */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define BZ_DB_ERROR (bz_db_error_quark ())
+GQuark bz_db_error_quark (void);
+
+typedef enum {
+  BZ_DB_ERROR_FAILED,    /* SQLite error, I/O error */
+  BZ_DB_ERROR_CORRUPT,   /* not a database, or not ours, or damaged */
+  BZ_DB_ERROR_TOO_NEW,   /* written by a newer buzon; left untouched */
+  BZ_DB_ERROR_CONFLICT,  /* the UIDL is already known in another state */
+} BzDbError;
+
+typedef enum {
+  BZ_DB_STATE_PENDING,
+  BZ_DB_STATE_STORED,
+  BZ_DB_STATE_SKIPPED,
+  BZ_DB_STATE_GONE,
+  BZ_DB_STATE_DELETED,
+  BZ_DB_STATE_LAST,
+} BzDbState;
+
+/* "pending", "stored", ...: the strings stored in the database. */
+const char *bz_db_state_to_string (BzDbState state);
+
+/* The header index of one message; strings are valid UTF-8 or NULL. */
+typedef struct {
+  char *message_id;  /* without the angle brackets */
+  char *from;        /* decoded, e.g. "Zoë <zoe@example.com>" */
+  char *subject;     /* RFC 2047 decoded */
+  gint64 date;       /* unix time, 0 when missing or malformed */
+} BzDbHeaders;
+
+/* Deep copy; NULL in, NULL out. */
+BzDbHeaders *bz_db_headers_copy (const BzDbHeaders *headers);
+void bz_db_headers_free (BzDbHeaders *headers);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHeaders, bz_db_headers_free)
+
+/* One row, as the queries below return it. */
+typedef struct {
+  char *account;
+  char *uidl;
+  BzDbState state;
+  char *path;        /* absolute path of the file, NULL when not stored */
+  guint64 size;      /* the server's size (LIST octets) */
+  gint64 fetched;    /* unix time the row was stored or skipped */
+  BzDbHeaders headers;
+} BzDbMessage;
+
+void bz_db_message_free (BzDbMessage *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbMessage, bz_db_message_free)
+
+#define BZ_TYPE_DB (bz_db_get_type ())
+G_DECLARE_FINAL_TYPE (BzDb, bz_db, BZ, DB, GObject)
+
+/* Opens (creating it and its folder when missing) and migrates the database
+ * at @path. A database from a newer version (BZ_DB_ERROR_TOO_NEW), a corrupt
+ * or foreign file (BZ_DB_ERROR_CORRUPT) is refused, never altered; the
+ * message names the path and the way out. Returns a new BzDb or NULL. */
+BzDb *bz_db_open (const char *path, GError **error);
+/* Borrowed; the path given to bz_db_open(). */
+const char *bz_db_get_path (BzDb *self);
+/* The schema version this build writes (PRAGMA user_version). */
+guint bz_db_schema_version (void);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Commits are durable (synchronous=FULL,
+ * see bz-db.c for why). Rollback never fails; it is a no-op outside a
+ * transaction. */
+gboolean bz_db_begin (BzDb *self, GError **error);
+gboolean bz_db_commit (BzDb *self, GError **error);
+void bz_db_rollback (BzDb *self);
+
+/* --- questions for the sync ------------------------------------------- */
+
+/* Indices into @uidls of the UIDLs the database does not know in any state
+ * for @account, in the order given (a GArray of guint, transfer full), or
+ * NULL on error. */
+GArray *bz_db_find_new_uidls (BzDb *self, const char *account,
+                              const char *const *uidls, gsize n_uidls,
+                              GError **error);
+/* Marks gone every stored or skipped message of @account whose UIDL is not
+ * in @server_uidls (the server's complete list), in one transaction.
+ * @n_marked (optional) receives the count. */
+gboolean bz_db_mark_gone (BzDb *self, const char *account,
+                          const char *const *server_uidls, gsize n_uidls,
+                          guint *n_marked, GError **error);
+/* Marks deleted the given stored messages (call after QUIT succeeded), in
+ * one transaction. UIDLs in another state are left alone. */
+gboolean bz_db_mark_deleted (BzDb *self, const char *account,
+                             const char *const *uidls, gsize n_uidls,
+                             GError **error);
+/* UIDLs (char *, transfer full) of the stored messages of @account fetched
+ * before @before (unix time): the candidates of keep = days:N. */
+GPtrArray *bz_db_list_stored_before (BzDb *self, const char *account,
+                                     gint64 before, GError **error);
+/* Records a message too large to fetch, with its server @size and the
+ * headers of TOP 0 (@headers may be NULL). Updates an existing skipped row;
+ * BZ_DB_ERROR_CONFLICT when the UIDL is known in another state. */
+gboolean bz_db_record_skipped (BzDb *self, const char *account,
+                               const char *uidl, guint64 size,
+                               const BzDbHeaders *headers, GError **error);
+/* The skipped messages of @account (BzDbMessage, transfer full), so that a
+ * raised max-size fetches them: the store accepts a skipped UIDL again. */
+GPtrArray *bz_db_list_skipped (BzDb *self, const char *account, GError **error);
+
+/* --- questions for D-Bus and buzonctl --------------------------------- */
+
+/* The @limit newest (by time fetched) messages in the Maildir of @account,
+ * or of every account when @account is NULL; BzDbMessage, transfer full.
+ * Paths are as last recorded: see bz_store_refresh_paths() for files a mail
+ * client moved since. */
+GPtrArray *bz_db_list_newest (BzDb *self, const char *account, guint limit,
+                              GError **error);
+/* Fills @counts (indexed by BzDbState) for @account. */
+gboolean bz_db_count_states (BzDb *self, const char *account,
+                             guint counts[BZ_DB_STATE_LAST], GError **error);
+/* The number of messages of @account in its Maildir (StoredCount). */
+gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count,
+                             GError **error);
+
+/* --- used by agent/store only (the exactly-once protocol) -------------- */
+
+/* Inside a transaction: records @uidl as pending with its final @path.
+ * Replaces a skipped row; BZ_DB_ERROR_CONFLICT when the UIDL is known in
+ * any other state (storing it would store it twice). */
+gboolean bz_db_add_pending (BzDb *self, const char *account, const char *uidl,
+                            const char *path, guint64 size, gint64 fetched,
+                            const BzDbHeaders *headers, GError **error);
+/* Inside a transaction: pending -> stored, recording the file's current
+ * @path. Also updates the path of a stored row (a client moved the file). */
+gboolean bz_db_set_stored (BzDb *self, const char *account, const char *uidl,
+                           const char *path, GError **error);
+/* Inside a transaction: removes a pending row (the message will be fetched
+ * again). Rows in other states are left alone. */
+gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl,
+                             GError **error);
+/* The pending rows of @account (BzDbMessage, transfer full). */
+GPtrArray *bz_db_list_pending (BzDb *self, const char *account, GError **error);
+
+G_END_DECLS

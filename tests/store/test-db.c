@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* db/: migrations, refusal of newer/corrupt files, and the sync's queries. */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "bz-db.h"
+
+#define APP_ID 0x427a4442
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DIFF_BOUND_MS 1000.0 /* ASan slows hashing and SQLite ~5-10x */
+#else
+#define DIFF_BOUND_MS 100.0
+#endif
+
+/* The version 1 schema exactly as migrate_v1() made it. */
+static const char *schema_v1 =
+  "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+  "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+  "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+  "  uidl TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'skipped', 'gone', 'deleted')),"
+  "  path TEXT, size INTEGER NOT NULL DEFAULT 0, fetched INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE (account_id, uidl));"
+  "INSERT INTO accounts (name) VALUES ('work');"
+  "INSERT INTO messages (account_id, uidl, state, path, size, fetched)"
+  "  VALUES (1, 'u1', 'stored', '/m/new/a', 10, 100), (1, 'u2', 'gone', NULL, 20, 200);";
+
+typedef struct {
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fx->dir = g_dir_make_tmp ("bz-test-db-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->path = g_build_filename (fx->dir, "sub", "buzon.db", NULL);
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL) {
+    while ((name = g_dir_read_name (dir)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      rm_rf (child);
+    }
+  }
+  g_remove (path);
+}
+
+static void
+fixture_teardown (Fixture *fx, gconstpointer data)
+{
+  rm_rf (fx->dir);
+  g_free (fx->dir);
+  g_free (fx->path);
+}
+
+/* Creates a file with @sql through plain SQLite, in rollback-journal mode. */
+static void
+make_fixture_db (const char *path, const char *sql)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+static gint64
+query_int (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+assert_refused_unchanged (const char *path, gint code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len = 0, after_len = 0;
+
+  g_assert_true (g_file_get_contents (path, &before, &before_len, NULL));
+  db = bz_db_open (path, &error);
+  g_assert_null (db);
+  g_assert_error (error, BZ_DB_ERROR, code);
+  g_test_message ("refused: %s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_true (g_file_get_contents (path, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+}
+
+static void
+test_open_new (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr(BzDb) again = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (db);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, bz_db_schema_version ());
+  g_assert_cmpint (query_int (fx->path, "PRAGMA application_id"), ==, APP_ID);
+  g_assert_cmpint (query_int (fx->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), ==, 1);
+  g_clear_object (&db);
+  again = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+}
+
+static void
+test_migrate_v1 (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *sql = g_strdup_printf ("%s PRAGMA application_id = %d; PRAGMA user_version = 1;",
+                                          schema_v1, APP_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+  g_autoptr(GPtrArray) newest = NULL;
+  guint counts[BZ_DB_STATE_LAST];
+
+  make_fixture_db (fx->path, sql);
+  db = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, 2);
+  g_assert_true (bz_db_count_states (db, "work", counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 1);
+  newest = bz_db_list_newest (db, "work", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 1);
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[0])->path, ==, "/m/new/a");
+  g_assert_null (((BzDbMessage *) newest->pdata[0])->headers.subject);
+}
+
+static void
+test_migrate_failure (Fixture *fx, gconstpointer data)
+{
+  /* an object in the way of migrate_v2's index makes the step fail */
+  g_autofree char *sql = g_strdup_printf ("%s CREATE TABLE messages_fetched (x);"
+                                          "PRAGMA application_id = %d; PRAGMA user_version = 1;",
+                                          schema_v1, APP_ID);
+  make_fixture_db (fx->path, sql);
+  assert_refused_unchanged (fx->path, BZ_DB_ERROR_FAILED);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, 1);
+}
+
+static void
+test_too_new (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *sql = g_strdup_printf ("CREATE TABLE future (x); PRAGMA application_id = %d;"
+                                          "PRAGMA user_version = 99;", APP_ID);
+  make_fixture_db (fx->path, sql);
+  assert_refused_unchanged (fx->path, BZ_DB_ERROR_TOO_NEW);
+}
+
+static void
+test_corrupt (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *garbage = g_malloc (8192);
+
+  for (guint i = 0; i < 8192; i++)
+    garbage[i] = (char) (i * 7 + 3);
+  g_autofree char *dir = g_path_get_dirname (fx->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->path, garbage, 8192, NULL));
+  assert_refused_unchanged (fx->path, BZ_DB_ERROR_CORRUPT);
+}
+
+static void
+test_foreign (Fixture *fx, gconstpointer data)
+{
+  make_fixture_db (fx->path, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
+  assert_refused_unchanged (fx->path, BZ_DB_ERROR_CORRUPT);
+}
+
+static void
+test_unreadable (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+
+  /* a folder where the file should be: an error naming it, nothing made */
+  g_assert_cmpint (g_mkdir_with_parents (fx->path, 0700), ==, 0);
+  db = bz_db_open (fx->path, &error);
+  g_assert_null (db);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+  g_assert_nonnull (strstr (error->message, fx->path));
+  g_assert_true (g_file_test (fx->path, G_FILE_TEST_IS_DIR));
+}
+
+static void
+add_stored (BzDb *db, const char *account, const char *uidl, gint64 fetched)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_strdup_printf ("/mail/%s/new/%s", account, uidl);
+  BzDbHeaders headers = { (char *) uidl, "Zoë <z@example.org>", "Café", 1700000000 };
+
+  g_assert_true (bz_db_add_pending (db, account, uidl, path, 100, fetched, &headers, &error));
+  g_assert_no_error (error);
+  g_assert_true (bz_db_set_stored (db, account, uidl, path, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_uidl_diff (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr(GPtrArray) server = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) fresh = NULL;
+  g_autoptr(GTimer) timer = g_timer_new ();
+  const guint n_known = 100000;
+  guint new_at[10];
+  guint next_new = 0;
+  double best = G_MAXDOUBLE;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  for (guint i = 0; i < n_known; i++) {
+    g_autofree char *uidl = g_strdup_printf ("%08x-known-%u", g_str_hash (&i), i);
+    add_stored (db, "work", uidl, 1);
+    g_ptr_array_add (server, g_steal_pointer (&uidl));
+  }
+  g_assert_true (bz_db_commit (db, &error));
+  /* 10 new ones spread through the list, as a server lists them */
+  for (guint k = 0; k < 10; k++) {
+    new_at[k] = k * 10000 + 5000 + k;
+    g_ptr_array_insert (server, (gint) new_at[k], g_strdup_printf ("new-%u", k));
+  }
+  g_assert_cmpuint (server->len, ==, 100010);
+
+  for (guint round = 0; round < 3; round++) {
+    g_clear_pointer (&fresh, g_array_unref);
+    g_timer_start (timer);
+    fresh = bz_db_find_new_uidls (db, "work", (const char *const *) server->pdata, server->len, &error);
+    g_timer_stop (timer);
+    g_assert_no_error (error);
+    g_test_message ("UIDL diff of 100010 against %u known: %.1f ms", n_known,
+                    g_timer_elapsed (timer, NULL) * 1000);
+    best = MIN (best, g_timer_elapsed (timer, NULL) * 1000);
+  }
+  g_print ("# UIDL diff, 100000 known, 100010 on the server: best of 3 %.1f ms\n", best);
+  g_assert_cmpfloat (best, <, DIFF_BOUND_MS);
+  g_assert_cmpuint (fresh->len, ==, 10);
+  for (guint k = 0; k < fresh->len; k++) {
+    guint idx = g_array_index (fresh, guint, k);
+    g_assert_cmpuint (idx, ==, new_at[next_new++]);
+    g_assert_true (g_str_has_prefix (server->pdata[idx], "new-"));
+  }
+  /* an account the database never saw: everything is new */
+  g_clear_pointer (&fresh, g_array_unref);
+  fresh = bz_db_find_new_uidls (db, "other", (const char *const *) server->pdata, 5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 5);
+}
+
+static void
+test_states (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr(GPtrArray) old = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr(GArray) fresh = NULL;
+  const char *server[] = { "a", "b", "c", "s1" };
+  const char *dele[] = { "a", "s1", "zz" };
+  BzDbHeaders top0 = { "big@x", "Big <big@x>", "Large", 5 };
+  guint counts[BZ_DB_STATE_LAST];
+  guint n = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  add_stored (db, "work", "a", 1000);
+  add_stored (db, "work", "b", 2000);
+  add_stored (db, "work", "c", 3000);
+  add_stored (db, "work", "d", 4000);
+  add_stored (db, "home", "a", 5000);
+  g_assert_true (bz_db_commit (db, &error));
+
+  g_assert_true (bz_db_record_skipped (db, "work", "s1", 99999999, &top0, &error));
+  g_assert_no_error (error);
+  g_assert_true (bz_db_record_skipped (db, "work", "s2", 88888888, NULL, &error));
+  /* skipping a stored message would hide it: refused */
+  g_assert_false (bz_db_record_skipped (db, "work", "a", 1, NULL, &error));
+  g_assert_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  /* days:N */
+  old = bz_db_list_stored_before (db, "work", 2500, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (old->len, ==, 2);
+
+  /* d and s2 vanished from the server */
+  g_assert_true (bz_db_mark_gone (db, "work", server, G_N_ELEMENTS (server), &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  /* only stored messages become deleted */
+  g_assert_true (bz_db_mark_deleted (db, "work", dele, G_N_ELEMENTS (dele), &error));
+  g_assert_no_error (error);
+
+  g_assert_true (bz_db_count_states (db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 2);   /* b c */
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);  /* a */
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 2);     /* d s2 */
+  g_assert_cmpuint (counts[BZ_DB_STATE_SKIPPED], ==, 1);  /* s1 */
+  g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 0);
+  g_assert_true (bz_db_count_stored (db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 4); /* a b c d are in the Maildir whatever the server did */
+
+  /* known in any state is not new */
+  fresh = bz_db_find_new_uidls (db, "work", dele, G_N_ELEMENTS (dele), &error);
+  g_assert_cmpuint (fresh->len, ==, 1);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 2);
+
+  skipped = bz_db_list_skipped (db, "work", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (skipped->len, ==, 1);
+  g_assert_cmpstr (((BzDbMessage *) skipped->pdata[0])->uidl, ==, "s1");
+  g_assert_cmpuint (((BzDbMessage *) skipped->pdata[0])->size, ==, 99999999);
+  g_assert_cmpstr (((BzDbMessage *) skipped->pdata[0])->headers.subject, ==, "Large");
+
+  /* a raised max-size: the skipped message can now be stored */
+  g_assert_true (bz_db_begin (db, &error));
+  add_stored (db, "work", "s1", 6000);
+  g_assert_false (bz_db_add_pending (db, "work", "b", "/x", 1, 1, NULL, &error));
+  g_assert_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT);
+  g_clear_error (&error);
+  g_assert_true (bz_db_commit (db, &error));
+
+  newest = bz_db_list_newest (db, "work", 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 2);
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[0])->uidl, ==, "s1");
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->uidl, ==, "d");
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->headers.from, ==, "Zoë <z@example.org>");
+  g_assert_cmpint (((BzDbMessage *) newest->pdata[1])->headers.date, ==, 1700000000);
+  g_clear_pointer (&newest, g_ptr_array_unref);
+  newest = bz_db_list_newest (db, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 6);
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->account, ==, "home");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/db/open-new", Fixture, NULL, fixture_setup, test_open_new, fixture_teardown);
+  g_test_add ("/db/migrate-v1", Fixture, NULL, fixture_setup, test_migrate_v1, fixture_teardown);
+  g_test_add ("/db/migrate-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_failure, fixture_teardown);
+  g_test_add ("/db/too-new-refused", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
+  g_test_add ("/db/corrupt-refused", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
+  g_test_add ("/db/foreign-refused", Fixture, NULL, fixture_setup, test_foreign, fixture_teardown);
+  g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
+  g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
+  g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
+  return g_test_run ();
+}
