@@ -43,9 +43,23 @@ struct _BzStoreBatch {
   guint64 file_size;
   GByteArray *header;
   gboolean header_done;
+  gint64 now;           /* fixed clock for tests; 0 = real time */
 };
 
 G_DEFINE_TYPE (BzStoreBatch, bz_store_batch, G_TYPE_OBJECT)
+
+static gint64
+batch_now (BzStoreBatch *self)
+{
+  return self->now > 0 ? self->now : g_get_real_time () / G_USEC_PER_SEC;
+}
+
+void
+bz_store_batch_set_now (BzStoreBatch *self, gint64 now)
+{
+  g_return_if_fail (BZ_IS_STORE_BATCH (self));
+  self->now = now;
+}
 
 static gint64 fail_writes_after = -1;
 G_LOCK_DEFINE_STATIC (fail_writes);
@@ -318,7 +332,7 @@ sync_files (GPtrArray *items, GError **first)
 static gboolean
 add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
 {
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 now = batch_now (self);
   GError *error = NULL;
 
   if (!bz_db_begin (self->db, &error))
@@ -382,7 +396,7 @@ bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
   g_autoptr(GPtrArray) unrenamed = g_ptr_array_new ();
   GError *first = NULL;
   GError *local = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 now = batch_now (self);
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
 

@@ -43,6 +43,11 @@ G_DECLARE_FINAL_TYPE (BzStoreBatch, bz_store_batch, BZ, STORE_BATCH, GObject)
 BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account,
                                   const char *maildir, GError **error);
 
+/* The time recorded as "fetched" for the messages committed from now on
+ * (unix seconds; keep = days:N counts from it); 0 = the real clock. The
+ * sync's test clock goes through here. */
+void bz_store_batch_set_now (BzStoreBatch *self, gint64 now);
+
 /* Starts the message @uidl; @size is the server's size (LIST octets; 0 =
  * use the file's). One message at a time: the previous one must be finished
  * or aborted. FALSE with BZ_STORE_ERROR when the tmp file cannot be made. */

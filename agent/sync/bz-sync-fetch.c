@@ -122,6 +122,10 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
   batch = bz_store_batch_new (run->db, run->account->name, run->account->maildir, error);
   if (batch == NULL)
     return FALSE;
+  /* keep = days:N counts from the fetch time: under a test clock it must
+   * be on that clock too. */
+  if (run->fixed_clock)
+    bz_store_batch_set_now (batch, run->now);
   run->progress.messages_total = n;
   run->progress.messages_done = 0;
   run->progress.bytes_total = 0;

@@ -15,6 +15,7 @@ typedef struct {
   BzPop3Session *session;
   GCancellable *cancellable;
   gint64 now;
+  gboolean fixed_clock;       /* now came from bz_sync_set_now() */
   BzSyncResult *result;
   BzSyncProgress progress;
   gint64 last_progress_us;

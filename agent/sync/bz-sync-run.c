@@ -384,6 +384,7 @@ bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
   run.db = db;
   run.cancellable = cancellable;
   run.now = now > 0 ? now : g_get_real_time () / G_USEC_PER_SEC;
+  run.fixed_clock = now > 0;
   run.result = result;
 
   run.session = open_session (account, password, cancellable, error);
