@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The transaction-state commands. RETR/TOP and DELE keep up to
+ * pipeline_window commands in flight when the server offers PIPELINING
+ * (RFC 2449 §6.6); the commands queued while waiting go out in one write. */
+#include "config.h"
+
+#include <string.h>
+
+#include "bz-pop3-session-private.h"
+
+static gboolean
+bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max,
+                             guint64 *out, const char **end, GError **error)
+{
+  char *endp = NULL;
+  guint64 value;
+
+  while (*str == ' ')
+    str++;
+  if (!g_ascii_isdigit (*str)) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: expected a number in \"%.40s\"", self->host, str);
+    return FALSE;
+  }
+  value = g_ascii_strtoull (str, &endp, 10);
+  if (value > max || (*endp != '\0' && *endp != ' ')) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: bad number in \"%.40s\"", self->host, str);
+    return FALSE;
+  }
+  *out = value;
+  if (end != NULL)
+    *end = endp;
+  return TRUE;
+}
+
+/* Parses "msgno value" as answered by LIST and UIDL. */
+static gboolean
+bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno,
+                             const char **rest, GError **error)
+{
+  guint64 n;
+  const char *end;
+
+  if (!bz_pop3_commands_parse_uint (self, line, G_MAXUINT, &n, &end, error))
+    return FALSE;
+  while (*end == ' ')
+    end++;
+  if (*end == '\0') {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: missing value in \"%.40s\"", self->host, line);
+    return FALSE;
+  }
+  *msgno = (guint) n;
+  *rest = end;
+  return TRUE;
+}
+
+/* Sends @line and expects +OK; a -ERR becomes an error named @what. */
+static BzPop3Cmd *
+bz_pop3_commands_simple (BzPop3Session *self, const char *line, BzPop3CmdKind kind,
+                         BzPop3Error fallback, const char *what,
+                         GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = bz_pop3_session_call (self, kind, line, cancellable, error);
+
+  if (cmd == NULL)
+    return NULL;
+  if (!cmd->ok) {
+    bz_pop3_session_set_server_error (self, cmd, fallback, what, error);
+    return NULL;
+  }
+  return g_steal_pointer (&cmd);
+}
+
+gboolean
+bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
+                      GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  guint64 n, size;
+  const char *rest;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  cmd = bz_pop3_commands_simple (self, "STAT", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
+                                 "STAT failed", cancellable, error);
+  if (cmd == NULL)
+    return FALSE;
+  if (!bz_pop3_commands_parse_uint (self, cmd->text, G_MAXUINT, &n, &rest, error) ||
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &size, NULL, error))
+    return FALSE;
+  if (count != NULL)
+    *count = (guint) n;
+  if (octets != NULL)
+    *octets = size;
+  return TRUE;
+}
+
+GArray *
+bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr(GArray) entries = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
+  cmd = bz_pop3_commands_simple (self, "LIST", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_SERVER,
+                                 "LIST failed", cancellable, error);
+  if (cmd == NULL)
+    return NULL;
+  entries = g_array_sized_new (FALSE, FALSE, sizeof (BzPop3ListEntry), cmd->lines->len);
+  for (guint i = 0; i < cmd->lines->len; i++) {
+    BzPop3ListEntry entry = { 0 };
+    const char *rest;
+
+    if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i),
+                                      &entry.msgno, &rest, error) ||
+        !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &entry.size, NULL, error))
+      return NULL;
+    g_array_append_val (entries, entry);
+  }
+  return g_steal_pointer (&entries);
+}
+
+gboolean
+bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
+                          GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autofree char *line = g_strdup_printf ("LIST %u", msgno);
+  guint n = 0;
+  guint64 value;
+  const char *rest;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  cmd = bz_pop3_commands_simple (self, line, BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
+                                 "LIST failed", cancellable, error);
+  if (cmd == NULL)
+    return FALSE;
+  if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error) ||
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &value, NULL, error))
+    return FALSE;
+  if (size != NULL)
+    *size = value;
+  return TRUE;
+}
+
+static void
+bz_pop3_uidl_entry_free (BzPop3UidlEntry *entry)
+{
+  g_free (entry->uidl);
+  g_free (entry);
+}
+
+/* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
+ * since servers in the wild send UTF-8 and a UIDL only has to be stable. */
+static char *
+bz_pop3_commands_dup_uidl (const char *value)
+{
+  gsize len = strcspn (value, " \t");
+  return len > 0 ? g_strndup (value, len) : NULL;
+}
+
+GPtrArray *
+bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
+  cmd = bz_pop3_commands_simple (self, "UIDL", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_NO_UIDL,
+                                 "UIDL failed", cancellable, error);
+  if (cmd == NULL)
+    return NULL;
+  entries = g_ptr_array_new_full (cmd->lines->len, (GDestroyNotify) bz_pop3_uidl_entry_free);
+  for (guint i = 0; i < cmd->lines->len; i++) {
+    BzPop3UidlEntry *entry = g_new0 (BzPop3UidlEntry, 1);
+    const char *rest;
+
+    g_ptr_array_add (entries, entry);
+    if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i),
+                                      &entry->msgno, &rest, error))
+      return NULL;
+    entry->uidl = bz_pop3_commands_dup_uidl (rest);
+  }
+  return g_steal_pointer (&entries);
+}
+
+char *
+bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
+                          GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autofree char *line = g_strdup_printf ("UIDL %u", msgno);
+  guint n = 0;
+  const char *rest;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
+  cmd = bz_pop3_session_call (self, BZ_POP3_CMD_SIMPLE, line, cancellable, error);
+  if (cmd == NULL)
+    return NULL;
+  /* Without a response code, -ERR is either "no such message" or "no
+   * UIDL at all"; CAPA tells which when the server has it. */
+  if (!cmd->ok) {
+    BzPop3Error fallback = bz_pop3_session_has_capability (self, "UIDL")
+                           ? BZ_POP3_ERROR_SERVER : BZ_POP3_ERROR_NO_UIDL;
+    bz_pop3_session_set_server_error (self, cmd, fallback, "UIDL failed", error);
+    return NULL;
+  }
+  if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error))
+    return NULL;
+  return bz_pop3_commands_dup_uidl (rest);
+}
+
+static guint
+bz_pop3_commands_window (BzPop3Session *self)
+{
+  if (!bz_pop3_session_has_capability (self, "PIPELINING"))
+    return 1;
+  return self->options.pipeline_window;
+}
+
+gboolean
+bz_pop3_session_fetch_many (BzPop3Session *self,
+                            const guint *msgnos, gsize n_msgnos,
+                            gboolean top, guint top_lines,
+                            BzPop3MessageSink *sink,
+                            GCancellable *cancellable, GError **error)
+{
+  guint window;
+  gsize next = 0;
+  g_autoptr(GError) error_local = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
+  g_return_val_if_fail (sink != NULL && sink->begin != NULL && sink->write != NULL &&
+                        sink->end != NULL && sink->fail != NULL, FALSE);
+
+  if (!bz_pop3_session_check_usable (self, error))
+    return FALSE;
+  window = bz_pop3_commands_window (self);
+  self->sink = sink;
+  while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
+    BzPop3Cmd *head;
+
+    while (next < n_msgnos && g_queue_get_length (&self->inflight) < window) {
+      char line[64];
+      BzPop3Cmd *cmd;
+
+      if (top)
+        g_snprintf (line, sizeof (line), "TOP %u %u", msgnos[next], top_lines);
+      else
+        g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
+      cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
+      cmd->msgno = msgnos[next++];
+    }
+    if (!bz_pop3_session_run (self, NULL, cancellable, &error_local)) {
+      bz_pop3_session_fail_inflight (self, error_local);
+      self->sink = NULL;
+      g_propagate_error (error, g_steal_pointer (&error_local));
+      return FALSE;
+    }
+    while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done)
+      bz_pop3_cmd_free (g_queue_pop_head (&self->inflight));
+  }
+  self->sink = NULL;
+  return TRUE;
+}
+
+gboolean
+bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
+                      GCancellable *cancellable, GError **error)
+{
+  return bz_pop3_session_fetch_many (self, &msgno, 1, FALSE, 0, sink, cancellable, error);
+}
+
+gboolean
+bz_pop3_session_top (BzPop3Session *self, guint msgno, guint lines,
+                     BzPop3MessageSink *sink, GCancellable *cancellable, GError **error)
+{
+  return bz_pop3_session_fetch_many (self, &msgno, 1, TRUE, lines, sink, cancellable, error);
+}
+
+gboolean
+bz_pop3_session_dele (BzPop3Session *self, guint msgno,
+                      GCancellable *cancellable, GError **error)
+{
+  return bz_pop3_session_dele_many (self, &msgno, 1, cancellable, error);
+}
+
+gboolean
+bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                           GCancellable *cancellable, GError **error)
+{
+  guint window;
+  gsize next = 0;
+  g_autoptr(GError) first_err = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
+
+  if (!bz_pop3_session_check_usable (self, error))
+    return FALSE;
+  window = bz_pop3_commands_window (self);
+  while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
+    BzPop3Cmd *head;
+
+    /* After a -ERR nothing new is sent, but the answers to what is in
+     * flight are still read so that the session stays usable. */
+    while (first_err == NULL && next < n_msgnos &&
+           g_queue_get_length (&self->inflight) < window) {
+      char line[32];
+      BzPop3Cmd *cmd;
+
+      g_snprintf (line, sizeof (line), "DELE %u", msgnos[next]);
+      cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, line);
+      cmd->msgno = msgnos[next++];
+    }
+    if (g_queue_is_empty (&self->inflight))
+      break;
+    if (!bz_pop3_session_run (self, NULL, cancellable, error))
+      return FALSE;
+    while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done) {
+      g_autoptr(BzPop3Cmd) cmd = g_queue_pop_head (&self->inflight);
+      if (!cmd->ok && first_err == NULL) {
+        g_autofree char *what = g_strdup_printf ("DELE %u failed", cmd->msgno);
+        bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, what, &first_err);
+      }
+    }
+  }
+  if (first_err != NULL) {
+    g_propagate_error (error, g_steal_pointer (&first_err));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  cmd = bz_pop3_commands_simple (self, "RSET", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
+                                 "RSET failed", cancellable, error);
+  return cmd != NULL;
+}
+
+gboolean
+bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  cmd = bz_pop3_commands_simple (self, "NOOP", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
+                                 "NOOP failed", cancellable, error);
+  return cmd != NULL;
+}
+
+gboolean
+bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(BzPop3Cmd) cmd = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  cmd = bz_pop3_commands_simple (self, "QUIT", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
+                                 "QUIT failed", cancellable, error);
+  ok = cmd != NULL;
+  if (self->conn != NULL)
+    bz_net_connection_close (self->conn);
+  self->broken = TRUE;
+  return ok;
+}
