@@ -4,7 +4,13 @@
  * it is stored, and deletions only take effect at a successful QUIT. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "bz-sync-private.h"
 
@@ -362,10 +368,54 @@ sync_session (BzSyncRun *run, GError **error)
   return apply_keep_policy (run, by_uidl, error);
 }
 
-gboolean
-bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
-                    const char *password, gint64 now, GCancellable *cancellable,
-                    BzSyncResult *result, GError **error)
+/* One sync of an account at a time across processes (the daemon and a
+ * `buzond --once` may run together): recovery removes our own stray tmp/
+ * files, which would be the live files of a concurrent sync. The lock is
+ * flock() on a file beside the database, released when the fd closes,
+ * also when the process is killed. Returns the fd, or -1 with @error. */
+static int
+lock_account (const char *db_path, const char *account, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (db_path);
+  g_autofree char *lock_dir = g_build_filename (dir, "locks", NULL);
+  g_autofree char *name = g_strconcat (account, ".lock", NULL);
+  g_autofree char *path = g_build_filename (lock_dir, name, NULL);
+  int fd;
+
+  if (g_mkdir_with_parents (lock_dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
+                   "cannot create %s: %s", lock_dir, g_strerror (saved));
+      return -1;
+    }
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
+                   "cannot open %s: %s", path, g_strerror (saved));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+      close (fd);
+      if (saved == EWOULDBLOCK)
+        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_BUSY,
+                     "another buzon process is syncing this account right now");
+      else
+        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
+                     "cannot lock %s: %s", path, g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+run_locked (BzSync *sync, BzAccount *account, const char *db_path,
+            const char *password, gint64 now, GCancellable *cancellable,
+            BzSyncResult *result, GError **error)
 {
   g_autoptr(BzDb) db = NULL;
   BzSyncRun run = { 0 };
@@ -402,5 +452,22 @@ bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
   if (!bz_db_count_stored (db, account->name, &result->stored_total, ok ? error : NULL))
     ok = FALSE;
   result->seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  return ok;
+}
+
+gboolean
+bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
+                    const char *password, gint64 now, GCancellable *cancellable,
+                    BzSyncResult *result, GError **error)
+{
+  int lock_fd;
+  gboolean ok;
+
+  memset (result, 0, sizeof *result);
+  lock_fd = lock_account (db_path, account->name, error);
+  if (lock_fd < 0)
+    return FALSE;
+  ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);
+  close (lock_fd);
   return ok;
 }

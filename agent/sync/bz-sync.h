@@ -21,6 +21,7 @@ GQuark bz_sync_error_quark (void);
 
 typedef enum {
   BZ_SYNC_ERROR_NO_UIDL,   /* server without UIDL and keep is not delete */
+  BZ_SYNC_ERROR_BUSY,      /* another process is syncing the account */
   BZ_SYNC_ERROR_FAILED,    /* anything else the sync itself detects */
 } BzSyncError;
 
