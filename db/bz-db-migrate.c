@@ -71,11 +71,24 @@ gboolean
 bz_db_migrate (BzDb *self, guint from_version, GError **error)
 {
   g_autofree char *sql = NULL;
+  gint64 current = 0;
 
   g_return_val_if_fail (from_version < BZ_DB_SCHEMA_VERSION, FALSE);
 
   if (!bz_db_exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
+  /* Another connection (two accounts' first syncs at once) may have
+   * migrated the file between our look and taking the write lock. */
+  if (!bz_db_pragma_int (self, "PRAGMA user_version", &current, error)) {
+    bz_db_rollback (self);
+    return FALSE;
+  }
+  if (current >= BZ_DB_SCHEMA_VERSION) {
+    bz_db_rollback (self);
+    return TRUE;
+  }
+  if ((guint) current > from_version)
+    from_version = (guint) current;
   for (guint v = from_version; v < BZ_DB_SCHEMA_VERSION; v++) {
     g_autoptr(GError) error_local = NULL;
     if (!migrations[v] (self, &error_local)) {

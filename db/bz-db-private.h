@@ -29,6 +29,8 @@ BzDbCachedStmt *bz_db_cached (BzDb *self, const char *sql, GError **error);
 gboolean bz_db_fail (BzDb *self, GError **error, const char *what);
 /* Checks an sqlite3_bind_* result. */
 gboolean bz_db_check_bind (BzDb *self, int rc, GError **error);
+/* Runs a PRAGMA that answers one integer. */
+gboolean bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error);
 /* Executes SQL without results. */
 gboolean bz_db_exec (BzDb *self, const char *sql, GError **error);
 /* The id of @account; created when @create, else 0 when unknown. */

@@ -239,8 +239,8 @@ bz_db_rollback (BzDb *self)
 }
 
 /* Reads one integer pragma; the first read of a garbage file fails here. */
-static gboolean
-pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error)
+gboolean
+bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -258,9 +258,9 @@ check_ours (BzDb *self, guint *version, GError **error)
 {
   gint64 app_id = 0, user_version = 0, n_objects = 0;
 
-  if (!pragma_int (self, "PRAGMA application_id", &app_id, error) ||
-      !pragma_int (self, "PRAGMA user_version", &user_version, error) ||
-      !pragma_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, error))
+  if (!bz_db_pragma_int (self, "PRAGMA application_id", &app_id, error) ||
+      !bz_db_pragma_int (self, "PRAGMA user_version", &user_version, error) ||
+      !bz_db_pragma_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, error))
     return FALSE;
   if (app_id == 0 && user_version == 0 && n_objects == 0) {
     *version = 0;
@@ -306,7 +306,7 @@ set_pragmas (BzDb *self, GError **error)
   if (!bz_db_exec (self, "PRAGMA foreign_keys = ON", error) ||
       !bz_db_exec (self, "PRAGMA synchronous = FULL", error))
     return FALSE;
-  if (!pragma_int (self, "PRAGMA foreign_keys", &value, error))
+  if (!bz_db_pragma_int (self, "PRAGMA foreign_keys", &value, error))
     return FALSE;
   if (value != 1) {
     g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,

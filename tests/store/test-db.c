@@ -370,6 +370,74 @@ test_states (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->account, ==, "home");
 }
 
+/* Two accounts' first syncs open a new database at the same moment: both
+ * see version 0, and the second migration must notice the first. */
+#define RACE_THREADS 6
+#define RACE_ROUNDS 15
+
+typedef struct {
+  const char *path;
+  GMutex lock;
+  GCond cond;
+  guint waiting;
+  guint failures;
+  char *first_error;
+} RaceRound;
+
+static gpointer
+race_open_thread (gpointer data)
+{
+  RaceRound *round = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+
+  /* Start together, so the opens overlap. */
+  g_mutex_lock (&round->lock);
+  round->waiting++;
+  g_cond_broadcast (&round->cond);
+  while (round->waiting < RACE_THREADS)
+    g_cond_wait (&round->cond, &round->lock);
+  g_mutex_unlock (&round->lock);
+
+  db = bz_db_open (round->path, &error);
+  if (db == NULL)
+    {
+      g_mutex_lock (&round->lock);
+      round->failures++;
+      if (round->first_error == NULL)
+        round->first_error = g_strdup (error->message);
+      g_mutex_unlock (&round->lock);
+    }
+  return NULL;
+}
+
+static void
+test_concurrent_first_open (Fixture *fx, gconstpointer data)
+{
+  for (guint r = 0; r < RACE_ROUNDS; r++)
+    {
+      g_autofree char *name = g_strdup_printf ("race-%u.db", r);
+      g_autofree char *path = g_build_filename (fx->dir, name, NULL);
+      GThread *threads[RACE_THREADS];
+      RaceRound round = { 0 };
+
+      round.path = path;
+      g_mutex_init (&round.lock);
+      g_cond_init (&round.cond);
+      for (guint i = 0; i < RACE_THREADS; i++)
+        threads[i] = g_thread_new ("race", race_open_thread, &round);
+      for (guint i = 0; i < RACE_THREADS; i++)
+        g_thread_join (threads[i]);
+      g_mutex_clear (&round.lock);
+      g_cond_clear (&round.cond);
+      if (round.failures > 0)
+        g_test_message ("round %u: %u of %d opens failed: %s", r, round.failures,
+                        RACE_THREADS, round.first_error);
+      g_assert_cmpuint (round.failures, ==, 0);
+      g_free (round.first_error);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +451,7 @@ main (int argc, char **argv)
   g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
+  g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup,
+              test_concurrent_first_open, fixture_teardown);
   return g_test_run ();
 }
