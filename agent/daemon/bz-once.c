@@ -79,6 +79,25 @@ progress_cb (const BzSyncProgress *progress, gpointer user_data)
   draw_progress (job->once);
 }
 
+/* What the failure means for the user, before the server's own words:
+ * "authentication failed: -ERR [IN-USE]" alone reads like a bad password. */
+static const char *
+failure_kind (const GError *error)
+{
+  switch (bz_sync_classify_error (error))
+    {
+    case BZ_SYNC_FAILURE_IN_USE:
+      return "mailbox in use by another client";
+    case BZ_SYNC_FAILURE_LOGIN_DELAY:
+      return "login delay: the server wants more time between logins";
+    case BZ_SYNC_FAILURE_PERMANENT:
+      return "permanent";
+    case BZ_SYNC_FAILURE_TEMPORARY:
+    default:
+      return "temporary";
+    }
+}
+
 static void
 print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r,
                const GError *error)
@@ -88,7 +107,7 @@ print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r,
   g_string_append_printf (line, "%s: ", account->name);
   if (error != NULL)
     {
-      g_string_append_printf (line, "failed: %s", error->message);
+      g_string_append_printf (line, "failed (%s): %s", failure_kind (error), error->message);
       if (r != NULL && r->new_messages > 0)
         g_string_append_printf (line, " (%u new stored before the failure)", r->new_messages);
     }

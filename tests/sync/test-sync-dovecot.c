@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* `buzond --once` against the harness dovecot: what a complete sync stores,
+ * the keep policies, max-size, a failing account beside a good one, and
+ * memory use on a large message. Each case uses its own dovecot user
+ * (dovecot keeps UIDLs and deletions for the whole run). */
+#include "config.h"
+
+#include <string.h>
+
+#include "sync-test-common.h"
+
+static void
+fill (const char *user, guint count, guint start, const char *profile,
+      GHashTable *sources)
+{
+  g_autoptr(GPtrArray) mails = NULL;
+  g_autoptr(GHashTable) sums = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer k, v;
+
+  bz_test_fill_user (user, count, 1, start, profile, &mails, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mails->len, ==, count);
+  /* Read now: dovecot may move or delete the files later. */
+  sums = sync_mails_checksums (mails);
+  g_hash_table_iter_init (&iter, sums);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_hash_table_insert (sources, g_strdup (k), g_strdup (v));
+}
+
+static void
+fill_large (const char *user, guint start, guint64 size, GHashTable *sources)
+{
+  g_autofree char *maildir = g_build_filename (bz_test_env ("BZ_TEST_MAIL_ROOT"),
+                                               user, "Maildir", NULL);
+  g_autofree char *start_str = g_strdup_printf ("%u", start);
+  g_autofree char *size_str = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+  g_autoptr(GPtrArray) mails = sync_mailgen (maildir, "--count", "1", "--seed", "1",
+                                             "--start", start_str, "--profile", "large",
+                                             "--size", size_str, NULL);
+  g_autoptr(GHashTable) sums = NULL;
+  GHashTableIter iter;
+  gpointer k, v;
+
+  g_assert_cmpuint (mails->len, ==, 1);
+  if (sources == NULL)
+    return;
+  sums = sync_mails_checksums (mails);
+  g_hash_table_iter_init (&iter, sums);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_hash_table_insert (sources, g_strdup (k), g_strdup (v));
+}
+
+static GHashTable *
+sources_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+/* Asserts the summary line of @name starts with @prefix (e.g. "a: 5 new,")
+ * and contains every NULL-terminated fragment after it. */
+static void
+assert_summary (SyncRun *run, const char *name, const char *prefix, ...)
+{
+  const char *line = sync_run_summary (run, name);
+  va_list ap;
+
+  if (line == NULL)
+    g_error ("no summary line for %s in:\n%s", name, run->out);
+  if (!g_str_has_prefix (line, prefix))
+    g_error ("summary \"%s\" does not start with \"%s\"", line, prefix);
+  va_start (ap, prefix);
+  for (const char *f = va_arg (ap, const char *); f != NULL; f = va_arg (ap, const char *))
+    if (strstr (line, f) == NULL)
+      g_error ("summary \"%s\" does not say \"%s\"", line, f);
+  va_end (ap);
+}
+
+static void
+assert_summary_lacks (SyncRun *run, const char *name, const char *fragment)
+{
+  const char *line = sync_run_summary (run, name);
+
+  g_assert_nonnull (line);
+  if (strstr (line, fragment) != NULL)
+    g_error ("summary \"%s\" should not say \"%s\"", line, fragment);
+}
+
+/* 1,000 messages (mostly small, some mixed, some 1 MB), byte-exact;
+ * then nothing new; then 5 new. */
+static void
+test_first_1000 (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "main", "test1", NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "main");
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr(SyncRun) r3 = NULL;
+
+  fill ("test1", 985, 1, "small", sources);
+  fill ("test1", 10, 986, "mixed", sources);
+  for (guint k = 996; k <= 1000; k++)
+    fill_large ("test1", k, 1024 * 1024, sources);
+  g_assert_cmpuint (g_hash_table_size (sources), ==, 1000);
+  sync_case_write_config (c, account);
+
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "main", "main: 1000 new,", "1000 stored", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 1000);
+  g_assert_cmpuint (sync_db_count (c, "main", BZ_DB_STATE_STORED), ==, 1000);
+  /* keep = forever (the default): the server keeps everything. */
+  g_assert_cmpuint (sync_server_count ("test1"), ==, 1000);
+
+  r2 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_summary (r2, "main", "main: 0 new,", "1000 stored", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 1000);
+
+  fill ("test1", 5, 1001, "small", sources);
+  r3 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r3->status, ==, 0);
+  assert_summary (r3, "main", "main: 5 new,", "1005 stored", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 1005);
+  g_assert_cmpuint (sync_db_count (c, "main", BZ_DB_STATE_STORED), ==, 1005);
+}
+
+static void
+test_keep_delete (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "del", "test2", "keep = delete");
+  g_autofree char *maildir = sync_case_maildir (c, "del");
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+
+  fill ("test2", 50, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "del", "del: 50 new,", "50 removed from server", NULL);
+  g_assert_cmpuint (sync_server_count ("test2"), ==, 0);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 50);
+  g_assert_cmpuint (sync_db_count (c, "del", BZ_DB_STATE_DELETED), ==, 50);
+
+  /* Deleted messages stay in the Maildir and are not "gone". */
+  r2 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_summary (r2, "del", "del: 0 new,", "50 stored", NULL);
+  assert_summary_lacks (r2, "del", "removed");
+  assert_summary_lacks (r2, "del", "gone");
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 50);
+}
+
+/* keep = days:3 with the test clock: only what was stored more than three
+ * days before "now" is deleted. */
+static void
+test_keep_days (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "days", "test3", "keep = days:3");
+  g_autofree char *maildir = sync_case_maildir (c, "days");
+  /* A clock well away from the real one, so that a sync that ignores it
+   * cannot pass by accident. */
+  gint64 t0 = g_get_real_time () / G_USEC_PER_SEC - 40 * 24 * 3600;
+  g_autofree char *now0 = g_strdup_printf ("%" G_GINT64_FORMAT, t0);
+  g_autofree char *now1 = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 1 * 24 * 3600);
+  g_autofree char *now3 = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 3 * 24 * 3600 + 1);
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr(SyncRun) r3 = NULL;
+  g_autoptr(SyncRun) r4 = NULL;
+
+  fill ("test3", 10, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r1 = sync_case_run (c, now0, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "days", "days: 10 new,", NULL);
+  assert_summary_lacks (r1, "days", "removed");
+  g_assert_cmpuint (sync_server_count ("test3"), ==, 10);
+
+  fill ("test3", 5, 11, "small", sources);
+  /* One day later: nothing is old enough. */
+  r2 = sync_case_run (c, now1, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_summary (r2, "days", "days: 5 new,", NULL);
+  assert_summary_lacks (r2, "days", "removed");
+  g_assert_cmpuint (sync_server_count ("test3"), ==, 15);
+
+  /* Three days and a second after the first sync: its 10 go, the 5 of
+   * the second sync (one day younger) stay. */
+  r3 = sync_case_run (c, now3, NULL);
+  g_assert_cmpint (r3->status, ==, 0);
+  assert_summary (r3, "days", "days: 0 new,", "10 removed from server", NULL);
+  g_assert_cmpuint (sync_server_count ("test3"), ==, 5);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 15);
+
+  r4 = sync_case_run (c, now3, NULL);
+  g_assert_cmpint (r4->status, ==, 0);
+  assert_summary (r4, "days", "days: 0 new,", "15 stored", NULL);
+  assert_summary_lacks (r4, "days", "removed");
+  g_assert_cmpuint (sync_server_count ("test3"), ==, 5);
+}
+
+static void
+test_keep_forever (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "fv", "test4", "keep = forever");
+  g_autofree char *maildir = sync_case_maildir (c, "fv");
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  gint64 t0 = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *far = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 3650 * 24 * 3600);
+
+  fill ("test4", 20, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "fv", "fv: 20 new,", NULL);
+  assert_summary_lacks (r1, "fv", "removed");
+  /* Ten years later, still nothing deleted. */
+  r2 = sync_case_run (c, far, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_summary (r2, "fv", "fv: 0 new,", NULL);
+  assert_summary_lacks (r2, "fv", "removed");
+  g_assert_cmpuint (sync_server_count ("test4"), ==, 20);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 20);
+}
+
+static void
+test_max_size (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr(GHashTable) small = sources_new ();
+  g_autofree char *limited = sync_case_dovecot_account (c, "ms", "test5", "max-size = 100K");
+  g_autofree char *raised = sync_case_dovecot_account (c, "ms", "test5", "max-size = 1M");
+  g_autofree char *maildir = sync_case_maildir (c, "ms");
+  g_autofree char *db_path = sync_case_db_path (c);
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr(SyncRun) r3 = NULL;
+  g_autoptr(BzDb) db = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fill ("test5", 10, 1, "small", small);
+  {
+    GHashTableIter iter;
+    gpointer k, v;
+    g_hash_table_iter_init (&iter, small);
+    while (g_hash_table_iter_next (&iter, &k, &v))
+      g_hash_table_insert (sources, g_strdup (k), g_strdup (v));
+  }
+  fill_large ("test5", 11, 200 * 1024, sources);
+  fill_large ("test5", 12, 300 * 1024, sources);
+  sync_case_write_config (c, limited);
+
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "ms", "ms: 10 new,", "2 skipped (too large)", "10 stored", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, small), ==, 10);
+  g_assert_cmpuint (sync_db_count (c, "ms", BZ_DB_STATE_SKIPPED), ==, 2);
+
+  /* The skipped ones are indexed from TOP 0. */
+  db = bz_db_open (db_path, &error);
+  g_assert_no_error (error);
+  skipped = bz_db_list_skipped (db, "ms", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (skipped->len, ==, 2);
+  for (guint i = 0; i < skipped->len; i++)
+    {
+      BzDbMessage *m = g_ptr_array_index (skipped, i);
+      g_assert_true (g_strcmp0 (m->headers.message_id, "bz-11-1@test.buzon") == 0 ||
+                     g_strcmp0 (m->headers.message_id, "bz-12-1@test.buzon") == 0);
+      g_assert_nonnull (m->headers.subject);
+      g_assert_nonnull (m->headers.from);
+      g_assert_cmpint (m->headers.date, >, 0);
+      g_assert_cmpuint (m->size, >, 100 * 1024);
+      g_assert_null (m->path);
+    }
+  g_clear_object (&db);
+
+  /* Recorded once, not fetched, not reported again. */
+  r2 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_summary (r2, "ms", "ms: 0 new,", NULL);
+  assert_summary_lacks (r2, "ms", "skipped");
+  g_assert_cmpuint (sync_db_count (c, "ms", BZ_DB_STATE_SKIPPED), ==, 2);
+
+  sync_case_write_config (c, raised);
+  r3 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r3->status, ==, 0);
+  assert_summary (r3, "ms", "ms: 2 new,", "12 stored", NULL);
+  assert_summary_lacks (r3, "ms", "skipped");
+  g_assert_cmpuint (sync_db_count (c, "ms", BZ_DB_STATE_SKIPPED), ==, 0);
+  g_assert_cmpuint (sync_db_count (c, "ms", BZ_DB_STATE_STORED), ==, 12);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 12);
+}
+
+static void
+test_two_accounts_bad_password (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *good = sync_case_dovecot_account (c, "good", "test6", NULL);
+  g_autofree char *bad = g_strdup_printf ("[account bad]\n"
+                                          "host = localhost\nport = %u\n"
+                                          "security = none\nuser = test7\nauth = user\n"
+                                          "password-command = echo wrong-password\n",
+                                          bz_test_env_port ("BZ_TEST_POP3_PORT"));
+  g_autofree char *conf = g_strconcat (bad, "\n", good, NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "good");
+  g_autofree char *bad_maildir = sync_case_maildir (c, "bad");
+  g_autoptr(SyncRun) r = NULL;
+  g_autofree char *bad_line = NULL;
+  guint n_bad = 0;
+  g_autoptr(GHashTable) bad_ids = NULL;
+
+  fill ("test6", 7, 1, "small", sources);
+  {
+    g_autoptr(GHashTable) ignored = sources_new ();
+    fill ("test7", 3, 100, "small", ignored);
+  }
+  sync_case_write_config (c, conf);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, ==, 1);
+  assert_summary (r, "good", "good: 7 new,", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 7);
+  assert_summary (r, "bad", "bad: ", NULL);
+  bad_line = g_ascii_strdown (sync_run_summary (r, "bad"), -1);
+  if (strstr (bad_line, "auth") == NULL || strstr (bad_line, "failed (permanent)") == NULL)
+    g_error ("the summary of the bad account does not name the cause: %s", bad_line);
+  g_assert_null (strstr (bad_line, "wrong-password"));
+  bad_ids = sync_maildir_scan (bad_maildir, &n_bad);
+  g_assert_cmpuint (n_bad, ==, 0);
+  g_assert_cmpuint (sync_server_count ("test7"), ==, 3);
+}
+
+/* A 50 MB message streams to disk: peak RSS stays far below its size. */
+static void
+test_memory_large_message (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "big", "test8", NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "big");
+  g_autoptr(SyncRun) r = NULL;
+  /* Also under AddressSanitizer, whose overhead is ~10 MB here. */
+  const glong limit_kb = 40 * 1024;
+
+  fill_large ("test8", 1, 50 * 1024 * 1024, sources);
+  sync_case_write_config (c, account);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, ==, 0);
+  assert_summary (r, "big", "big: 1 new,", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 1);
+  g_test_message ("peak RSS of buzond syncing one 50 MB message: %ld KiB", r->maxrss_kb);
+  g_assert_cmpint (r->maxrss_kb, >, 0);
+  g_assert_cmpint (r->maxrss_kb, <, limit_kb);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sync/first-1000", test_first_1000);
+  g_test_add_func ("/sync/keep-delete", test_keep_delete);
+  g_test_add_func ("/sync/keep-days", test_keep_days);
+  g_test_add_func ("/sync/keep-forever", test_keep_forever);
+  g_test_add_func ("/sync/max-size", test_max_size);
+  g_test_add_func ("/sync/two-accounts-bad-password", test_two_accounts_bad_password);
+  g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
+  return g_test_run ();
+}
