@@ -5,6 +5,10 @@
  * (dovecot keeps UIDLs and deletions for the whole run). */
 #include "config.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <string.h>
 
 #include "sync-test-common.h"
@@ -367,6 +371,43 @@ test_memory_large_message (void)
   g_assert_cmpint (r->maxrss_kb, <, limit_kb);
 }
 
+/* A daemon and a `buzond --once` must never sync one account at once: the
+ * second's recovery would remove the first's live tmp/ files. Another
+ * process holding the account's lock makes the sync fail as busy, and it
+ * goes through once the lock is free. */
+static void
+test_account_busy (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "main", "test11", NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "main");
+  g_autofree char *lock_dir = g_build_filename (c->data_home, "buzon", "locks", NULL);
+  g_autofree char *lock_path = g_build_filename (lock_dir, "main.lock", NULL);
+  g_autoptr(SyncRun) busy = NULL;
+  g_autoptr(SyncRun) ok = NULL;
+  int fd;
+
+  fill ("test11", 20, 1, "small", sources);
+  sync_case_write_config (c, account);
+  g_assert_cmpint (g_mkdir_with_parents (lock_dir, 0700), ==, 0);
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+
+  busy = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (busy->status, ==, 1);
+  assert_summary (busy, "main", "main: failed (temporary):",
+                  "another buzon process is syncing this account", NULL);
+  g_assert_cmpuint (sync_db_count (c, "main", BZ_DB_STATE_STORED), ==, 0);
+
+  close (fd);
+  ok = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (ok->status, ==, 0);
+  assert_summary (ok, "main", "main: 20 new,", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 20);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -378,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/max-size", test_max_size);
   g_test_add_func ("/sync/two-accounts-bad-password", test_two_accounts_bad_password);
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
+  g_test_add_func ("/sync/account-busy", test_account_busy);
   return g_test_run ();
 }
