@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "bz-config.h"
+#include "bz-daemon.h"
 #include "bz-once.h"
 
 int
@@ -30,6 +31,7 @@ main (int argc, char **argv)
   g_autoptr(GOptionContext) context = g_option_context_new ("- POP3 mail-sync agent");
   g_autoptr(GError) error = NULL;
   g_autoptr(BzConfig) config = NULL;
+  g_autoptr(BzDaemon) daemon = NULL;
 
   setlocale (LC_ALL, "");
   g_set_prgname ("buzond");
@@ -68,7 +70,6 @@ main (int argc, char **argv)
       g_printerr ("buzond: --account needs --once\n");
       return BZ_EXIT_USAGE;
     }
-  /* The session daemon (D-Bus, schedule) arrives with issue 5. */
-  g_printerr ("buzond: the daemon mode is not available in this version; use --once\n");
-  return BZ_EXIT_USAGE;
+  daemon = bz_daemon_new (config);
+  return bz_daemon_run (daemon);
 }

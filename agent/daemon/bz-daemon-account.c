@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* One account in the daemon: exported object, state machine, schedule and
+ * the sync itself (password lookup, then BzSync in a worker thread). */
+#include "config.h"
+
+#include "bz-daemon-log.h"
+#include "bz-daemon-private.h"
+#include "bz-dbus-error.h"
+#include "bz-secrets.h"
+#include "bz-sync.h"
+
+struct _BzDaemonAccount {
+  GObject parent_instance;
+  BzDaemon *daemon;            /* not referenced; NULL once detached */
+  BzAccount *account;
+  BzDbusObjectSkeleton *object;
+  BzDbusAccount *iface;
+  guint timer_id;
+  gboolean online;
+  gboolean queued;             /* waiting for a slot */
+  gboolean due;                /* a sync was due while offline */
+  guint n_failures;            /* in a row */
+  GCancellable *cancellable;   /* non-NULL while running */
+  BzAccount *running_account;  /* the settings the running sync uses */
+  /* the newest message of the running sync, for the notification */
+  gint64 newest_date;
+  char *newest_from;
+  char *newest_subject;
+  guint stored_this_sync;
+  /* MessageStored signals not yet sent (BzDbMessage*), and the end of the
+   * sync, which is announced only after them */
+  GQueue announce;
+  guint announce_id;
+  gboolean end_pending;
+  gboolean end_has_result;
+  BzSyncResult end_result;
+  GError *end_error;
+};
+
+/* MessageStored signals sent per main-loop iteration: a batch commit hands
+ * over up to 256 messages at once, and D-Bus calls must not wait for all of
+ * their signals. */
+#define ANNOUNCE_CHUNK 16
+
+G_DEFINE_TYPE (BzDaemonAccount, bz_daemon_account, G_TYPE_OBJECT)
+
+static void
+set_state (BzDaemonAccount *self, const char *state)
+{
+  if (g_strcmp0 (bz_dbus_account_get_state (self->iface), state) == 0)
+    return;
+  bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "state %s", state);
+  bz_dbus_account_set_state (self->iface, state);
+}
+
+static gboolean
+ignores_network (BzDaemonAccount *self)
+{
+  /* A loopback server is reachable with no network at all. */
+  return bz_host_is_loopback (self->account->host);
+}
+
+static gboolean
+is_offline (BzDaemonAccount *self)
+{
+  return !self->online && !ignores_network (self);
+}
+
+/* The state when no sync runs. */
+static void
+update_resting_state (BzDaemonAccount *self)
+{
+  if (!self->account->enabled)
+    set_state (self, "disabled");
+  else if (is_offline (self))
+    set_state (self, "offline");
+  else if (bz_dbus_account_get_last_error (self->iface)[0] != '\0')
+    set_state (self, "error");
+  else
+    set_state (self, "idle");
+}
+
+static void
+clear_timer (BzDaemonAccount *self)
+{
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  bz_dbus_account_set_next_sync (self->iface, 0);
+}
+
+static gboolean
+timer_cb (gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+
+  self->timer_id = 0;
+  bz_dbus_account_set_next_sync (self->iface, 0);
+  bz_daemon_account_request_sync (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (BzDaemonAccount *self, guint64 delay_ms, const char *why)
+{
+  clear_timer (self);
+  if (self->daemon == NULL || !self->account->enabled || delay_ms == BZ_SCHEDULE_NEVER)
+    {
+      bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "no sync scheduled (%s)", why);
+      return;
+    }
+  delay_ms = MIN (delay_ms, (guint64) G_MAXUINT);
+  self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) delay_ms, timer_cb,
+                                       self, NULL);
+  bz_dbus_account_set_next_sync (self->iface,
+                                 g_get_real_time () / G_USEC_PER_SEC +
+                                 (gint64) ((delay_ms + 999) / 1000));
+  bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name,
+                 "next sync in %" G_GUINT64_FORMAT " ms (%s)", delay_ms, why);
+}
+
+/* --- D-Bus ------------------------------------------------------------- */
+
+static gboolean
+handle_sync_cb (BzDbusAccount *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+
+  if (!self->account->enabled)
+    {
+      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_DISABLED,
+                                             "account %s is disabled (enabled = false)",
+                                             self->account->name);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync requested over D-Bus");
+  bz_daemon_account_request_sync (self);
+  bz_dbus_account_complete_sync (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+set_settings (BzDaemonAccount *self, BzAccount *account)
+{
+  if (self->account != account)
+    {
+      bz_account_ref (account);
+      g_clear_pointer (&self->account, bz_account_unref);
+      self->account = account;
+    }
+  bz_dbus_account_set_name (self->iface, account->name);
+  bz_dbus_account_set_host (self->iface, account->host);
+  bz_dbus_account_set_user (self->iface, account->user);
+  bz_dbus_account_set_enabled (self->iface, account->enabled);
+}
+
+/* --- the sync ------------------------------------------------------------ */
+
+static void
+progress_cb (const BzSyncProgress *progress, gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+
+  if (self->cancellable == NULL)
+    return;
+  set_state (self, "syncing");
+  bz_dbus_account_set_progress (self->iface,
+                                g_variant_new ("(uu)", progress->messages_done,
+                                               progress->messages_total));
+}
+
+static void finish_sync (BzDaemonAccount *self, const BzSyncResult *result,
+                         const GError *error);
+
+static gboolean
+announce_cb (gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+
+  for (guint i = 0; i < ANNOUNCE_CHUNK && !g_queue_is_empty (&self->announce); i++)
+    {
+      g_autoptr(BzDbMessage) message = g_queue_pop_head (&self->announce);
+
+      if (self->daemon != NULL)
+        bz_daemon_emit_message_stored (self->daemon, message);
+    }
+  if (!g_queue_is_empty (&self->announce))
+    return G_SOURCE_CONTINUE;
+  self->announce_id = 0;
+  if (self->end_pending)
+    {
+      g_autoptr(GError) error = g_steal_pointer (&self->end_error);
+
+      self->end_pending = FALSE;
+      finish_sync (self, self->end_has_result ? &self->end_result : NULL, error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stored_cb (const BzDbMessage *message, gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+  BzDbMessage *copy = g_new0 (BzDbMessage, 1);
+
+  self->stored_this_sync++;
+  bz_dbus_account_set_stored_count (self->iface,
+                                    bz_dbus_account_get_stored_count (self->iface) + 1);
+  if (self->newest_from == NULL || message->headers.date >= self->newest_date)
+    {
+      self->newest_date = message->headers.date;
+      g_free (self->newest_from);
+      self->newest_from = g_strdup (message->headers.from != NULL ? message->headers.from : "");
+      g_free (self->newest_subject);
+      self->newest_subject = g_strdup (message->headers.subject);
+    }
+  *copy = *message;
+  copy->account = g_strdup (message->account);
+  copy->uidl = g_strdup (message->uidl);
+  copy->path = g_strdup (message->path);
+  copy->headers.message_id = g_strdup (message->headers.message_id);
+  copy->headers.from = g_strdup (message->headers.from);
+  copy->headers.subject = g_strdup (message->headers.subject);
+  g_queue_push_tail (&self->announce, copy);
+  if (self->announce_id == 0)
+    self->announce_id = g_idle_add_full (G_PRIORITY_LOW, announce_cb, g_object_ref (self),
+                                         g_object_unref);
+}
+
+/* The sync ended: announce it once every MessageStored has gone out. */
+static void
+end_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *error)
+{
+  if (self->announce_id == 0)
+    {
+      finish_sync (self, result, error);
+      return;
+    }
+  self->end_pending = TRUE;
+  self->end_has_result = result != NULL;
+  if (result != NULL)
+    self->end_result = *result;
+  g_clear_error (&self->end_error);
+  self->end_error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+static void
+finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *error)
+{
+  /* Only once the last MessageStored is out (see end_sync()). */
+  guint new_messages = result != NULL ? result->new_messages : 0;
+  gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  guint64 delay;
+  const char *why;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->running_account, bz_account_unref);
+  /* On failure the counters may stop short of the count: keep ours. */
+  if (result != NULL && error == NULL)
+    bz_dbus_account_set_stored_count (self->iface, result->stored_total);
+  if (error == NULL)
+    {
+      self->n_failures = 0;
+      bz_dbus_account_set_last_sync (self->iface, g_get_real_time () / G_USEC_PER_SEC);
+      bz_dbus_account_set_last_error (self->iface, "");
+      bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name,
+                     "synced: %u new, %u stored, %.1f s",
+                     new_messages, result->stored_total, result->seconds);
+    }
+  else
+    {
+      if (!cancelled)
+        self->n_failures++;
+      bz_dbus_account_set_last_error (self->iface, error->message);
+      bz_daemon_log (cancelled ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING, self->account->name,
+                     "sync failed (%s): %s",
+                     bz_sync_failure_to_string (bz_sync_classify_error (error)), error->message);
+    }
+  update_resting_state (self);
+
+  if (self->daemon != NULL)
+    {
+      const BzScheduleTuning *tuning = bz_daemon_get_tuning (self->daemon);
+      guint32 random = g_random_int ();
+
+      if (error == NULL)
+        {
+          delay = bz_schedule_interval_ms (tuning, self->account->interval_min, random);
+          why = "interval";
+        }
+      else if (cancelled)
+        {
+          delay = BZ_SCHEDULE_NEVER;
+          why = "cancelled";
+        }
+      else
+        {
+          BzSyncFailure failure = bz_sync_classify_error (error);
+          gboolean no_password = g_error_matches (error, BZ_SECRETS_ERROR,
+                                                  BZ_SECRETS_ERROR_NOT_FOUND);
+
+          delay = bz_schedule_retry_ms (tuning, self->account->interval_min, failure,
+                                        no_password, self->n_failures, random);
+          why = bz_sync_failure_to_string (failure);
+        }
+      schedule (self, delay, why);
+    }
+
+  /* Property changes go out from an idle; a client reading them on
+   * SyncFinished must already see LastSync, State, NextSync, StoredCount. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+  bz_dbus_account_emit_sync_finished (self->iface, error == NULL, new_messages,
+                                      error != NULL ? error->message : "");
+  /* Last: the daemon may start the next account's sync right away. */
+  if (self->daemon != NULL)
+    bz_daemon_sync_ended (self->daemon, self, self->stored_this_sync,
+                          self->newest_from, self->newest_subject);
+}
+
+static void
+sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  BzSyncResult result = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  bz_sync_run_finish (BZ_SYNC (source), res, &result, &error);
+  end_sync (self, &result, error);
+}
+
+static void
+password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzSync) sync = NULL;
+  char *password = bz_secrets_lookup_finish (res, &error);
+
+  if (password == NULL)
+    {
+      end_sync (self, NULL, error);
+      return;
+    }
+  if (self->daemon == NULL || g_cancellable_is_cancelled (self->cancellable))
+    {
+      bz_secrets_password_free (password);
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+      end_sync (self, NULL, error);
+      return;
+    }
+  sync = bz_sync_new (self->running_account, bz_daemon_get_database_path (self->daemon));
+  /* Callbacks queued by the worker hold the BzSync; the BzSync holds us. */
+  g_object_set_data_full (G_OBJECT (sync), "bz-daemon-account", g_object_ref (self),
+                          g_object_unref);
+  bz_sync_set_progress_func (sync, progress_cb, self);
+  bz_sync_set_stored_func (sync, stored_cb, self);
+  if (bz_daemon_get_test_now (self->daemon) > 0)
+    bz_sync_set_now (sync, bz_daemon_get_test_now (self->daemon));
+  bz_sync_run_async (sync, password, self->cancellable, sync_done_cb, g_object_ref (self));
+  bz_secrets_password_free (password);
+}
+
+void
+bz_daemon_account_run (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  g_return_if_fail (self->cancellable == NULL);
+
+  self->queued = FALSE;
+  self->due = FALSE;
+  self->cancellable = g_cancellable_new ();
+  self->running_account = bz_account_ref (self->account);
+  self->stored_this_sync = 0;
+  self->newest_date = 0;
+  g_clear_pointer (&self->newest_from, g_free);
+  g_clear_pointer (&self->newest_subject, g_free);
+  clear_timer (self);
+  bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
+  set_state (self, "connecting");
+  bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)",
+                 self->account->host, self->account->port);
+  bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
+                           g_object_ref (self));
+}
+
+void
+bz_daemon_account_request_sync (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+
+  if (self->daemon == NULL || !self->account->enabled)
+    return;
+  /* Coalesced: the sync that runs or waits answers this request too. */
+  if (self->cancellable != NULL || self->queued)
+    return;
+  if (is_offline (self))
+    {
+      self->due = TRUE;
+      bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "offline: sync postponed");
+      return;
+    }
+  clear_timer (self);
+  self->queued = TRUE;
+  bz_daemon_enqueue (self->daemon, self);
+}
+
+void
+bz_daemon_account_start (BzDaemonAccount *self, guint index)
+{
+  const BzScheduleTuning *tuning;
+
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  if (self->daemon == NULL)
+    return;
+  tuning = bz_daemon_get_tuning (self->daemon);
+  update_resting_state (self);
+  schedule (self, bz_schedule_first_ms (tuning, self->account->interval_min, index,
+                                        g_random_int ()), "start");
+}
+
+void
+bz_daemon_account_update (BzDaemonAccount *self, BzAccount *account, guint index)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  g_return_if_fail (g_strcmp0 (self->account->name, account->name) == 0);
+
+  bz_daemon_log (G_LOG_LEVEL_INFO, account->name, "settings changed");
+  set_settings (self, account);
+  self->n_failures = 0;
+  bz_dbus_account_set_last_error (self->iface, "");
+  if (!account->enabled)
+    {
+      if (self->queued && self->daemon != NULL)
+        bz_daemon_dequeue (self->daemon, self);
+      self->queued = FALSE;
+      bz_daemon_account_cancel (self);
+    }
+  if (self->cancellable == NULL)
+    bz_daemon_account_start (self, index);
+  /* Reload() answers after the new settings are visible on the bus. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
+}
+
+void
+bz_daemon_account_set_online (BzDaemonAccount *self, gboolean online)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+
+  if (self->online == online)
+    return;
+  self->online = online;
+  if (self->cancellable != NULL || ignores_network (self) || !self->account->enabled)
+    return;
+  update_resting_state (self);
+  /* Back online: whatever was missed, soon. */
+  if (online && self->daemon != NULL &&
+      (self->due || self->account->interval_min > 0))
+    schedule (self, bz_daemon_get_tuning (self->daemon)->first_delay_ms, "network back");
+}
+
+gboolean
+bz_daemon_account_is_running (BzDaemonAccount *self)
+{
+  g_return_val_if_fail (BZ_IS_DAEMON_ACCOUNT (self), FALSE);
+  return self->cancellable != NULL;
+}
+
+void
+bz_daemon_account_cancel (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+
+  clear_timer (self);
+  if (self->cancellable != NULL)
+    {
+      bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "stopping the sync");
+      g_cancellable_cancel (self->cancellable);
+    }
+}
+
+void
+bz_daemon_account_detach (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+
+  bz_daemon_account_cancel (self);
+  self->queued = FALSE;
+  self->daemon = NULL;
+}
+
+/* --- object ------------------------------------------------------------ */
+
+BzAccount *
+bz_daemon_account_get_account (BzDaemonAccount *self)
+{
+  g_return_val_if_fail (BZ_IS_DAEMON_ACCOUNT (self), NULL);
+  return self->account;
+}
+
+const char *
+bz_daemon_account_get_name (BzDaemonAccount *self)
+{
+  g_return_val_if_fail (BZ_IS_DAEMON_ACCOUNT (self), NULL);
+  return self->account->name;
+}
+
+GDBusObjectSkeleton *
+bz_daemon_account_get_object (BzDaemonAccount *self)
+{
+  g_return_val_if_fail (BZ_IS_DAEMON_ACCOUNT (self), NULL);
+  return G_DBUS_OBJECT_SKELETON (self->object);
+}
+
+static void
+bz_daemon_account_dispose (GObject *object)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (object);
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->iface != NULL)
+    g_signal_handlers_disconnect_by_data (self->iface, self);
+  g_clear_object (&self->iface);
+  g_clear_object (&self->object);
+  G_OBJECT_CLASS (bz_daemon_account_parent_class)->dispose (object);
+}
+
+static void
+bz_daemon_account_finalize (GObject *object)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->running_account, bz_account_unref);
+  g_clear_pointer (&self->account, bz_account_unref);
+  g_free (self->newest_from);
+  g_free (self->newest_subject);
+  g_queue_clear_full (&self->announce, (GDestroyNotify) bz_db_message_free);
+  g_clear_error (&self->end_error);
+  G_OBJECT_CLASS (bz_daemon_account_parent_class)->finalize (object);
+}
+
+static void
+bz_daemon_account_class_init (BzDaemonAccountClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = bz_daemon_account_dispose;
+  object_class->finalize = bz_daemon_account_finalize;
+}
+
+static void
+bz_daemon_account_init (BzDaemonAccount *self)
+{
+  g_queue_init (&self->announce);
+}
+
+BzDaemonAccount *
+bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count,
+                       gboolean online)
+{
+  BzDaemonAccount *self = g_object_new (BZ_TYPE_DAEMON_ACCOUNT, NULL);
+  g_autofree char *path = bz_account_object_path (account->name);
+
+  self->daemon = daemon;
+  self->online = online;
+  self->object = bz_dbus_object_skeleton_new (path);
+  self->iface = bz_dbus_account_skeleton_new ();
+  set_settings (self, account);
+  bz_dbus_account_set_state (self->iface, "idle");
+  bz_dbus_account_set_last_error (self->iface, "");
+  bz_dbus_account_set_stored_count (self->iface, stored_count);
+  bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
+  g_signal_connect (self->iface, "handle-sync", G_CALLBACK (handle_sync_cb), self);
+  bz_dbus_object_skeleton_set_account (self->object, self->iface);
+  update_resting_state (self);
+  return self;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* org.buzon.Agent1.Manager: SyncAll(), Reload() (also SIGHUP) and
+ * ListMessages(). */
+#include "config.h"
+
+#include "bz-daemon-log.h"
+#include "bz-daemon-private.h"
+#include "bz-dbus-error.h"
+#include "bz-store-batch.h"
+
+/* ListMessages: a limit of 0 means this many; larger limits are cut here. */
+#define BZ_LIST_DEFAULT_LIMIT 50
+#define BZ_LIST_MAX_LIMIT 10000
+
+static void
+log_config_errors (BzConfig *config)
+{
+  GPtrArray *errors = bz_config_get_errors (config);
+
+  for (guint i = 0; i < errors->len; i++)
+    {
+      BzConfigAccountError *e = g_ptr_array_index (errors, i);
+      bz_daemon_log (G_LOG_LEVEL_WARNING, e->account, "%s", e->error->message);
+    }
+}
+
+gboolean
+bz_daemon_reload (BzDaemon *self, GError **error)
+{
+  g_autoptr(BzConfig) config = bz_config_load (bz_config_get_path (self->config), error);
+  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *accounts;
+  GPtrArray *errors;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (BZ_IS_DAEMON (self), FALSE);
+  if (config == NULL)
+    {
+      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "reload failed, keeping the running configuration: %s",
+                     (*error)->message);
+      return FALSE;
+    }
+  if (self->closing)
+    return TRUE;
+  log_config_errors (config);
+  accounts = bz_config_get_accounts (config);
+
+  /* Removed accounts; one that is only broken now keeps its old settings. */
+  g_hash_table_iter_init (&iter, self->accounts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (bz_config_find_account (config, key) != NULL ||
+          bz_config_account_has_errors (config, key))
+        continue;
+      g_ptr_array_add (removed, g_strdup (key));
+    }
+  for (guint i = 0; i < removed->len; i++)
+    {
+      const char *name = g_ptr_array_index (removed, i);
+      BzDaemonAccount *account = g_hash_table_lookup (self->accounts, name);
+
+      bz_daemon_log (G_LOG_LEVEL_INFO, name, "removed from the configuration");
+      bz_daemon_dequeue (self, account);
+      g_dbus_object_manager_server_unexport (self->manager,
+                                             g_dbus_object_get_object_path (G_DBUS_OBJECT (bz_daemon_account_get_object (account))));
+      /* A running sync stops at a safe point and still frees its slot. */
+      if (bz_daemon_account_is_running (account))
+        self->running--;
+      bz_daemon_account_detach (account);
+      g_hash_table_remove (self->accounts, name);
+    }
+
+  g_set_object (&self->config, config);
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzAccount *account = g_ptr_array_index (accounts, i);
+      BzDaemonAccount *existing = g_hash_table_lookup (self->accounts, account->name);
+
+      if (existing == NULL)
+        {
+          bz_daemon_log (G_LOG_LEVEL_INFO, account->name, "added to the configuration");
+          bz_daemon_add_account (self, account, i);
+        }
+      else if (!bz_account_equal (bz_daemon_account_get_account (existing), account))
+        bz_daemon_account_update (existing, account, i);
+    }
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "configuration reloaded: %u account(s)",
+                 g_hash_table_size (self->accounts));
+
+  errors = bz_config_get_errors (config);
+  if (errors->len > 0)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      for (guint i = 0; i < errors->len; i++)
+        {
+          BzConfigAccountError *e = g_ptr_array_index (errors, i);
+          g_string_append_printf (text, "%s%s", i > 0 ? "; " : "", e->error->message);
+        }
+      g_set_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_INVALID_VALUE,
+                   "%s (accounts with errors keep their previous settings)", text->str);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_reload_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  g_autoptr(GError) error = NULL;
+
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "reload requested over D-Bus");
+  if (!bz_daemon_reload (self, &error))
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, BZ_DBUS_ERROR,
+                                                     BZ_DBUS_ERROR_CONFIG, error->message);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  bz_dbus_manager_complete_reload (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_sync_all_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  GPtrArray *accounts = bz_config_get_accounts (self->config);
+
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "sync of every account requested over D-Bus");
+  /* In config order, so max-parallel starts the first ones first. */
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzAccount *account = g_ptr_array_index (accounts, i);
+      BzDaemonAccount *daemon_account = g_hash_table_lookup (self->accounts, account->name);
+
+      if (daemon_account != NULL)
+        bz_daemon_account_request_sync (daemon_account);
+    }
+  bz_dbus_manager_complete_sync_all (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+message_to_variant (const BzDbMessage *m)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (m->account));
+  g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_string (m->uidl));
+  g_variant_builder_add (&builder, "{sv}", "path",
+                         g_variant_new_string (m->path != NULL ? m->path : ""));
+  g_variant_builder_add (&builder, "{sv}", "from",
+                         g_variant_new_string (m->headers.from != NULL ? m->headers.from : ""));
+  g_variant_builder_add (&builder, "{sv}", "subject",
+                         g_variant_new_string (m->headers.subject != NULL ? m->headers.subject : ""));
+  g_variant_builder_add (&builder, "{sv}", "date", g_variant_new_int64 (m->headers.date));
+  g_variant_builder_add (&builder, "{sv}", "size", g_variant_new_uint64 (m->size));
+  g_variant_builder_add (&builder, "{sv}", "message-id",
+                         g_variant_new_string (m->headers.message_id != NULL ?
+                                               m->headers.message_id : ""));
+  return g_variant_builder_end (&builder);
+}
+
+static gboolean
+handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation,
+                         const char *account, guint limit, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  GVariantBuilder builder;
+  BzDb *db;
+
+  if (account[0] != '\0' && !bz_account_name_is_valid (account))
+    {
+      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR,
+                                             BZ_DBUS_ERROR_INVALID_ARGS,
+                                             "\"%s\" is not an account name ([A-Za-z0-9._-]{1,64})",
+                                             account);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (account[0] != '\0' && bz_config_find_account (self->config, account) == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR,
+                                             BZ_DBUS_ERROR_UNKNOWN_ACCOUNT,
+                                             "no account named \"%s\" in %s", account,
+                                             bz_config_get_path (self->config));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (limit == 0)
+    limit = BZ_LIST_DEFAULT_LIMIT;
+  limit = MIN (limit, BZ_LIST_MAX_LIMIT);
+  db = bz_daemon_get_db (self, &error);
+  if (db != NULL)
+    messages = bz_db_list_newest (db, account[0] != '\0' ? account : NULL, limit, &error);
+  /* Files a mail client moved since; a failed update still lists them. */
+  if (messages != NULL && !bz_store_refresh_paths (db, messages, &error))
+    {
+      bz_daemon_log (G_LOG_LEVEL_DEBUG, NULL, "cannot refresh message paths: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (messages == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_FAILED,
+                                             "cannot read the message index: %s", error->message);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < messages->len; i++)
+    g_variant_builder_add_value (&builder, message_to_variant (g_ptr_array_index (messages, i)));
+  bz_dbus_manager_complete_list_messages (iface, invocation, g_variant_builder_end (&builder));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+bz_daemon_manager_init (BzDaemon *self)
+{
+  log_config_errors (self->config);
+  g_signal_connect (self->manager_iface, "handle-sync-all", G_CALLBACK (handle_sync_all_cb), self);
+  g_signal_connect (self->manager_iface, "handle-reload", G_CALLBACK (handle_reload_cb), self);
+  g_signal_connect (self->manager_iface, "handle-list-messages",
+                    G_CALLBACK (handle_list_messages_cb), self);
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The daemon's life cycle: the bus name, the exported objects, the queue of
+ * syncs waiting for a slot, the network monitor and the Unix signals. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+
+#include "bz-daemon-log.h"
+#include "bz-daemon-private.h"
+#include "bz-dbus-error.h"
+#include "bz-notify.h"
+
+/* How long a shutdown waits for the syncs to reach a safe point. */
+#define BZ_DAEMON_SHUTDOWN_TIMEOUT_MS 4000
+
+G_DEFINE_TYPE (BzDaemon, bz_daemon, G_TYPE_OBJECT)
+
+const BzScheduleTuning *
+bz_daemon_get_tuning (BzDaemon *self)
+{
+  return &self->tuning;
+}
+
+const char *
+bz_daemon_get_database_path (BzDaemon *self)
+{
+  return bz_config_get_database_path (self->config);
+}
+
+gint64
+bz_daemon_get_test_now (BzDaemon *self)
+{
+  return self->test_now;
+}
+
+BzDb *
+bz_daemon_get_db (BzDaemon *self, GError **error)
+{
+  const char *path = bz_config_get_database_path (self->config);
+
+  /* A reload may have moved data-dir. */
+  if (self->db != NULL && g_strcmp0 (bz_db_get_path (self->db), path) != 0)
+    g_clear_object (&self->db);
+  if (self->db == NULL)
+    self->db = bz_db_open (path, error);
+  return self->db;
+}
+
+/* --- the queue of syncs ---------------------------------------------------- */
+
+static void
+maybe_quit (BzDaemon *self)
+{
+  if (self->closing && self->running == 0 && self->loop != NULL)
+    g_main_loop_quit (self->loop);
+}
+
+static void
+pump (BzDaemon *self)
+{
+  while (!self->closing && self->running < bz_config_get_max_parallel (self->config) &&
+         !g_queue_is_empty (&self->waiting))
+    {
+      g_autoptr(BzDaemonAccount) account = g_queue_pop_head (&self->waiting);
+
+      self->running++;
+      bz_daemon_account_run (account);
+    }
+}
+
+void
+bz_daemon_enqueue (BzDaemon *self, BzDaemonAccount *account)
+{
+  if (self->closing)
+    return;
+  g_queue_push_tail (&self->waiting, g_object_ref (account));
+  pump (self);
+}
+
+void
+bz_daemon_dequeue (BzDaemon *self, BzDaemonAccount *account)
+{
+  if (g_queue_remove (&self->waiting, account))
+    g_object_unref (account);
+}
+
+void
+bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messages,
+                      const char *from, const char *subject)
+{
+  g_return_if_fail (self->running > 0);
+  self->running--;
+  if (new_messages > 0 && bz_config_get_notify (self->config) && self->bus != NULL)
+    bz_notify_new_mail (self->bus, bz_daemon_account_get_name (account), new_messages,
+                        from, subject);
+  pump (self);
+  maybe_quit (self);
+}
+
+void
+bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message)
+{
+  bz_dbus_manager_emit_message_stored (self->manager_iface, message->account, message->uidl,
+                                       message->path != NULL ? message->path : "",
+                                       message->headers.from != NULL ? message->headers.from : "",
+                                       message->headers.subject != NULL ? message->headers.subject : "",
+                                       message->headers.date);
+}
+
+/* --- accounts ------------------------------------------------------------ */
+
+void
+bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
+{
+  g_autoptr(GError) error = NULL;
+  BzDb *db = bz_daemon_get_db (self, &error);
+  guint stored = 0;
+  BzDaemonAccount *daemon_account;
+
+  if (db == NULL || !bz_db_count_stored (db, account->name, &stored, &error))
+    bz_daemon_log (G_LOG_LEVEL_WARNING, account->name, "cannot count stored messages: %s",
+                   error->message);
+  daemon_account = bz_daemon_account_new (self, account, stored,
+                                          bz_netmon_get_online (self->netmon));
+  g_hash_table_replace (self->accounts, g_strdup (account->name), daemon_account);
+  g_dbus_object_manager_server_export (self->manager,
+                                       bz_daemon_account_get_object (daemon_account));
+  if (self->name_owned)
+    bz_daemon_account_start (daemon_account, index);
+}
+
+static void
+online_changed_cb (BzNetmon *netmon, GParamSpec *pspec, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  gboolean online = bz_netmon_get_online (netmon);
+  GHashTableIter iter;
+  gpointer value;
+
+  bz_dbus_manager_set_online (self->manager_iface, online);
+  g_hash_table_iter_init (&iter, self->accounts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    bz_daemon_account_set_online (value, online);
+}
+
+/* --- shutdown and signals ------------------------------------------------ */
+
+static gboolean
+shutdown_timeout_cb (gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+
+  self->shutdown_timeout_id = 0;
+  bz_daemon_log (G_LOG_LEVEL_WARNING, NULL,
+                 "%u sync(s) did not stop in time; exiting anyway (the store recovers)",
+                 self->running);
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+bz_daemon_shutdown (BzDaemon *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (BZ_IS_DAEMON (self));
+  if (self->closing)
+    return;
+  self->closing = TRUE;
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "shutting down (%u sync(s) running)", self->running);
+  while (!g_queue_is_empty (&self->waiting))
+    g_object_unref (g_queue_pop_head (&self->waiting));
+  g_hash_table_iter_init (&iter, self->accounts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    bz_daemon_account_cancel (value);
+  if (self->running > 0 && self->loop != NULL)
+    self->shutdown_timeout_id = g_timeout_add (BZ_DAEMON_SHUTDOWN_TIMEOUT_MS,
+                                               shutdown_timeout_cb, self);
+  maybe_quit (self);
+}
+
+static gboolean
+terminate_cb (gpointer user_data)
+{
+  bz_daemon_shutdown (BZ_DAEMON (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hangup_cb (gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "SIGHUP: reloading the configuration");
+  if (!bz_daemon_reload (BZ_DAEMON (user_data), &error))
+    bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "reload: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- the bus ------------------------------------------------------------- */
+
+static void
+bus_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *accounts = bz_config_get_accounts (self->config);
+
+  self->bus = g_object_ref (bus);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager_iface),
+                                         bus, BZ_DBUS_PATH, &error))
+    {
+      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "cannot export %s: %s", BZ_DBUS_PATH,
+                     error->message);
+      self->exit_code = 1;
+      g_main_loop_quit (self->loop);
+      return;
+    }
+  for (guint i = 0; i < accounts->len; i++)
+    bz_daemon_add_account (self, g_ptr_array_index (accounts, i), i);
+  g_dbus_object_manager_server_set_connection (self->manager, bus);
+}
+
+static void
+name_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  GPtrArray *accounts = bz_config_get_accounts (self->config);
+
+  self->name_owned = TRUE;
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "buzond %s ready on the session bus as %s, %u account(s)",
+                 BZ_VERSION, name, accounts->len);
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzAccount *account = g_ptr_array_index (accounts, i);
+      BzDaemonAccount *daemon_account = g_hash_table_lookup (self->accounts, account->name);
+
+      if (daemon_account != NULL)
+        bz_daemon_account_start (daemon_account, i);
+    }
+}
+
+static void
+name_lost_cb (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+
+  if (bus == NULL)
+    g_printerr ("buzond: cannot connect to the session bus (is DBUS_SESSION_BUS_ADDRESS set?)\n");
+  else if (!self->name_owned)
+    g_printerr ("buzond: another buzond already owns %s on this session bus; "
+                "talk to it with buzonctl\n", name);
+  else
+    bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "lost the name %s; exiting", name);
+  self->exit_code = 1;
+  /* Whatever runs still stops at a safe point. */
+  bz_daemon_shutdown (self);
+  if (self->running == 0)
+    g_main_loop_quit (self->loop);
+}
+
+int
+bz_daemon_run (BzDaemon *self)
+{
+  g_return_val_if_fail (BZ_IS_DAEMON (self), 1);
+
+  /* Register the error names before the first reply can carry one. */
+  (void) BZ_DBUS_ERROR;
+  self->loop = g_main_loop_new (NULL, FALSE);
+  self->netmon = bz_netmon_new ();
+  bz_dbus_manager_set_online (self->manager_iface, bz_netmon_get_online (self->netmon));
+  g_signal_connect (self->netmon, "notify::online", G_CALLBACK (online_changed_cb), self);
+  self->signal_ids[0] = g_unix_signal_add (SIGTERM, terminate_cb, self);
+  self->signal_ids[1] = g_unix_signal_add (SIGINT, terminate_cb, self);
+  self->signal_ids[2] = g_unix_signal_add (SIGHUP, hangup_cb, self);
+  self->owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, BZ_DBUS_NAME,
+                                   G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                   bus_acquired_cb, name_acquired_cb, name_lost_cb,
+                                   self, NULL);
+  g_main_loop_run (self->loop);
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "exiting with status %d", self->exit_code);
+  return self->exit_code;
+}
+
+/* --- object -------------------------------------------------------------- */
+
+static void
+bz_daemon_dispose (GObject *object)
+{
+  BzDaemon *self = BZ_DAEMON (object);
+  GHashTableIter iter;
+  gpointer value;
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->signal_ids); i++)
+    g_clear_handle_id (&self->signal_ids[i], g_source_remove);
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->owner_id, g_bus_unown_name);
+  while (!g_queue_is_empty (&self->waiting))
+    g_object_unref (g_queue_pop_head (&self->waiting));
+  if (self->accounts != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->accounts);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        bz_daemon_account_detach (value);
+      g_clear_pointer (&self->accounts, g_hash_table_unref);
+    }
+  if (self->netmon != NULL)
+    g_signal_handlers_disconnect_by_data (self->netmon, self);
+  g_clear_object (&self->netmon);
+  if (self->manager_iface != NULL && self->bus != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager_iface));
+  g_clear_object (&self->manager_iface);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->bus);
+  g_clear_object (&self->db);
+  g_clear_object (&self->config);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  G_OBJECT_CLASS (bz_daemon_parent_class)->dispose (object);
+}
+
+static void
+bz_daemon_class_init (BzDaemonClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = bz_daemon_dispose;
+}
+
+static void
+bz_daemon_init (BzDaemon *self)
+{
+  const char *now = g_getenv ("BUZON_TEST_NOW");
+
+  bz_schedule_tuning_init (&self->tuning);
+  if (now != NULL)
+    self->test_now = g_ascii_strtoll (now, NULL, 10);
+  g_queue_init (&self->waiting);
+  self->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->manager = g_dbus_object_manager_server_new (BZ_DBUS_PATH);
+  self->manager_iface = bz_dbus_manager_skeleton_new ();
+  bz_dbus_manager_set_version (self->manager_iface, BZ_VERSION);
+  bz_dbus_manager_set_online (self->manager_iface, TRUE);
+}
+
+BzDaemon *
+bz_daemon_new (BzConfig *config)
+{
+  BzDaemon *self = g_object_new (BZ_TYPE_DAEMON, NULL);
+
+  self->config = g_object_ref (config);
+  bz_daemon_manager_init (self);
+  return self;
+}
