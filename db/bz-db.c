@@ -257,10 +257,17 @@ static gboolean
 check_ours (BzDb *self, guint *version, GError **error)
 {
   gint64 app_id = 0, user_version = 0, n_objects = 0;
+  gboolean read;
 
-  if (!bz_db_pragma_int (self, "PRAGMA application_id", &app_id, error) ||
-      !bz_db_pragma_int (self, "PRAGMA user_version", &user_version, error) ||
-      !bz_db_pragma_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, error))
+  /* One read transaction, so that the three answers come from one state of
+   * the file even while another connection is creating it. */
+  if (!bz_db_exec (self, "BEGIN DEFERRED", error))
+    return FALSE;
+  read = bz_db_pragma_int (self, "PRAGMA application_id", &app_id, error) &&
+         bz_db_pragma_int (self, "PRAGMA user_version", &user_version, error) &&
+         bz_db_pragma_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, error);
+  bz_db_rollback (self);
+  if (!read)
     return FALSE;
   if (app_id == 0 && user_version == 0 && n_objects == 0) {
     *version = 0;
@@ -291,10 +298,21 @@ set_pragmas (BzDb *self, GError **error)
   gint64 value = 0;
   const char *mode;
 
+  gint64 deadline = g_get_monotonic_time () + BZ_DB_BUSY_TIMEOUT_MS * 1000;
+  int rc;
+
   /* SQLite answers the mode it is really in (e.g. "delete" on a file
-   * system without shared memory); we rely on WAL for concurrent readers. */
-  if (sqlite3_prepare_v2 (self->handle, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step (stmt) != SQLITE_ROW)
+   * system without shared memory); we rely on WAL for concurrent readers.
+   * Switching a new file to WAL needs it to ourselves, and SQLite reports
+   * a concurrent first open as busy at once instead of calling the busy
+   * handler: retry for as long as the busy timeout. */
+  if (sqlite3_prepare_v2 (self->handle, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+    return bz_db_fail (self, error, "cannot set WAL mode");
+  while (((rc = sqlite3_step (stmt)) & 0xff) == SQLITE_BUSY && g_get_monotonic_time () < deadline) {
+    sqlite3_reset (stmt);
+    g_usleep (5 * 1000);
+  }
+  if (rc != SQLITE_ROW)
     return bz_db_fail (self, error, "cannot set WAL mode");
   mode = (const char *) sqlite3_column_text (stmt, 0);
   if (g_strcmp0 (mode, "wal") != 0) {
