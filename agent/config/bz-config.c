@@ -200,7 +200,6 @@ static void
 bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account,
                          const char *data_dir)
 {
-  g_autofree char *host = NULL;
   g_autofree char *value = NULL;
   guint64 number;
   gboolean port_set = FALSE;
