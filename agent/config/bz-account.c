@@ -112,13 +112,20 @@ gboolean
 bz_account_name_is_valid (const char *name)
 {
   gsize len = 0;
+  gboolean only_dots = TRUE;
 
   if (name == NULL)
     return FALSE;
   for (const char *p = name; *p != '\0'; p++, len++) {
     if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
       return FALSE;
+    if (*p != '.')
+      only_dots = FALSE;
   }
+  /* "." and ".." would make the default Maildir <data-dir>/mail/.. the
+   * data folder itself, beside the database. */
+  if (only_dots)
+    return FALSE;
   return len >= 1 && len <= BZ_ACCOUNT_NAME_MAX;
 }
 

@@ -57,7 +57,8 @@ gboolean bz_account_plaintext_allowed (const BzAccount *self);
  * ::1 (also written "[::1]"). Names other than localhost are not resolved. */
 gboolean bz_host_is_loopback (const char *host);
 
-/* TRUE when @name matches [A-Za-z0-9._-]{1,64}. */
+/* TRUE when @name matches [A-Za-z0-9._-]{1,64} and is not only dots
+ * ("." and ".." are paths, not names). */
 gboolean bz_account_name_is_valid (const char *name);
 
 /* The D-Bus object path of account @name:

@@ -235,6 +235,10 @@ static const ErrorCase account_cases[] = {
   { "long name", "[account "
     "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij12345]\nhost = h\nuser = u\n",
     BZ_CONFIG_ERROR_INVALID_NAME, "is not allowed; expected 1 to 64" },
+  { "dot name", "[account .]\nhost = h\nuser = u\n", BZ_CONFIG_ERROR_INVALID_NAME,
+    "[account .]: account name \".\" is not allowed; expected 1 to 64 characters from A-Z a-z 0-9 . _ -, not only dots" },
+  { "dot-dot name", "[account ..]\nhost = h\nuser = u\n", BZ_CONFIG_ERROR_INVALID_NAME,
+    "account name \"..\" is not allowed" },
   { "duplicate", ACCOUNT "\n" ACCOUNT, BZ_CONFIG_ERROR_DUPLICATE,
     "accounts.conf: [account work]: written twice (lines 1 and 5); each account must be defined once" },
   { "duplicate key", ACCOUNT "port = 1\nport = 2\n", BZ_CONFIG_ERROR_DUPLICATE,
@@ -446,6 +450,73 @@ test_config_equal (void)
   g_assert_true (bz_account_equal (NULL, NULL));
 }
 
+/* DESIGN.md's example, as written there: comments after group headers and
+ * values. Only its two placeholders (a CA path and "<hex>") are made real. */
+static void
+test_config_design_example (void)
+{
+  g_autofree char *ca = home_path ("ca.pem");
+  g_autofree char *text = NULL;
+  g_autoptr(BzConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  BzAccount *a;
+
+  g_file_set_contents (ca, "not checked here\n", -1, &error);
+  g_assert_no_error (error);
+  text = g_strdup_printf (
+    "[general]\n"
+    "data-dir = ~/.local/share/buzon     # optional\n"
+    "max-parallel = 2                    # accounts synced at once\n"
+    "notify = false                      # desktop notification on new mail\n"
+    "\n"
+    "[account work]                      # name: [A-Za-z0-9._-]{1,64}\n"
+    "host = pop.example.com\n"
+    "port = 995                          # default: 995 for tls, 110 otherwise\n"
+    "security = tls                      # tls (implicit, default) | starttls | none\n"
+    "user = alice@example.com\n"
+    "auth = auto                         # auto | sasl-plain | user | apop\n"
+    "interval = 15                       # minutes between polls; 0 = on demand only\n"
+    "keep = forever                      # forever | delete | days:N\n"
+    "max-size = 0                        # bytes; larger messages are skipped, 0 = no limit\n"
+    "maildir = ~/Mail/work               # optional\n"
+    "tls-ca-file = %s           # optional extra trust anchor\n"
+    "tls-pin-sha256 = %s              # optional: SHA-256 of the server certificate's public key (SPKI)\n"
+    "password-command = pass show work   # optional; otherwise the keyring\n"
+    "timeout = 60                        # seconds without progress before giving up\n"
+    "enabled = true\n",
+    ca, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  config = load_text (text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
+  a = bz_config_find_account (config, "work");
+  g_assert_nonnull (a);
+  g_assert_cmpstr (a->host, ==, "pop.example.com");
+  g_assert_cmpuint (a->port, ==, 995);
+  g_assert_cmpuint (a->interval_min, ==, 15);
+  g_assert_cmpuint (a->timeout_s, ==, 60);
+  g_assert_true (a->enabled);
+  g_assert_cmpstr (a->tls_ca_file, ==, ca);
+}
+
+/* A NUL byte would end the text early: the file is refused, not cut. */
+static void
+test_config_nul_byte (void)
+{
+  g_autofree char *path = bz_config_default_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(BzConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char text[] = "[account a]\nhost = h\nuser = u\n\0[account b]\n";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, text, sizeof text - 1, &error);
+  g_assert_no_error (error);
+  config = bz_config_load (NULL, &error);
+  g_assert_null (config);
+  g_assert_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_SYNTAX);
+  assert_contains (error->message, "NUL byte");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -460,6 +531,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/collisions", test_config_collisions);
   g_test_add_func ("/config/object-path", test_config_object_path);
   g_test_add_func ("/config/equal", test_config_equal);
+  g_test_add_func ("/config/design-example", test_config_design_example);
+  g_test_add_func ("/config/nul-byte", test_config_nul_byte);
   for (guint i = 0; i < G_N_ELEMENTS (account_cases); i++) {
     g_autofree char *name = g_strdup_printf ("/config/account-error/%s", account_cases[i].what);
     g_test_add_data_func (name, &account_cases[i], test_config_account_error);
