@@ -80,11 +80,11 @@ gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored,
 /* Start-up recovery for @account (DESIGN.md): every pending row becomes
  * stored when its file is in new/ or cur/ (with any ":2,..." suffix; the
  * row takes the file's current path), else the row is dropped so that the
- * message is fetched again. Then stray files in @maildir/tmp/ are removed:
- * ours left by an earlier process, and anything older than 36 hours (the
- * Maildir rule). Call it before each sync of the account (it is cheap when
- * nothing is pending), never while a batch of the same Maildir is open in
- * another process. @n_settled (optional) receives the rows settled. */
+ * message is fetched again. Then every stray file in @maildir/tmp/ is
+ * removed, all but the ones this process is writing. Call it with the
+ * account's lock held (bz-sync-run.c), before each sync and at daemon
+ * start (it is cheap when nothing is pending). @n_settled (optional)
+ * receives the rows settled. */
 gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir,
                            guint *n_settled, GError **error);
 

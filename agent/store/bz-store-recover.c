@@ -13,12 +13,10 @@
 #include "bz-store-maildir.h"
 #include "bz-store-private.h"
 
-/* Maildir rule: anything in tmp/ untouched for 36 hours is garbage. */
-#define BZ_STORE_TMP_MAX_AGE (36 * 60 * 60)
-
-/* A name we made ("SECS.MUSECSPpidQn.host") in another process. */
+/* A name this very process made ("SECS.MUSECSPpidQn.host"): a live file of
+ * a batch in progress, never stray. */
 static gboolean
-is_ours_from_earlier (const char *name)
+is_ours_now (const char *name)
 {
   g_autoptr(GMatchInfo) match = NULL;
   static GRegex *re = NULL;
@@ -36,15 +34,19 @@ is_ours_from_earlier (const char *name)
   pid = g_match_info_fetch (match, 1);
   host = g_match_info_fetch (match, 2);
   return g_strcmp0 (host, bz_store_maildir_host ()) == 0 &&
-         g_ascii_strtoll (pid, NULL, 10) != (gint64) getpid ();
+         g_ascii_strtoll (pid, NULL, 10) == (gint64) getpid ();
 }
 
+/* DESIGN.md: stray files in tmp/ are removed. The account's Maildir is
+ * ours and the caller holds the account's lock, so anything there that is
+ * not being written by this process is left over from a crash: ours from
+ * an earlier process (any host name: the machine may have been renamed),
+ * or a half-written file of a program that shared the folder. */
 static gboolean
 clean_tmp (const char *maildir, GError **error)
 {
   g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
   g_autoptr(GDir) dir = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
 
   if (!g_file_test (tmp, G_FILE_TEST_IS_DIR))
@@ -56,9 +58,7 @@ clean_tmp (const char *maildir, GError **error)
     g_autofree char *path = g_build_filename (tmp, name, NULL);
     GStatBuf st;
 
-    if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
-      continue;
-    if (!is_ours_from_earlier (name) && st.st_mtime > now - BZ_STORE_TMP_MAX_AGE)
+    if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || is_ours_now (name))
       continue;
     if (g_unlink (path) != 0 && errno != ENOENT)
       return bz_store_fail_errno (error, errno, "remove", path);

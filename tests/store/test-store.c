@@ -308,8 +308,10 @@ test_recover_tmp (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *ours_dead = NULL;
+  g_autofree char *ours_renamed_host = NULL;
   g_autofree char *ours_live = NULL;
   g_autofree char *foreign = NULL;
+  g_autofree char *junk = NULL;
   g_autofree char *host = NULL;
   g_autofree char *own = bz_store_maildir_unique_name ();
 
@@ -317,16 +319,25 @@ test_recover_tmp (Fixture *fx, gconstpointer data)
   host = g_strdup (strrchr (own, 'Q'));
   /* pid 0 is never ours: an earlier process's leftover */
   ours_dead = g_strdup_printf ("%s/tmp/1700000000.M000001P0%s", fx->maildir, host);
+  /* ours from before the machine was renamed */
+  ours_renamed_host = g_strdup_printf ("%s/tmp/1700000000.M000002P0Q1.oldname", fx->maildir);
   ours_live = g_strdup_printf ("%s/tmp/%s", fx->maildir, own);
   foreign = g_strdup_printf ("%s/tmp/1700000000.12345_1.otherhost", fx->maildir);
+  junk = g_strdup_printf ("%s/tmp/junk", fx->maildir);
   g_assert_true (g_file_set_contents (ours_dead, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (ours_renamed_host, "x", 1, NULL));
   g_assert_true (g_file_set_contents (ours_live, "x", 1, NULL));
   g_assert_true (g_file_set_contents (foreign, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (junk, "x", 1, NULL));
   g_assert_true (bz_store_recover (fx->db, "work", fx->maildir, NULL, &error));
   g_assert_no_error (error);
+  /* DESIGN.md: stray files in tmp/ are removed; only a file this process
+   * is writing right now stays. */
   g_assert_false (g_file_test (ours_dead, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (ours_renamed_host, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (foreign, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (junk, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (ours_live, G_FILE_TEST_EXISTS));
-  g_assert_true (g_file_test (foreign, G_FILE_TEST_EXISTS));
 }
 
 /* Ingests message @i (about @size bytes); FALSE with @error on failure. */
