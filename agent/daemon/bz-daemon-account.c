@@ -456,6 +456,15 @@ bz_daemon_account_set_online (BzDaemonAccount *self, gboolean online)
     schedule (self, bz_daemon_get_tuning (self->daemon)->first_delay_ms, "network back");
 }
 
+void
+bz_daemon_account_set_stored_count (BzDaemonAccount *self, guint stored_count)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  if (bz_daemon_account_is_running (self))
+    return;
+  bz_dbus_account_set_stored_count (self->iface, stored_count);
+}
+
 gboolean
 bz_daemon_account_is_running (BzDaemonAccount *self)
 {

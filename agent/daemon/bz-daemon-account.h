@@ -41,6 +41,9 @@ void bz_daemon_account_run (BzDaemonAccount *self);
  * finishes with the old settings, unless the account is now disabled. */
 void bz_daemon_account_update (BzDaemonAccount *self, BzAccount *account, guint index);
 void bz_daemon_account_set_online (BzDaemonAccount *self, gboolean online);
+/* StoredCount as counted by start-up recovery; ignored while a sync runs
+ * (the sync's own count is newer). */
+void bz_daemon_account_set_stored_count (BzDaemonAccount *self, guint stored_count);
 /* TRUE while a sync (or its password lookup) runs. */
 gboolean bz_daemon_account_is_running (BzDaemonAccount *self);
 /* Stops the running sync at a safe point; no new sync is scheduled. */

@@ -110,6 +110,22 @@ bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message)
 
 /* --- accounts ------------------------------------------------------------ */
 
+static void
+recovered_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(BzDaemonAccount) daemon_account = user_data;
+  g_autoptr(GError) error = NULL;
+  guint stored = 0;
+
+  if (!bz_sync_recover_finish (res, &stored, &error))
+    {
+      bz_daemon_log (G_LOG_LEVEL_WARNING, bz_daemon_account_get_name (daemon_account),
+                     "start-up recovery failed: %s", error->message);
+      return;
+    }
+  bz_daemon_account_set_stored_count (daemon_account, stored);
+}
+
 void
 bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
 {
@@ -126,6 +142,10 @@ bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
   g_hash_table_replace (self->accounts, g_strdup (account->name), daemon_account);
   g_dbus_object_manager_server_export (self->manager,
                                        bz_daemon_account_get_object (daemon_account));
+  /* DESIGN.md: recovery at start-up, not only before the next sync, which
+   * with interval = 0 may be far away. */
+  bz_sync_recover_async (account, bz_daemon_get_database_path (self), NULL,
+                         recovered_cb, g_object_ref (daemon_account));
   if (self->name_owned)
     bz_daemon_account_start (daemon_account, index);
 }

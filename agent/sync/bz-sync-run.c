@@ -369,17 +369,20 @@ sync_session (BzSyncRun *run, GError **error)
 }
 
 /* One sync of an account at a time across processes (the daemon and a
- * `buzond --once` may run together): recovery removes our own stray tmp/
- * files, which would be the live files of a concurrent sync. The lock is
+ * `buzond --once` may run together): recovery removes every stray tmp/
+ * file, which would be the live files of a concurrent sync. The lock is
  * flock() on a file beside the database, released when the fd closes,
- * also when the process is killed. Returns the fd, or -1 with @error. */
-static int
-lock_account (const char *db_path, const char *account, GError **error)
+ * also when the process is killed. A holder that only recovers is done in
+ * milliseconds, so we wait a little before calling the account busy.
+ * Returns the fd, or -1 with @error. */
+int
+bz_sync_lock_account (const char *db_path, const char *account, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (db_path);
   g_autofree char *lock_dir = g_build_filename (dir, "locks", NULL);
   g_autofree char *name = g_strconcat (account, ".lock", NULL);
   g_autofree char *path = g_build_filename (lock_dir, name, NULL);
+  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   int fd;
 
   if (g_mkdir_with_parents (lock_dir, 0700) != 0)
@@ -397,9 +400,15 @@ lock_account (const char *db_path, const char *account, GError **error)
                    "cannot open %s: %s", path, g_strerror (saved));
       return -1;
     }
-  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
     {
       int saved = errno;
+
+      if (saved == EWOULDBLOCK && g_get_monotonic_time () < deadline)
+        {
+          g_usleep (20 * 1000);
+          continue;
+        }
       close (fd);
       if (saved == EWOULDBLOCK)
         g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_BUSY,
@@ -464,7 +473,7 @@ bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
   gboolean ok;
 
   memset (result, 0, sizeof *result);
-  lock_fd = lock_account (db_path, account->name, error);
+  lock_fd = bz_sync_lock_account (db_path, account->name, error);
   if (lock_fd < 0)
     return FALSE;
   ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);

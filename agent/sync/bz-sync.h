@@ -93,4 +93,17 @@ gboolean bz_sync_run (BzSync *self, const char *password,
                       GCancellable *cancellable, BzSyncResult *result,
                       GError **error);
 
+/* Start-up recovery of @account without a sync (DESIGN.md: at start-up,
+ * pending rows are settled and stray tmp/ files removed), in a worker
+ * thread under the account's lock. A sync does the same first, so an
+ * account busy syncing elsewhere is not an error. */
+void bz_sync_recover_async (BzAccount *account, const char *db_path,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+/* TRUE and @stored_count (optional) set to the account's messages in its
+ * Maildir afterwards, or FALSE with @error (BZ_DB_ERROR, BZ_STORE_ERROR,
+ * BZ_SYNC_ERROR). */
+gboolean bz_sync_recover_finish (GAsyncResult *result, guint *stored_count,
+                                 GError **error);
+
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include "bz-db.h"
 #include "daemon-test-common.h"
 
 /* --- properties and signals of one sync ---------------------------------- */
@@ -448,6 +449,59 @@ test_second_instance (void)
   g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
 }
 
+/* --- recovery at start-up ---------------------------------------------------- */
+
+static gboolean
+stored_count_is_one (gpointer data)
+{
+  return bz_dbus_account_get_stored_count (data) == 1;
+}
+
+/* A crash after the rename into new/ but before the row said "stored", and
+ * a stray tmp/ file: the daemon settles both when it starts, without a
+ * sync (interval = 0: none would come). */
+static void
+test_startup_recovery (void)
+{
+  g_autofree char *conf = daemon_test_account ("rec", "test2", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autofree char *maildir = daemon_test_maildir ("rec");
+  g_autofree char *db_path = g_build_filename (g_get_user_data_dir (), "buzon", "buzon.db", NULL);
+  g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
+  g_autofree char *tmp_dir = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *cur_dir = g_build_filename (maildir, "cur", NULL);
+  g_autofree char *file = g_build_filename (new_dir, "1700000000.M1P1Q1.crashed", NULL);
+  g_autofree char *stray = g_build_filename (tmp_dir, "1700000000.M2P1Q2.crashed", NULL);
+  static const char message[] = "From: a@example.com\nSubject: left pending\n\nbody\n";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+  g_autoptr(DaemonRun) run = NULL;
+  g_autoptr(BzDbusAccount) account = NULL;
+
+  daemon_test_write_config (conf);
+  g_assert_cmpint (g_mkdir_with_parents (new_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (tmp_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (cur_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (file, message, -1, &error));
+  g_assert_true (g_file_set_contents (stray, "half a mess", -1, &error));
+  db = bz_db_open (db_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  g_assert_true (bz_db_add_pending (db, "rec", "uidl-crashed", file, sizeof message - 1,
+                                    1700000000, NULL, &error));
+  g_assert_true (bz_db_commit (db, &error));
+  g_assert_no_error (error);
+  g_clear_object (&db);
+
+  run = daemon_test_start (NULL);
+  account = daemon_test_account_proxy (run, "rec");
+  g_assert_true (bz_test_wait_until (stored_count_is_one, account, 10000));
+  g_assert_false (g_file_test (stray, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  /* settled by recovery, not by a sync */
+  g_assert_cmpint (bz_dbus_account_get_last_sync (account), ==, 0);
+  g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,5 +513,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/responsive", test_responsive);
   g_test_add_func ("/daemon/sigterm", test_sigterm);
   g_test_add_func ("/daemon/second-instance", test_second_instance);
+  g_test_add_func ("/daemon/startup-recovery", test_startup_recovery);
   return g_test_run ();
 }
