@@ -3,7 +3,8 @@
 """Write deterministic test messages into a Maildir.
 
     mailgen.py --maildir DIR --count N [--seed S] [--start K]
-               [--profile mixed|small|large] [--size BYTES] [--owner UID:GID]
+               [--profile mixed|small|large|realistic] [--size BYTES]
+               [--owner UID:GID]
 
 Message K of seed S is always the same bytes (LF line ends), with Message-ID
 <bz-K-S@test.buzon>.  The messages exercise what a POP3 client gets wrong:
@@ -23,7 +24,7 @@ import random
 import sys
 import time
 
-PROFILES = ("mixed", "small", "large")
+PROFILES = ("mixed", "small", "large", "realistic")
 
 _WORDS = ("pop3 maildir buzon uidl retr stat list dele quit sync mail "
           "server client message folder token socket stream agent daemon "
@@ -138,6 +139,12 @@ def _target_size(rng, profile, size):
         return size
     if profile == "small":
         return rng.randint(1024, 5 * 1024)
+    if profile == "realistic":
+        # what a mailbox looks like (bench/): sizes spread evenly on a log
+        # scale, 95% 2-50 KB, 5% 200 KB-2 MB (those carry an attachment)
+        if rng.random() < 0.05:
+            return int(200 * 1024 * 10 ** rng.random())
+        return int(2 * 1024 * 25 ** rng.random())
     if rng.random() < 0.04:
         return rng.randint(512 * 1024, 3 * 1024 * 1024)
     return rng.randint(1024, 50 * 1024)
@@ -161,6 +168,8 @@ def generate_message(index, seed=0, profile="mixed", size=None):
             + datetime.timedelta(minutes=index * 37 + seed)).astimezone(tz)
     boundary = "=_bz_%d_%d" % (index, seed)
     attach = index % 5 == 2 or (target > 100 * 1024 and index % 2 == 0)
+    if profile == "realistic":
+        attach = index % 5 == 2 or target > 100 * 1024
 
     head = [
         "Return-Path: <%s>" % faddr,
