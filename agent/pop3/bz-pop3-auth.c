@@ -158,14 +158,17 @@ static gboolean
 bz_pop3_auth_cancel (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
   BzPop3Cmd *cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_AUTH, "*");
-  gboolean ok = bz_pop3_session_run (self, cmd, cancellable, NULL);
+  g_autoptr(GError) cancel_error = NULL;
+  gboolean ok = bz_pop3_session_run (self, cmd, cancellable, &cancel_error);
 
   if (ok)
     bz_pop3_cmd_free (bz_pop3_session_take (self, cmd));
   else
     self->broken = TRUE;
   g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-               "%s: authentication failed: unexpected SASL challenge", self->host);
+               "%s: authentication failed: unexpected SASL challenge%s%s", self->host,
+               cancel_error != NULL ? "; then " : "",
+               cancel_error != NULL ? cancel_error->message : "");
   return FALSE;
 }
 

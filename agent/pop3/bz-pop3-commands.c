@@ -152,12 +152,20 @@ bz_pop3_uidl_entry_free (BzPop3UidlEntry *entry)
 }
 
 /* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
- * since servers in the wild send UTF-8 and a UIDL only has to be stable. */
+ * since servers in the wild send UTF-8 and a UIDL only has to be stable.
+ * An empty one ("1 \tabc") cannot name a message: a protocol error. */
 static char *
-bz_pop3_commands_dup_uidl (const char *value)
+bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *value,
+                           GError **error)
 {
   gsize len = strcspn (value, " \t");
-  return len > 0 ? g_strndup (value, len) : NULL;
+
+  if (len == 0) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
+    return NULL;
+  }
+  return g_strndup (value, len);
 }
 
 GPtrArray *
@@ -177,10 +185,13 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
     const char *rest;
 
     g_ptr_array_add (entries, entry);
-    if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i),
-                                      &entry->msgno, &rest, error))
+    const char *line = g_ptr_array_index (cmd->lines, i);
+
+    if (!bz_pop3_commands_parse_pair (self, line, &entry->msgno, &rest, error))
       return NULL;
-    entry->uidl = bz_pop3_commands_dup_uidl (rest);
+    entry->uidl = bz_pop3_commands_dup_uidl (self, line, rest, error);
+    if (entry->uidl == NULL)
+      return NULL;
   }
   return g_steal_pointer (&entries);
 }
@@ -208,7 +219,7 @@ bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
   }
   if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error))
     return NULL;
-  return bz_pop3_commands_dup_uidl (rest);
+  return bz_pop3_commands_dup_uidl (self, cmd->text, rest, error);
 }
 
 static guint

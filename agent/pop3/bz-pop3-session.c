@@ -280,7 +280,9 @@ bz_pop3_session_run (BzPop3Session *self, BzPop3Cmd *cmd,
     }
     if (!bz_pop3_parser_feed (self->parser, self->rbuf, n, error)) {
       self->broken = TRUE;
-      if ((*error)->domain == BZ_POP3_ERROR || (*error)->domain == BZ_NET_ERROR)
+      /* A sink may fail without an error, and callers may pass none. */
+      if (error != NULL && *error != NULL &&
+          ((*error)->domain == BZ_POP3_ERROR || (*error)->domain == BZ_NET_ERROR))
         bz_pop3_session_prefix_error (self, error);
       return FALSE;
     }
@@ -409,6 +411,7 @@ bz_pop3_session_connect (const BzPop3SessionOptions *options,
 {
   g_autoptr(BzPop3Session) self = NULL;
   g_autoptr(BzPop3Cmd) greeting = NULL;
+  BzPop3Cmd *queued;
 
   g_return_val_if_fail (options != NULL, NULL);
   g_return_val_if_fail (options->net.host != NULL, NULL);
@@ -433,10 +436,12 @@ bz_pop3_session_connect (const BzPop3SessionOptions *options,
       !bz_pop3_session_start_tls (self, cancellable, error))
     return NULL;
 
-  greeting = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, NULL);
-  if (!bz_pop3_session_run (self, greeting, cancellable, error))
+  /* Owned by the in-flight queue until taken: a failed read leaves it
+   * there for finalize, so it must not be freed by scope before that. */
+  queued = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, NULL);
+  if (!bz_pop3_session_run (self, queued, cancellable, error))
     return NULL;
-  bz_pop3_session_take (self, greeting);
+  greeting = bz_pop3_session_take (self, queued);
   if (!greeting->ok) {
     bz_pop3_session_set_server_error (self, greeting, BZ_POP3_ERROR_SERVER,
                                       "server refused the connection", error);

@@ -93,6 +93,9 @@ class Session:
                 self.send(chunk[:n])
                 n -= min(n, len(chunk))
             raise Closed()
+        if cmd in o.raw_after:
+            self.send(o.raw_after[cmd])
+            return False
         if cmd in o.resp_code and text.startswith("+OK"):
             self.send(("-ERR [%s] refused by --resp-code\r\n"
                        % o.resp_code[cmd]).encode())
@@ -413,6 +416,9 @@ def main():
                     metavar=("CMD", "BYTES"))
     ap.add_argument("--resp-code", action="append", nargs=2, default=[],
                     metavar=("CMD", "CODE"))
+    ap.add_argument("--raw-after", action="append", nargs=2, default=[],
+                    metavar=("CMD", "HEX"),
+                    help="answer CMD with these bytes (hex) instead of its response")
     ap.add_argument("--log", metavar="FILE")
     opt = ap.parse_args()
     if opt.tls and not (opt.cert and opt.key):
@@ -428,6 +434,10 @@ def main():
     except ValueError:
         ap.error("--long-line-after CMD BYTES: BYTES must be a number")
     opt.resp_code = {c.upper(): code for c, code in opt.resp_code}
+    try:
+        opt.raw_after = {c.upper(): bytes.fromhex(h) for c, h in opt.raw_after}
+    except ValueError:
+        ap.error("--raw-after CMD HEX: HEX must be hex digits")
 
     # Hard stop whatever state we are in (a stalled send, a blocked read).
     killer = threading.Timer(opt.lifetime + 1.0, lambda: os._exit(0))

@@ -422,6 +422,59 @@ test_faults_pipelining (void)
   fetch_and_check (fp, FALSE, 40);
 }
 
+/* The session dies before it is logged in: nothing may be freed twice. */
+static void
+test_faults_bad_greeting (void)
+{
+  g_autoptr(Faultpop) fp = faultpop_start ("--garbage-after", "GREETING", NULL);
+  BzPop3SessionOptions options;
+  g_autoptr(BzPop3Session) session = NULL;
+  g_autoptr(GError) error = NULL;
+
+  options_init (&options, fp, BZ_SECURITY_NONE);
+  session = bz_pop3_session_connect (&options, NULL, &error);
+  g_assert_null (session);
+  g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL);
+}
+
+/* "+ " to AUTH PLAIN with an initial response makes us cancel with "*";
+ * garbage after that is an error for the caller, not a crash. */
+static void
+test_faults_auth_continuation_garbage (void)
+{
+  /* "+ \r\n", then garbage as the answer to our "*" */
+  g_autoptr(Faultpop) fp = faultpop_start ("--raw-after", "AUTH", "2b200d0a",
+                                           "--garbage-after", "*", NULL);
+  BzPop3SessionOptions options;
+  g_autoptr(BzPop3Session) session = NULL;
+  g_autoptr(GError) error = NULL;
+
+  options_init (&options, fp, BZ_SECURITY_NONE);
+  session = bz_pop3_session_connect (&options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, "test", "secret",
+                                         NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, "localhost: "));
+}
+
+/* "1 \tabc": a UIDL listing line without a UIDL is a protocol error, never
+ * an entry without a name. */
+static void
+test_faults_empty_uidl (void)
+{
+  /* +OK\r\n1 \tabc\r\n.\r\n */
+  g_autoptr(Faultpop) fp = faultpop_start ("--raw-after", "UIDL",
+                                           "2b4f4b0d0a3120096162630d0a2e0d0a", NULL);
+  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) uidls = NULL;
+
+  uidls = bz_pop3_session_uidl (session, NULL, &error);
+  g_assert_null (uidls);
+  g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -431,6 +484,9 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/faults/plaintext-refused", test_faults_plaintext_refused);
   g_test_add_func ("/pop3/faults/drop-in-retr", test_faults_drop_in_retr);
   g_test_add_func ("/pop3/faults/garbage", test_faults_garbage);
+  g_test_add_func ("/pop3/faults/bad-greeting", test_faults_bad_greeting);
+  g_test_add_func ("/pop3/faults/auth-continuation-garbage", test_faults_auth_continuation_garbage);
+  g_test_add_func ("/pop3/faults/empty-uidl", test_faults_empty_uidl);
   g_test_add_func ("/pop3/faults/long-line", test_faults_long_line);
   g_test_add_func ("/pop3/faults/stall", test_faults_stall);
   g_test_add_func ("/pop3/faults/stall-in-retr", test_faults_stall_in_retr);
