@@ -39,7 +39,9 @@ bz_config_group_get_value (BzConfigGroupCtx *ctx, const char *key,
 
   if (value == NULL)
     return NULL;
-  if (!verbatim) {
+  /* From the second byte, since a comment needs blank before '#'; an empty
+   * value has no second byte. */
+  if (!verbatim && value[0] != '\0') {
     for (char *p = value + 1; *p != '\0'; p++) {
       if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
         *p = '\0';

@@ -226,6 +226,8 @@ static const ErrorCase account_cases[] = {
     "[account work] tls-ca-file = /nonexistent/ca.pem: no such file" },
   { "tilde user", ACCOUNT "maildir = ~bob/Mail\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] maildir = ~bob/Mail: ~user is not supported" },
+  { "empty host", "[account work]\nhost =\nuser = u\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "accounts.conf: [account work] host = : expected" },
   { "missing host", "[account work]\nuser = u\n", BZ_CONFIG_ERROR_MISSING_KEY,
     "accounts.conf: [account work] host: missing" },
   { "missing user", "[account work]\nhost = h\n", BZ_CONFIG_ERROR_MISSING_KEY,
