@@ -296,6 +296,7 @@ sync_session (BzSyncRun *run, GError **error)
   g_autoptr(GPtrArray) names = NULL;
   g_autoptr(GArray) server = NULL;
   g_autoptr(GHashTable) by_uidl = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) dups = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree const char **uidls = NULL;
   g_autoptr(GArray) new_idx = NULL;
   g_autoptr(GPtrArray) skipped = NULL;
@@ -311,7 +312,24 @@ sync_session (BzSyncRun *run, GError **error)
     {
       ServerMessage *m = &g_array_index (server, ServerMessage, i);
       uidls[i] = m->uidl;
-      g_hash_table_insert (by_uidl, (gpointer) m->uidl, m);
+      if (!g_hash_table_insert (by_uidl, (gpointer) m->uidl, m))
+        g_hash_table_add (dups, (gpointer) m->uidl);
+    }
+  /* RFC 1939 forbids two messages with one UIDL; a server that does it
+   * anyway would have us store one and later DELE the other. Neither is
+   * fetched nor deleted; the mail stays on the server. */
+  if (g_hash_table_size (dups) > 0)
+    {
+      GHashTableIter iter;
+      gpointer dup;
+
+      g_hash_table_iter_init (&iter, dups);
+      while (g_hash_table_iter_next (&iter, &dup, NULL))
+        {
+          g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
+                     "they are left on the server", run->account->name, (const char *) dup);
+          g_hash_table_remove (by_uidl, dup);
+        }
     }
 
   if (!bz_db_mark_gone (run->db, run->account->name, uidls, server->len,
@@ -324,6 +342,8 @@ sync_session (BzSyncRun *run, GError **error)
   for (guint i = 0; i < new_idx->len; i++)
     {
       ServerMessage *m = &g_array_index (server, ServerMessage, g_array_index (new_idx, guint, i));
+      if (g_hash_table_contains (dups, m->uidl))
+        continue;
       if (max_size > 0 && m->size > max_size)
         g_array_append_val (skip, *m);
       else

@@ -188,6 +188,58 @@ test_no_uidl_delete (void)
   g_assert_cmpuint (n_dele, ==, 20);
 }
 
+/* A server breaking RFC 1939 with one UIDL for two messages: neither is
+ * fetched or deleted (storing one and later DELEing the other would lose
+ * it), the rest syncs normally. */
+static void
+test_duplicate_uidl (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GSubprocess) server = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *maildir = sync_case_maildir (c, "dup");
+  g_autofree char *log_path = g_build_filename (c->dir, "faultpop.log", NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr(GHashTable) ids = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint16 port = 0;
+  guint n = 0, n_dele = 0;
+
+  /* +OK / 1 same / 2 same / 3 other / . */
+  server = faultpop (&port, "3", "2", "60", "--log", log_path, "--raw-after", "UIDL",
+                     "2b4f4b0d0a312073616d650d0a322073616d650d0a33206f746865720d0a2e0d0a",
+                     NULL);
+  account = sync_case_faultpop_account (c, "dup", port, "keep = delete");
+  sync_case_write_config (c, account);
+
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_contains (summary (r1, "dup"), "dup: 1 new,");
+  assert_contains (summary (r1, "dup"), "1 removed from server");
+  ids = sync_maildir_scan (maildir, &n);
+  g_assert_cmpuint (n, ==, 1);
+
+  /* The same again: nothing stored twice, the two still not touched. */
+  r2 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_contains (summary (r2, "dup"), "dup: 0 new,");
+  g_clear_pointer (&ids, g_hash_table_unref);
+  ids = sync_maildir_scan (maildir, &n);
+  g_assert_cmpuint (n, ==, 1);
+
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], "DELE", 4) == 0 || strstr (lines[i], " DELE ") != NULL)
+      {
+        n_dele++;
+        g_assert_nonnull (strstr (lines[i], "DELE 3"));
+      }
+  g_assert_cmpuint (n_dele, ==, 1);
+}
+
 typedef struct {
   const char *code;
   const char *says;    /* the code, as the server gave it */
@@ -274,6 +326,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/fault/drop-in-retr-300", test_drop_in_retr);
   g_test_add_func ("/sync/fault/no-uidl-forever", test_no_uidl_forever);
   g_test_add_func ("/sync/fault/no-uidl-delete", test_no_uidl_delete);
+  g_test_add_func ("/sync/fault/duplicate-uidl", test_duplicate_uidl);
   g_test_add_data_func ("/sync/fault/resp-login-delay", &resp[0], test_resp_code);
   g_test_add_data_func ("/sync/fault/resp-in-use", &resp[1], test_resp_code);
   g_test_add_data_func ("/sync/fault/resp-sys-temp", &resp[2], test_resp_code);
