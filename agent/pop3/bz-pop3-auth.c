@@ -6,6 +6,9 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "bz-pop3-session-private.h"
 
 /* RFC 5034 §4: an initial response only if the command fits in 255 octets. */
@@ -142,15 +145,32 @@ static gboolean
 bz_pop3_auth_apop (BzPop3Session *self, const char *user, const char *password,
                    GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
   BzPop3Cmd *cmd;
+  gboolean ok;
 
-  g_checksum_update (md5, (const guchar *) self->apop_timestamp, -1);
-  g_checksum_update (md5, (const guchar *) password, strlen (password));
+  /* OpenSSL rather than GChecksum: EVP_MD_CTX_free() cleanses the hash
+   * state, which holds password bytes in its block buffer. */
+  ok = ctx != NULL &&
+       EVP_DigestInit_ex (ctx, EVP_md5 (), NULL) == 1 &&
+       EVP_DigestUpdate (ctx, self->apop_timestamp, strlen (self->apop_timestamp)) == 1 &&
+       EVP_DigestUpdate (ctx, password, strlen (password)) == 1 &&
+       EVP_DigestFinal_ex (ctx, digest, &digest_len) == 1;
+  EVP_MD_CTX_free (ctx);
+  if (!ok) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD,
+                 "%s: APOP needs MD5, which this OpenSSL refuses", self->host);
+    return FALSE;
+  }
+  for (unsigned int i = 0; i < digest_len; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
   cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, NULL);
-  g_string_append_printf (self->wbuf, "APOP %s %s\r\n", user, g_checksum_get_string (md5));
-  /* Resetting drops the hash state derived from the password. */
-  g_checksum_reset (md5);
+  g_string_append_printf (self->wbuf, "APOP %s %s\r\n", user, hex);
+  OPENSSL_cleanse (digest, sizeof digest);
+  OPENSSL_cleanse (hex, sizeof hex);
   return bz_pop3_auth_step (self, cmd, NULL, cancellable, error);
 }
 

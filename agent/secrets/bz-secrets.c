@@ -70,6 +70,12 @@ bz_secrets_password_from_data (const char *data, gsize len,
 {
   g_autoptr(SecretValue) value = NULL;
 
+  if (len > BZ_SECRETS_PASSWORD_MAX) {
+    g_set_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID,
+                 "the password for account %s is longer than %d bytes",
+                 account_name, BZ_SECRETS_PASSWORD_MAX);
+    return NULL;
+  }
   for (gsize i = 0; i < len; i++) {
     if (data[i] == '\0' || data[i] == '\r' || data[i] == '\n') {
       g_set_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID,

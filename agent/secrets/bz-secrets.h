@@ -37,10 +37,16 @@ const SecretSchema *bz_secrets_get_schema (void);
 /* Releases a password returned by this module; NULL is allowed. */
 void bz_secrets_password_free (char *password);
 
+/* The longest password we send: the POP3 command buffer that carries it is
+ * wiped after use, and a longer one would make it grow and leave the old,
+ * unwiped copy in freed memory. */
+#define BZ_SECRETS_PASSWORD_MAX 1024
+
 /* Copies @len bytes of @data into non-pageable memory (transfer full, free
  * with bz_secrets_password_free()), or returns NULL with
  * BZ_SECRETS_ERROR_INVALID naming @account_name when the password holds
- * NUL, CR or LF, which would end or split the POP3 command carrying it. */
+ * NUL, CR or LF, which would end or split the POP3 command carrying it, or
+ * is longer than BZ_SECRETS_PASSWORD_MAX bytes. */
 char *bz_secrets_password_from_data (const char  *data,
                                      gsize        len,
                                      const char  *account_name,

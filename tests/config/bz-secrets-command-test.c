@@ -279,6 +279,21 @@ test_password_from_data (void)
   pw = bz_secrets_password_from_data ("a\0b", 3, "work", &error);
   g_assert_null (pw);
   g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* the longest accepted, and one byte more */
+  {
+    g_autofree char *long_pw = g_strnfill (BZ_SECRETS_PASSWORD_MAX + 1, 'x');
+
+    pw = bz_secrets_password_from_data (long_pw, BZ_SECRETS_PASSWORD_MAX, "work", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (strlen (pw), ==, BZ_SECRETS_PASSWORD_MAX);
+    bz_secrets_password_free (pw);
+    pw = bz_secrets_password_from_data (long_pw, BZ_SECRETS_PASSWORD_MAX + 1, "work", &error);
+    g_assert_null (pw);
+    g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID);
+    assert_contains (error->message, "longer than 1024 bytes");
+  }
 }
 
 int
