@@ -6,12 +6,17 @@
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
+#include "bz-dbus-utf8.h"
 #include "bz-secrets.h"
 #include "bz-sync.h"
 
 struct _BzDaemonAccount {
   GObject parent_instance;
   BzDaemon *daemon;            /* not referenced; NULL once detached */
+  /* The daemon whose sync slot the running sync holds (weak): kept after
+   * bz_daemon_account_detach(), so the slot is freed when the sync really
+   * ends, not when a reload forgets the account. */
+  BzDaemon *slot;
   BzAccount *account;
   BzDbusObjectSkeleton *object;
   BzDbusAccount *iface;
@@ -132,14 +137,19 @@ handle_sync_cb (BzDbusAccount *iface, GDBusMethodInvocation *invocation, gpointe
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync requested over D-Bus");
-  bz_daemon_account_request_sync (self);
   bz_dbus_account_complete_sync (iface, invocation);
+  bz_daemon_account_request_sync_for_client (self);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
 set_settings (BzDaemonAccount *self, BzAccount *account)
 {
+  /* The config is UTF-8 (GKeyFile checks), but the bus must never see
+   * anything else, whatever the config layer lets through. */
+  g_autofree char *host = bz_dbus_utf8 (account->host);
+  g_autofree char *user = bz_dbus_utf8 (account->user);
+
   if (self->account != account)
     {
       bz_account_ref (account);
@@ -147,8 +157,8 @@ set_settings (BzDaemonAccount *self, BzAccount *account)
       self->account = account;
     }
   bz_dbus_account_set_name (self->iface, account->name);
-  bz_dbus_account_set_host (self->iface, account->host);
-  bz_dbus_account_set_user (self->iface, account->user);
+  bz_dbus_account_set_host (self->iface, host);
+  bz_dbus_account_set_user (self->iface, user);
   bz_dbus_account_set_enabled (self->iface, account->enabled);
 }
 
@@ -169,6 +179,19 @@ progress_cb (const BzSyncProgress *progress, gpointer user_data)
 
 static void finish_sync (BzDaemonAccount *self, const BzSyncResult *result,
                          const GError *error);
+
+static void
+release_slot (BzDaemonAccount *self)
+{
+  BzDaemon *slot = self->slot;
+
+  if (slot == NULL)
+    return;
+  g_object_remove_weak_pointer (G_OBJECT (slot), (gpointer *) &self->slot);
+  self->slot = NULL;
+  bz_daemon_sync_ended (slot, self, self->stored_this_sync,
+                        self->newest_from, self->newest_subject);
+}
 
 static gboolean
 announce_cb (gpointer user_data)
@@ -248,6 +271,8 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
   /* Only once the last MessageStored is out (see end_sync()). */
   guint new_messages = result != NULL ? result->new_messages : 0;
   gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* A server's -ERR text or a UIDL quoted in a message may be any bytes. */
+  g_autofree char *error_text = bz_dbus_utf8 (error != NULL ? error->message : NULL);
   guint64 delay;
   const char *why;
 
@@ -269,7 +294,7 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
     {
       if (!cancelled)
         self->n_failures++;
-      bz_dbus_account_set_last_error (self->iface, error->message);
+      bz_dbus_account_set_last_error (self->iface, error_text);
       bz_daemon_log (cancelled ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING, self->account->name,
                      "sync failed (%s): %s",
                      bz_sync_failure_to_string (bz_sync_classify_error (error)), error->message);
@@ -307,12 +332,9 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
   /* Property changes go out from an idle; a client reading them on
    * SyncFinished must already see LastSync, State, NextSync, StoredCount. */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
-  bz_dbus_account_emit_sync_finished (self->iface, error == NULL, new_messages,
-                                      error != NULL ? error->message : "");
+  bz_dbus_account_emit_sync_finished (self->iface, error == NULL, new_messages, error_text);
   /* Last: the daemon may start the next account's sync right away. */
-  if (self->daemon != NULL)
-    bz_daemon_sync_ended (self->daemon, self, self->stored_this_sync,
-                          self->newest_from, self->newest_subject);
+  release_slot (self);
 }
 
 static void
@@ -363,7 +385,10 @@ bz_daemon_account_run (BzDaemonAccount *self)
 {
   g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
   g_return_if_fail (self->cancellable == NULL);
+  g_return_if_fail (self->daemon != NULL && self->slot == NULL);
 
+  self->slot = self->daemon;
+  g_object_add_weak_pointer (G_OBJECT (self->slot), (gpointer *) &self->slot);
   self->queued = FALSE;
   self->due = FALSE;
   self->cancellable = g_cancellable_new ();
@@ -400,6 +425,24 @@ bz_daemon_account_request_sync (BzDaemonAccount *self)
   clear_timer (self);
   self->queued = TRUE;
   bz_daemon_enqueue (self->daemon, self);
+}
+
+void
+bz_daemon_account_request_sync_for_client (BzDaemonAccount *self)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+
+  bz_daemon_account_request_sync (self);
+  if (self->daemon == NULL || !self->account->enabled || self->cancellable != NULL ||
+      self->queued || !is_offline (self))
+    return;
+  /* Nothing runs before the network is back, which may be hours: a client
+   * waiting for SyncFinished (buzonctl sync --wait) gets its answer now. */
+  text = g_strdup_printf ("%s: offline: no network connection; "
+                          "will sync when the network is back", self->account->name);
+  bz_dbus_account_emit_sync_finished (self->iface, FALSE, 0, text);
 }
 
 void
@@ -524,6 +567,9 @@ bz_daemon_account_dispose (GObject *object)
   BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (object);
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->slot != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->slot), (gpointer *) &self->slot);
+  self->slot = NULL;
   if (self->iface != NULL)
     g_signal_handlers_disconnect_by_data (self->iface, self);
   g_clear_object (&self->iface);

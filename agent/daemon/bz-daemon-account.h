@@ -34,6 +34,10 @@ void bz_daemon_account_start (BzDaemonAccount *self, guint index);
 /* Asks for a sync now (Sync(), SyncAll(), a timer, the network coming back):
  * coalesced with a sync already queued or running. */
 void bz_daemon_account_request_sync (BzDaemonAccount *self);
+/* The same for a client (Sync(), SyncAll()) that waits for SyncFinished:
+ * while offline it is emitted at once with ok = FALSE (the sync still
+ * comes when the network is back). */
+void bz_daemon_account_request_sync_for_client (BzDaemonAccount *self);
 /* The daemon grants a slot: runs the queued sync. */
 void bz_daemon_account_run (BzDaemonAccount *self);
 /* New settings from a reload (same name): properties follow, back-off and
@@ -49,7 +53,8 @@ gboolean bz_daemon_account_is_running (BzDaemonAccount *self);
 /* Stops the running sync at a safe point; no new sync is scheduled. */
 void bz_daemon_account_cancel (BzDaemonAccount *self);
 /* Forgets the daemon: timers stop, nothing more is reported to it. A sync
- * still running ends on its own and keeps this object alive until then. */
+ * still running ends on its own and keeps this object alive, and its
+ * max-parallel slot taken, until then. */
 void bz_daemon_account_detach (BzDaemonAccount *self);
 
 G_END_DECLS

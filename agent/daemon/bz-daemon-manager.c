@@ -3,10 +3,11 @@
  * ListMessages(). */
 #include "config.h"
 
+#include "bz-daemon-list.h"
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
-#include "bz-store-batch.h"
+#include "bz-dbus-utf8.h"
 
 /* ListMessages: a limit of 0 means this many; larger limits are cut here. */
 #define BZ_LIST_DEFAULT_LIMIT 50
@@ -64,9 +65,8 @@ bz_daemon_reload (BzDaemon *self, GError **error)
       bz_daemon_dequeue (self, account);
       g_dbus_object_manager_server_unexport (self->manager,
                                              g_dbus_object_get_object_path (G_DBUS_OBJECT (bz_daemon_account_get_object (account))));
-      /* A running sync stops at a safe point and still frees its slot. */
-      if (bz_daemon_account_is_running (account))
-        self->running--;
+      /* A running sync stops at a safe point and frees its slot only then
+       * (max-parallel holds, and a shutdown waits for it). */
       bz_daemon_account_detach (account);
       g_hash_table_remove (self->accounts, name);
     }
@@ -114,8 +114,10 @@ handle_reload_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpoin
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "reload requested over D-Bus");
   if (!bz_daemon_reload (self, &error))
     {
+      g_autofree char *text = bz_dbus_utf8 (error->message);
+
       g_dbus_method_invocation_return_error_literal (invocation, BZ_DBUS_ERROR,
-                                                     BZ_DBUS_ERROR_CONFIG, error->message);
+                                                     BZ_DBUS_ERROR_CONFIG, text);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   bz_dbus_manager_complete_reload (iface, invocation);
@@ -129,6 +131,8 @@ handle_sync_all_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpo
   GPtrArray *accounts = bz_config_get_accounts (self->config);
 
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "sync of every account requested over D-Bus");
+  /* Answered first: offline accounts send SyncFinished right away. */
+  bz_dbus_manager_complete_sync_all (iface, invocation);
   /* In config order, so max-parallel starts the first ones first. */
   for (guint i = 0; i < accounts->len; i++)
     {
@@ -136,32 +140,29 @@ handle_sync_all_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpo
       BzDaemonAccount *daemon_account = g_hash_table_lookup (self->accounts, account->name);
 
       if (daemon_account != NULL)
-        bz_daemon_account_request_sync (daemon_account);
+        bz_daemon_account_request_sync_for_client (daemon_account);
     }
-  bz_dbus_manager_complete_sync_all (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static GVariant *
-message_to_variant (const BzDbMessage *m)
+static void
+listed_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  GVariantBuilder builder;
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) messages = bz_daemon_list_finish (res, &error);
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (m->account));
-  g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_string (m->uidl));
-  g_variant_builder_add (&builder, "{sv}", "path",
-                         g_variant_new_string (m->path != NULL ? m->path : ""));
-  g_variant_builder_add (&builder, "{sv}", "from",
-                         g_variant_new_string (m->headers.from != NULL ? m->headers.from : ""));
-  g_variant_builder_add (&builder, "{sv}", "subject",
-                         g_variant_new_string (m->headers.subject != NULL ? m->headers.subject : ""));
-  g_variant_builder_add (&builder, "{sv}", "date", g_variant_new_int64 (m->headers.date));
-  g_variant_builder_add (&builder, "{sv}", "size", g_variant_new_uint64 (m->size));
-  g_variant_builder_add (&builder, "{sv}", "message-id",
-                         g_variant_new_string (m->headers.message_id != NULL ?
-                                               m->headers.message_id : ""));
-  return g_variant_builder_end (&builder);
+  if (messages == NULL)
+    {
+      g_autofree char *text = bz_dbus_utf8 (error->message);
+
+      g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), BZ_DBUS_ERROR,
+                                             BZ_DBUS_ERROR_FAILED,
+                                             "cannot read the message index: %s", text);
+      return;
+    }
+  g_dbus_method_invocation_return_value (g_steal_pointer (&invocation),
+                                         g_variant_new ("(@aa{sv})", messages));
 }
 
 static gboolean
@@ -169,10 +170,6 @@ handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation
                          const char *account, guint limit, gpointer user_data)
 {
   BzDaemon *self = BZ_DAEMON (user_data);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  GVariantBuilder builder;
-  BzDb *db;
 
   if (account[0] != '\0' && !bz_account_name_is_valid (account))
     {
@@ -193,25 +190,11 @@ handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation
   if (limit == 0)
     limit = BZ_LIST_DEFAULT_LIMIT;
   limit = MIN (limit, BZ_LIST_MAX_LIMIT);
-  db = bz_daemon_get_db (self, &error);
-  if (db != NULL)
-    messages = bz_db_list_newest (db, account[0] != '\0' ? account : NULL, limit, &error);
-  /* Files a mail client moved since; a failed update still lists them. */
-  if (messages != NULL && !bz_store_refresh_paths (db, messages, &error))
-    {
-      bz_daemon_log (G_LOG_LEVEL_DEBUG, NULL, "cannot refresh message paths: %s", error->message);
-      g_clear_error (&error);
-    }
-  if (messages == NULL)
-    {
-      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_FAILED,
-                                             "cannot read the message index: %s", error->message);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < messages->len; i++)
-    g_variant_builder_add_value (&builder, message_to_variant (g_ptr_array_index (messages, i)));
-  bz_dbus_manager_complete_list_messages (iface, invocation, g_variant_builder_end (&builder));
+  /* DESIGN.md: the main loop never waits for the disk. The query, the search
+   * for moved files and the database update run in a worker. */
+  bz_daemon_list_async (bz_daemon_get_database_path (self),
+                        account[0] != '\0' ? account : NULL, limit, NULL, listed_cb,
+                        g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

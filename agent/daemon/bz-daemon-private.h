@@ -32,7 +32,7 @@ struct _BzDaemon {
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
-  BzDb *db;               /* main-thread reads for ListMessages, StoredCount */
+  BzDb *db;               /* main-thread reads for StoredCount (ListMessages has its own) */
 };
 
 /* bz-daemon-manager.c: connects the Manager's method handlers. */

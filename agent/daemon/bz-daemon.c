@@ -9,6 +9,7 @@
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
+#include "bz-dbus-utf8.h"
 #include "bz-notify.h"
 
 /* How long a shutdown waits for the syncs to reach a safe point. */
@@ -101,11 +102,15 @@ bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messag
 void
 bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message)
 {
-  bz_dbus_manager_emit_message_stored (self->manager_iface, message->account, message->uidl,
-                                       message->path != NULL ? message->path : "",
-                                       message->headers.from != NULL ? message->headers.from : "",
-                                       message->headers.subject != NULL ? message->headers.subject : "",
-                                       message->headers.date);
+  /* The database keeps the raw UIDL; the bus only carries UTF-8. */
+  g_autofree char *account = bz_dbus_utf8 (message->account);
+  g_autofree char *uidl = bz_dbus_utf8 (message->uidl);
+  g_autofree char *path = bz_dbus_utf8 (message->path);
+  g_autofree char *from = bz_dbus_utf8 (message->headers.from);
+  g_autofree char *subject = bz_dbus_utf8 (message->headers.subject);
+
+  bz_dbus_manager_emit_message_stored (self->manager_iface, account, uidl, path, from,
+                                       subject, message->headers.date);
 }
 
 /* --- accounts ------------------------------------------------------------ */

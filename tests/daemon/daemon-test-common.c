@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "daemon-test-common.h"
 
@@ -84,10 +85,44 @@ exited_cb (GObject *source, GAsyncResult *res, gpointer data)
   run->exited = TRUE;
 }
 
+/* A thread, not the main context: the test does not always iterate it,
+ * and a full pipe would block the daemon's main loop. */
+static gpointer
+log_thread (gpointer data)
+{
+  DaemonRun *run = data;
+  GInputStream *in = g_subprocess_get_stdout_pipe (run->process);
+  char buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
+    {
+      (void) !write (STDERR_FILENO, buf, n);
+      g_mutex_lock (&run->log_lock);
+      g_string_append_len (run->log, buf, n);
+      g_mutex_unlock (&run->log_lock);
+    }
+  return NULL;
+}
+
+gssize
+daemon_test_log_find (DaemonRun *run, const char *needle)
+{
+  const char *hit;
+  gssize at;
+
+  g_mutex_lock (&run->log_lock);
+  hit = strstr (run->log->str, needle);
+  at = hit != NULL ? hit - run->log->str : -1;
+  g_mutex_unlock (&run->log_lock);
+  return at;
+}
+
 DaemonRun *
 daemon_test_start (const char *first_env, ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GError) error = NULL;
   DaemonRun *run = g_new0 (DaemonRun, 1);
   gboolean owned = FALSE;
@@ -109,6 +144,9 @@ daemon_test_start (const char *first_env, ...)
   run->process = g_subprocess_launcher_spawn (launcher, &error, bz_test_env ("BZ_TEST_BUZOND"),
                                               "--verbose", NULL);
   g_assert_no_error (error);
+  g_mutex_init (&run->log_lock);
+  run->log = g_string_new (NULL);
+  run->log_thread = g_thread_new ("daemon-log", log_thread, run);
   g_subprocess_wait_async (run->process, NULL, exited_cb, run);
   watch_id = g_bus_watch_name_on_connection (run->bus, BZ_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                              name_appeared_cb, NULL, &owned, NULL);
@@ -133,6 +171,9 @@ daemon_test_stop (DaemonRun *run, int signum, guint timeout_ms)
     g_subprocess_send_signal (run->process, signum);
   if (!bz_test_wait_until (exited_cond, run, timeout_ms))
     return FALSE;
+  /* everything it wrote is in run->log once the pipe ends */
+  if (run->log_thread != NULL)
+    g_thread_join (g_steal_pointer (&run->log_thread));
   return g_subprocess_get_if_exited (run->process) &&
          g_subprocess_get_exit_status (run->process) == 0;
 }
@@ -148,6 +189,12 @@ daemon_test_free (DaemonRun *run)
       bz_test_wait_until (exited_cond, run, 5000);
     }
   g_clear_object (&run->manager);
+  /* the pipe ends with the process */
+  if (run->log_thread != NULL)
+    g_thread_join (g_steal_pointer (&run->log_thread));
+  if (run->log != NULL)
+    g_string_free (run->log, TRUE);
+  g_mutex_clear (&run->log_lock);
   g_clear_object (&run->process);
   g_clear_object (&run->bus);
   g_free (run);

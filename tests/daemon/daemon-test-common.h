@@ -17,6 +17,11 @@ typedef struct {
   GDBusConnection *bus;
   BzDbusManager *manager;
   gboolean exited;
+  /* buzond's stdout and stderr (GLib logs INFO and DEBUG to stdout):
+   * copied to our stderr as they come, and kept (daemon_test_log_find()) */
+  GThread *log_thread;
+  GMutex log_lock;
+  GString *log;
 } DaemonRun;
 
 /* An [account NAME] group for dovecot user @user on the plaintext port
@@ -41,6 +46,9 @@ gboolean daemon_test_stop (DaemonRun *run, int signum, guint timeout_ms);
 /* Stops it if needed (SIGKILL), frees everything. */
 void daemon_test_free (DaemonRun *run);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DaemonRun, daemon_test_free)
+
+/* Offset of the first @needle in buzond's output so far, or -1. */
+gssize daemon_test_log_find (DaemonRun *run, const char *needle);
 
 /* A proxy of account @name (its properties follow PropertiesChanged). */
 BzDbusAccount *daemon_test_account_proxy (DaemonRun *run, const char *name);

@@ -266,16 +266,20 @@ test_offline (void)
 
   /* the loopback account still syncs (and fails: nothing listens) */
   g_assert_true (daemon_test_wait_finished (&near_log, 1, 5000));
-  /* Sync() is accepted, but no attempt is made while offline */
+  /* Sync() is accepted and answered at once with SyncFinished(false), but
+   * no attempt is made while offline */
   g_assert_true (bz_dbus_account_call_sync_sync (far, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (daemon_test_wait_finished (&far_log, 1, 1000));
+  g_assert_true (daemon_test_wait_finished (&far_log, 1, 1000));
+  g_assert_false (far_log.ok);
+  g_assert_nonnull (strstr (far_log.error, "offline"));
+  g_assert_false (daemon_test_wait_finished (&far_log, 2, 1000));
   g_assert_cmpstr (bz_dbus_account_get_state (far), ==, "offline");
 
   /* connectivity back: a sync soon */
   g_assert_cmpint (g_unlink (flag), ==, 0);
   g_assert_true (bz_test_wait_until (online_cond, run->manager, 5000));
-  g_assert_true (daemon_test_wait_finished (&far_log, 1, 10000));
+  g_assert_true (daemon_test_wait_finished (&far_log, 2, 10000));
   g_assert_false (far_log.ok);
   g_test_message ("far: %s", far_log.error);
   g_assert_cmpstr (bz_dbus_account_get_state (far), ==, "error");

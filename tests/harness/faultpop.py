@@ -41,13 +41,16 @@ class Stall(Exception):
 
 
 class Mailbox:
-    def __init__(self, count, seed, profile, size):
+    def __init__(self, count, seed, profile, size, uidl_suffix=b""):
         self.msgs = []
+        # Bytes that are not UTF-8 ride in the str as surrogates and go out
+        # unchanged (see Session.send_text).
+        suffix = uidl_suffix.decode("utf-8", "surrogateescape")
         for k in range(1, count + 1):
             data = mailgen.generate_message(k, seed, profile, size)
             self.msgs.append({
                 "data": data.replace(b"\n", b"\r\n"),
-                "uidl": "bz%d-%d" % (seed, k),
+                "uidl": "bz%d-%d%s" % (seed, k, suffix),
                 "gone": False,
             })
 
@@ -100,7 +103,7 @@ class Session:
             self.send(("-ERR [%s] refused by --resp-code\r\n"
                        % o.resp_code[cmd]).encode())
             return False
-        self.send(text.encode() + b"\r\n")
+        self.send(text.encode("utf-8", "surrogateescape") + b"\r\n")
         return text.startswith("+OK")
 
     def readline(self):
@@ -122,7 +125,7 @@ class Session:
             return
         out = []
         for ln in lines:
-            out.append(ln.encode() + b"\r\n")
+            out.append(ln.encode("utf-8", "surrogateescape") + b"\r\n")
         out.append(b".\r\n")
         self.send(b"".join(out))
 
@@ -325,7 +328,7 @@ class Server:
         self.opt = opt
         self.lock = threading.Lock()
         self.retr_count = 0
-        self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size)
+        self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size, opt.uidl_suffix)
         self.logf = open(opt.log, "a", buffering=1) if opt.log else None
         self.tls_ctx = self.ctx(opt.cert, opt.key) if opt.tls else None
         self.stls_ctx = self.ctx(opt.stls_cert, opt.stls_key) if opt.stls_cert else None
@@ -420,6 +423,8 @@ def main():
                     metavar=("CMD", "HEX"),
                     help="answer CMD with these bytes (hex) instead of its response")
     ap.add_argument("--log", metavar="FILE")
+    ap.add_argument("--uidl-suffix-hex", default="", metavar="HEX",
+                    help="bytes appended to every UIDL, e.g. e9 (not UTF-8)")
     opt = ap.parse_args()
     if opt.tls and not (opt.cert and opt.key):
         ap.error("--tls needs --cert and --key")
@@ -438,6 +443,12 @@ def main():
         opt.raw_after = {c.upper(): bytes.fromhex(h) for c, h in opt.raw_after}
     except ValueError:
         ap.error("--raw-after CMD HEX: HEX must be hex digits")
+    try:
+        opt.uidl_suffix = bytes.fromhex(opt.uidl_suffix_hex)
+    except ValueError:
+        ap.error("--uidl-suffix-hex HEX: HEX must be hex digits")
+    if any(b <= 0x20 or b == 0x7f for b in opt.uidl_suffix):
+        ap.error("--uidl-suffix-hex HEX: a UIDL has no blanks or control bytes")
 
     # Hard stop whatever state we are in (a stalled send, a blocked read).
     killer = threading.Timer(opt.lifetime + 1.0, lambda: os._exit(0))
