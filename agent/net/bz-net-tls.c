@@ -13,6 +13,8 @@
  * self-signed server). It never excuses a hostname or validity failure. */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -294,6 +296,82 @@ bz_net_tls_set_pin_error (BzNetConnection *self, GError **error)
 
 /* --- context and handshake ----------------------------------------------- */
 
+/* TRUE when one of the folders of @dirs (':'-separated, as OpenSSL reads
+ * SSL_CERT_DIR) holds a subject-hash link such as "002c0b4f.0". */
+static gboolean
+bz_net_tls_dirs_have_hash_links (const char *dirs)
+{
+  g_auto(GStrv) paths = g_strsplit (dirs, G_SEARCHPATH_SEPARATOR_S, -1);
+
+  for (guint i = 0; paths[i] != NULL; i++) {
+    g_autoptr(GDir) dir = paths[i][0] != '\0' ? g_dir_open (paths[i], 0, NULL) : NULL;
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+      gsize len = strlen (name);
+      gsize j;
+
+      if (len < 10 || name[8] != '.')
+        continue;
+      for (j = 0; j < 8 && g_ascii_isxdigit (name[j]); j++)
+        ;
+      if (j < 8)
+        continue;
+      for (j = 9; j < len && g_ascii_isdigit (name[j]); j++)
+        ;
+      if (j == len)
+        return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* TRUE when @file lies in one of the folders of @dirs. */
+static gboolean
+bz_net_tls_file_in_dirs (const char *file, const char *dirs)
+{
+  g_autofree char *real = realpath (file, NULL);
+  g_autofree char *parent = real != NULL ? g_path_get_dirname (real) : NULL;
+  g_auto(GStrv) paths = g_strsplit (dirs, G_SEARCHPATH_SEPARATOR_S, -1);
+
+  for (guint i = 0; parent != NULL && paths[i] != NULL; i++) {
+    g_autofree char *dir = realpath (paths[i], NULL);
+    if (dir != NULL && g_strcmp0 (dir, parent) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The system trust store. SSL_CTX_set_default_verify_paths() parses the
+ * whole CA bundle (~150 certificates, ~20 ms) on every connection, most of
+ * an incremental sync's CPU time. A hashed folder is looked up on demand
+ * by issuer name and trusts the same anchors, so where the distribution
+ * ships one (Debian's /etc/ssl/certs) only the folder is used; elsewhere
+ * the default bundle is loaded as before. A bundle named by SSL_CERT_FILE
+ * is loaded too, unless it lies in the hashed folder itself: that is the
+ * folder's own concatenation (update-ca-certificates writes both). */
+static gboolean
+bz_net_tls_load_system_trust (SSL_CTX *ctx)
+{
+  const char *dirs = g_getenv (X509_get_default_cert_dir_env ());
+  const char *file = g_getenv (X509_get_default_cert_file_env ());
+
+  if (dirs == NULL)
+    dirs = X509_get_default_cert_dir ();
+  if (!bz_net_tls_dirs_have_hash_links (dirs))
+    return SSL_CTX_set_default_verify_paths (ctx) == 1;
+  if (SSL_CTX_load_verify_dir (ctx, dirs) != 1)
+    return FALSE;
+  if (file == NULL || bz_net_tls_file_in_dirs (file, dirs))
+    return TRUE;
+  /* like the default paths, a missing or unreadable bundle is not fatal */
+  if (SSL_CTX_load_verify_file (ctx, file) != 1) {
+    g_autofree char *detail = bz_net_tls_error_queue_text ();
+    g_debug ("cannot load %s=%s: %s", X509_get_default_cert_file_env (), file, detail);
+  }
+  return TRUE;
+}
+
 static gboolean
 bz_net_tls_setup (BzNetConnection *self, GError **error)
 {
@@ -314,7 +392,7 @@ bz_net_tls_setup (BzNetConnection *self, GError **error)
     goto fail_config;
   if (SSL_CTX_set_min_proto_version (self->ssl_ctx, TLS1_2_VERSION) != 1)
     goto fail_config;
-  if (SSL_CTX_set_default_verify_paths (self->ssl_ctx) != 1)
+  if (!bz_net_tls_load_system_trust (self->ssl_ctx))
     goto fail_config;
   if (self->ca_file != NULL &&
       SSL_CTX_load_verify_locations (self->ssl_ctx, self->ca_file, NULL) != 1) {

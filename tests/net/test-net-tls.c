@@ -3,6 +3,10 @@
  * verification can fail. */
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "net-test-common.h"
 
 /* Connects to @port on @host and runs the handshake; returns the
@@ -227,6 +231,129 @@ test_stls (void)
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TLS_HANDSHAKE);
 }
 
+/* Runs a handshake with no tls-ca-file, the system store pointed at
+ * @cert_dir and @cert_file (either may be NULL) through OpenSSL's
+ * variables, and restores them. */
+static BzNetConnection *
+net_test_tls_connect_system (const char *cert_dir, const char *cert_file, GError **error)
+{
+  g_autofree char *old_dir = g_strdup (g_getenv (X509_get_default_cert_dir_env ()));
+  g_autofree char *old_file = g_strdup (g_getenv (X509_get_default_cert_file_env ()));
+  BzNetConnection *conn;
+
+  if (cert_dir != NULL)
+    g_setenv (X509_get_default_cert_dir_env (), cert_dir, TRUE);
+  if (cert_file != NULL)
+    g_setenv (X509_get_default_cert_file_env (), cert_file, TRUE);
+  conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
+                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+                               NULL, NULL, error);
+  if (old_dir != NULL)
+    g_setenv (X509_get_default_cert_dir_env (), old_dir, TRUE);
+  else
+    g_unsetenv (X509_get_default_cert_dir_env ());
+  if (old_file != NULL)
+    g_setenv (X509_get_default_cert_file_env (), old_file, TRUE);
+  else
+    g_unsetenv (X509_get_default_cert_file_env ());
+  return conn;
+}
+
+/* Copies the PEM certificate @pem into @dir under its subject-hash name. */
+static void
+net_test_add_hash_link (const char *dir, const char *pem)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  BIO *bio;
+  X509 *cert;
+
+  g_assert_true (g_file_get_contents (pem, &contents, &len, &error));
+  g_assert_no_error (error);
+  bio = BIO_new_mem_buf (contents, (int) len);
+  g_assert_nonnull (bio);
+  cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
+  BIO_free (bio);
+  g_assert_nonnull (cert);
+  name = g_strdup_printf ("%08lx.0", X509_subject_name_hash (cert));
+  X509_free (cert);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, contents, len, &error));
+  g_assert_no_error (error);
+}
+
+/* The system store: a hashed folder is used by lookup, a folder without
+ * hash links falls back to the bundle file, and an unrelated anchor in
+ * either place is still an unknown CA. */
+static void
+test_system_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzNetConnection) conn = NULL;
+  g_autofree char *hashed = g_dir_make_tmp ("bz-net-hashed-XXXXXX", &error);
+  g_autofree char *wrong = g_dir_make_tmp ("bz-net-wrong-XXXXXX", &error);
+  g_autofree char *empty = g_dir_make_tmp ("bz-net-empty-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  net_test_add_hash_link (hashed, bz_test_env ("BZ_TEST_CA_FILE"));
+  net_test_add_hash_link (wrong, bz_test_env ("BZ_TEST_WRONG_CA_FILE"));
+
+  /* the CA found through its hash link; no bundle at all */
+  conn = net_test_tls_connect_system (hashed, "/nonexistent/bundle.pem", &error);
+  g_assert_no_error (error);
+  net_test_assert_greeting (conn);
+  g_clear_object (&conn);
+
+  /* a hashed folder of other anchors does not trust the server */
+  conn = net_test_tls_connect_system (wrong, "/nonexistent/bundle.pem", &error);
+  g_assert_null (conn);
+  g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TLS_UNKNOWN_CA);
+  g_clear_error (&error);
+
+  /* without hash links the bundle file is the store */
+  conn = net_test_tls_connect_system (empty, bz_test_env ("BZ_TEST_CA_FILE"), &error);
+  g_assert_no_error (error);
+  net_test_assert_greeting (conn);
+  g_clear_object (&conn);
+  conn = net_test_tls_connect_system (empty, bz_test_env ("BZ_TEST_WRONG_CA_FILE"), &error);
+  g_assert_null (conn);
+  g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TLS_UNKNOWN_CA);
+  g_clear_error (&error);
+
+  /* an explicitly named bundle is still read beside a hashed folder */
+  conn = net_test_tls_connect_system (wrong, bz_test_env ("BZ_TEST_CA_FILE"), &error);
+  g_assert_no_error (error);
+  net_test_assert_greeting (conn);
+  g_clear_object (&conn);
+
+  /* a bundle inside the hashed folder is that folder's own copy: not read */
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *inside = g_build_filename (wrong, "bundle.crt", NULL);
+    g_assert_true (g_file_get_contents (bz_test_env ("BZ_TEST_CA_FILE"), &contents, NULL, &error));
+    g_assert_true (g_file_set_contents (inside, contents, -1, &error));
+    g_assert_no_error (error);
+    conn = net_test_tls_connect_system (wrong, inside, &error);
+    g_assert_null (conn);
+    g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TLS_UNKNOWN_CA);
+    g_clear_error (&error);
+  }
+
+  for (guint i = 0; i < 3; i++) {
+    const char *dir = i == 0 ? hashed : i == 1 ? wrong : empty;
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+    g_rmdir (dir);
+  }
+}
+
 /* After the server hangs up, TLS writes fail cleanly instead of SIGPIPE. */
 static void
 test_write_after_quit (void)
@@ -287,6 +414,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net/tls/expired", test_expired);
   g_test_add_func ("/net/tls/pin", test_pin);
   g_test_add_func ("/net/tls/stls", test_stls);
+  g_test_add_func ("/net/tls/system-store", test_system_store);
   g_test_add_func ("/net/tls/write-after-quit", test_write_after_quit);
   g_test_add_func ("/net/tls/read-timeout", test_read_timeout);
   return g_test_run ();
