@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "bz-db-private.h"
 
 #define MESSAGE_COLUMNS \
@@ -89,49 +91,90 @@ collect_messages (BzDb *self, sqlite3_stmt *stmt, GError **error)
   return g_steal_pointer (&out);
 }
 
-static GHashTable *
-uidl_set_new (const char *const *uidls, gsize n_uidls)
+static gint
+compare_uidl_index (gconstpointer a, gconstpointer b, gpointer user_data)
 {
-  GHashTable *set = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *const *uidls = user_data;
 
-  for (gsize i = 0; i < n_uidls; i++)
-    g_hash_table_add (set, (gpointer) uidls[i]);
-  return set;
+  return strcmp (uidls[*(const guint *) a], uidls[*(const guint *) b]);
+}
+
+/* Walks the account's rows in UIDL order beside the server's list sorted
+ * the same way: a merge join, one pass over the (account_id, uidl, state)
+ * index and no hash table of the server's list. SQLite's BINARY collation
+ * is memcmp, the same order as strcmp for UIDLs (no NUL inside).
+ * @new_out: indices into @uidls unknown in any state, in the order given.
+ * @vanished (optional): receives the stored or skipped UIDLs not in @uidls. */
+static gboolean
+diff_uidls (BzDb *self, gint64 account_id, const char *const *uidls, gsize n_uidls,
+            const guint *sorted, GArray **new_out, GPtrArray *vanished, GError **error)
+{
+  g_autofree guint *own_order = NULL;
+  const guint *order = sorted;
+  g_autofree guint8 *known = g_new0 (guint8, MAX (n_uidls, 1));
+  gsize pos = 0;
+  int rc;
+
+  if (order == NULL) {
+    own_order = g_new (guint, MAX (n_uidls, 1));
+    for (gsize i = 0; i < n_uidls; i++)
+      own_order[i] = (guint) i;
+    g_qsort_with_data (own_order, (gint) n_uidls, sizeof (guint), compare_uidl_index,
+                       (gpointer) uidls);
+    order = own_order;
+  }
+  if (account_id != 0) {
+    g_autoptr(BzDbCachedStmt) stmt =
+      bz_db_cached (self, "SELECT uidl, state FROM messages WHERE account_id = ?1 "
+                          "ORDER BY uidl", error);
+    if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
+      return FALSE;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+      const char *uidl = (const char *) sqlite3_column_text (stmt, 0);
+      const char *state = (const char *) sqlite3_column_text (stmt, 1);
+      gboolean on_server = FALSE;
+      int cmp = -1;
+
+      while (pos < n_uidls && (cmp = strcmp (uidls[order[pos]], uidl)) < 0)
+        pos++;
+      /* a server may list one UIDL twice: every copy is known */
+      for (gsize k = pos; k < n_uidls && strcmp (uidls[order[k]], uidl) == 0; k++) {
+        known[order[k]] = 1;
+        on_server = TRUE;
+      }
+      if (!on_server && vanished != NULL &&
+          (g_strcmp0 (state, "stored") == 0 || g_strcmp0 (state, "skipped") == 0))
+        g_ptr_array_add (vanished, g_strdup (uidl));
+    }
+    if (rc != SQLITE_DONE)
+      return bz_db_fail (self, error, "cannot list known UIDLs");
+  }
+  if (new_out != NULL) {
+    GArray *out = g_array_new (FALSE, FALSE, sizeof (guint));
+    for (gsize i = 0; i < n_uidls; i++) {
+      guint idx = (guint) i;
+      if (!known[i])
+        g_array_append_val (out, idx);
+    }
+    *new_out = out;
+  }
+  return TRUE;
 }
 
 GArray *
 bz_db_find_new_uidls (BzDb *self, const char *account,
                       const char *const *uidls, gsize n_uidls, GError **error)
 {
-  g_autoptr(GArray) out = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GHashTable) unknown = uidl_set_new (uidls, n_uidls);
+  GArray *out = NULL;
   gint64 account_id = 0;
-  int rc;
 
   g_return_val_if_fail (BZ_IS_DB (self), NULL);
 
   if (!bz_db_account_id (self, account, FALSE, &account_id, error))
     return NULL;
-  if (account_id != 0) {
-    /* One pass over the (account_id, uidl) index, no copies: the server's
-     * list is the hash table and the known UIDLs are struck off it. */
-    g_autoptr(BzDbCachedStmt) stmt =
-      bz_db_cached (self, "SELECT uidl FROM messages WHERE account_id = ?1", error);
-    if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
-      return NULL;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-      g_hash_table_remove (unknown, sqlite3_column_text (stmt, 0));
-    if (rc != SQLITE_DONE) {
-      bz_db_fail (self, error, "cannot list known UIDLs");
-      return NULL;
-    }
-  }
-  for (gsize i = 0; i < n_uidls; i++) {
-    guint idx = (guint) i;
-    if (g_hash_table_contains (unknown, uidls[i]))
-      g_array_append_val (out, idx);
-  }
-  return g_steal_pointer (&out);
+  if (!diff_uidls (self, account_id, uidls, n_uidls, NULL, &out, NULL, error))
+    return NULL;
+  return out;
 }
 
 /* Runs @sql (binds: ?1 account id, ?2 uidl) for each UIDL, in a transaction. */
@@ -172,15 +215,17 @@ update_each (BzDb *self, const char *account, const char *sql,
   return TRUE;
 }
 
+#define MARK_GONE_SQL \
+  "UPDATE messages SET state = 'gone' WHERE account_id = ?1 " \
+  "AND uidl = ?2 AND state IN ('stored', 'skipped')"
+
 gboolean
 bz_db_mark_gone (BzDb *self, const char *account,
                  const char *const *server_uidls, gsize n_uidls,
                  guint *n_marked, GError **error)
 {
-  g_autoptr(GHashTable) on_server = uidl_set_new (server_uidls, n_uidls);
   g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
   gint64 account_id = 0;
-  int rc;
 
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
 
@@ -190,25 +235,35 @@ bz_db_mark_gone (BzDb *self, const char *account,
     return FALSE;
   if (account_id == 0)
     return TRUE;
-  {
-    g_autoptr(BzDbCachedStmt) stmt =
-      bz_db_cached (self, "SELECT uidl FROM messages WHERE account_id = ?1 "
-                          "AND state IN ('stored', 'skipped')", error);
-    if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
-      return FALSE;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-      const char *uidl = (const char *) sqlite3_column_text (stmt, 0);
-      if (!g_hash_table_contains (on_server, uidl))
-        g_ptr_array_add (vanished, g_strdup (uidl));
-    }
-    if (rc != SQLITE_DONE)
-      return bz_db_fail (self, error, "cannot list known UIDLs");
-  }
-  return update_each (self, account,
-                      "UPDATE messages SET state = 'gone' WHERE account_id = ?1 "
-                      "AND uidl = ?2 AND state IN ('stored', 'skipped')",
+  if (!diff_uidls (self, account_id, server_uidls, n_uidls, NULL, NULL, vanished, error))
+    return FALSE;
+  return update_each (self, account, MARK_GONE_SQL,
                       (const char *const *) vanished->pdata, vanished->len,
                       n_marked, error);
+}
+
+GArray *
+bz_db_sync_uidls (BzDb *self, const char *account,
+                  const char *const *server_uidls, gsize n_uidls,
+                  const guint *sorted, guint *n_gone, GError **error)
+{
+  g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) out = NULL;
+  gint64 account_id = 0;
+
+  g_return_val_if_fail (BZ_IS_DB (self), NULL);
+
+  if (n_gone != NULL)
+    *n_gone = 0;
+  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
+    return NULL;
+  if (!diff_uidls (self, account_id, server_uidls, n_uidls, sorted, &out, vanished, error))
+    return NULL;
+  if (!update_each (self, account, MARK_GONE_SQL,
+                    (const char *const *) vanished->pdata, vanished->len,
+                    n_gone, error))
+    return NULL;
+  return g_steal_pointer (&out);
 }
 
 gboolean

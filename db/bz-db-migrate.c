@@ -6,6 +6,8 @@
  *  1        accounts; messages: uidl, state, path, size, fetched
  *  2        header index on messages: message_id, sender, subject, date;
  *           indexes for days:N (state, fetched) and the newest messages
+ *  3        covering indexes for the sync: (account_id, uidl, state) for
+ *           the one-pass UIDL diff, and the Maildir count (StoredCount)
  *
  * Each step is one migrate_vN() that turns version N-1 into N. All the
  * steps from the file's version to ours run in ONE transaction together
@@ -17,7 +19,7 @@
 
 #include "bz-db-private.h"
 
-#define BZ_DB_SCHEMA_VERSION 2
+#define BZ_DB_SCHEMA_VERSION 3
 
 guint
 bz_db_schema_version (void)
@@ -60,11 +62,26 @@ migrate_v2 (BzDb *self, GError **error)
                      error);
 }
 
+/* Every sync reads (uidl, state) of all the account's rows and StoredCount
+ * counts its Maildir: both answered from an index alone, without a table
+ * lookup per row. */
+static gboolean
+migrate_v3 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "CREATE INDEX messages_uidl_state"
+                     "  ON messages (account_id, uidl, state);"
+                     "CREATE INDEX messages_in_maildir ON messages (account_id)"
+                     "  WHERE path IS NOT NULL AND state != 'pending';",
+                     error);
+}
+
 typedef gboolean (*BzDbMigrateFunc) (BzDb *self, GError **error);
 
 static const BzDbMigrateFunc migrations[BZ_DB_SCHEMA_VERSION] = {
   migrate_v1,
   migrate_v2,
+  migrate_v3,
 };
 
 gboolean

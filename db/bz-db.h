@@ -109,6 +109,16 @@ GArray *bz_db_find_new_uidls (BzDb *self, const char *account,
 gboolean bz_db_mark_gone (BzDb *self, const char *account,
                           const char *const *server_uidls, gsize n_uidls,
                           guint *n_marked, GError **error);
+/* Both of the above in one pass over the database: returns the indices
+ * into @server_uidls (the server's complete list) of the UIDLs unknown in
+ * any state, in the order given (a GArray of guint, transfer full), after
+ * marking gone every stored or skipped message missing from the list (one
+ * transaction; @n_gone, optional, receives the count). @sorted (optional)
+ * are the indices of @server_uidls in strcmp() order, when the caller has
+ * them already. NULL on error. */
+GArray *bz_db_sync_uidls (BzDb *self, const char *account,
+                          const char *const *server_uidls, gsize n_uidls,
+                          const guint *sorted, guint *n_gone, GError **error);
 /* Marks deleted the given stored messages (call after QUIT succeeded), in
  * one transaction. UIDLs in another state are left alone. */
 gboolean bz_db_mark_deleted (BzDb *self, const char *account,

@@ -146,7 +146,7 @@ test_migrate_v1 (Fixture *fx, gconstpointer data)
   make_fixture_db (fx->path, sql);
   db = bz_db_open (fx->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, bz_db_schema_version ());
   g_assert_true (bz_db_count_states (db, "work", counts, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
@@ -156,6 +156,91 @@ test_migrate_v1 (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (newest->len, ==, 1);
   g_assert_cmpstr (((BzDbMessage *) newest->pdata[0])->path, ==, "/m/new/a");
   g_assert_null (((BzDbMessage *) newest->pdata[0])->headers.subject);
+}
+
+/* The version 2 additions, exactly as migrate_v2() made them. */
+static const char *schema_v2_step =
+  "ALTER TABLE messages ADD COLUMN message_id TEXT;"
+  "ALTER TABLE messages ADD COLUMN sender TEXT;"
+  "ALTER TABLE messages ADD COLUMN subject TEXT;"
+  "ALTER TABLE messages ADD COLUMN date INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX messages_state_fetched ON messages (account_id, state, fetched);"
+  "CREATE INDEX messages_fetched ON messages (fetched);"
+  "UPDATE messages SET subject = 'Hola' WHERE uidl = 'u1';";
+
+/* Whether the plan of @sql (with ?1 = 1) searches by @want ("INDEX x")
+ * without sorting. */
+static gboolean
+plan_uses_index (const char *path, const char *sql, const char *want)
+{
+  g_autofree char *explain = g_strdup_printf ("EXPLAIN QUERY PLAN %s", sql);
+  g_autoptr(GString) plan = g_string_new (NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_bind_int64 (stmt, 1, 1), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW) {
+    g_string_append (plan, (const char *) sqlite3_column_text (stmt, 3));
+    g_string_append (plan, "; ");
+  }
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_test_message ("%s: %s", sql, plan->str);
+  /* "USE TEMP B-TREE FOR ORDER BY" would mean a sort of every row */
+  return strstr (plan->str, want) != NULL && strstr (plan->str, "TEMP B-TREE") == NULL;
+}
+
+static void
+test_migrate_v2 (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *sql = g_strdup_printf ("%s %s PRAGMA application_id = %d; PRAGMA user_version = 2;",
+                                          schema_v1, schema_v2_step, APP_ID);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = NULL;
+  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr(GArray) fresh = NULL;
+  const char *server[] = { "u3", "u1" };
+  guint n = 0;
+
+  make_fixture_db (fx->path, sql);
+  db = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, bz_db_schema_version ());
+  newest = bz_db_list_newest (db, "work", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 1);
+  g_assert_cmpstr (((BzDbMessage *) newest->pdata[0])->headers.subject, ==, "Hola");
+  g_assert_true (bz_db_count_stored (db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 1);
+  fresh = bz_db_sync_uidls (db, "work", server, G_N_ELEMENTS (server), NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 1);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 0);
+  g_assert_cmpuint (n, ==, 0);
+
+  /* the sync's questions are answered from the new indexes */
+  g_assert_true (plan_uses_index (fx->path,
+                 "SELECT uidl, state FROM messages WHERE account_id = ?1 ORDER BY uidl",
+                 "COVERING INDEX messages_uidl_state "));
+  /* the partial index holds exactly the rows counted */
+  g_assert_true (plan_uses_index (fx->path,
+                 "SELECT count(*) FROM messages WHERE account_id = ?1 "
+                 "AND path IS NOT NULL AND state != 'pending'",
+                 "INDEX messages_in_maildir "));
+}
+
+static void
+test_migrate_v3_failure (Fixture *fx, gconstpointer data)
+{
+  /* an object in the way of migrate_v3's index: the v2 file stays as it was */
+  g_autofree char *sql = g_strdup_printf ("%s %s CREATE TABLE messages_uidl_state (x);"
+                                          "PRAGMA application_id = %d; PRAGMA user_version = 2;",
+                                          schema_v1, schema_v2_step, APP_ID);
+  make_fixture_db (fx->path, sql);
+  assert_refused_unchanged (fx->path, BZ_DB_ERROR_FAILED);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, 2);
 }
 
 static void
@@ -370,6 +455,75 @@ test_states (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->account, ==, "home");
 }
 
+/* One pass: new indices in the server's order, duplicates in the list,
+ * and the vanished stored/skipped ones marked gone (not the others). */
+static void
+test_sync_uidls (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr(GArray) fresh = NULL;
+  const char *server[] = { "n2", "b", "a", "n1", "a", "zz", "é-utf8", "B" };
+  const guint sorted[] = { 7, 2, 4, 1, 3, 0, 5, 6 }; /* strcmp: B a a b n1 n2 zz é */
+  const char *dele[] = { "c" };
+  guint counts[BZ_DB_STATE_LAST];
+  guint n = 99;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  add_stored (db, "work", "a", 1);
+  add_stored (db, "work", "b", 1);
+  add_stored (db, "work", "c", 1);
+  add_stored (db, "work", "d", 1);
+  add_stored (db, "work", "é-utf8", 1);
+  add_stored (db, "home", "n1", 1);
+  g_assert_true (bz_db_commit (db, &error));
+  g_assert_true (bz_db_record_skipped (db, "work", "s", 10, NULL, &error));
+  g_assert_true (bz_db_record_skipped (db, "work", "zz", 10, NULL, &error));
+  g_assert_true (bz_db_mark_deleted (db, "work", dele, 1, &error));
+  g_assert_no_error (error);
+
+  fresh = bz_db_sync_uidls (db, "work", server, G_N_ELEMENTS (server), NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 3);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 0); /* n2 */
+  g_assert_cmpuint (g_array_index (fresh, guint, 1), ==, 3); /* n1: known to home only */
+  g_assert_cmpuint (g_array_index (fresh, guint, 2), ==, 7); /* B: case matters */
+  g_assert_cmpuint (n, ==, 2); /* d (stored) and s (skipped); c is deleted already */
+  g_assert_true (bz_db_count_states (db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 3);
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 2);
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);
+  g_assert_cmpuint (counts[BZ_DB_STATE_SKIPPED], ==, 1);
+  g_assert_true (bz_db_count_stored (db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 5); /* a b c d é: in the Maildir whatever the server did */
+
+  /* again, with the caller's sorted order: nothing more is gone, the same
+   * are new */
+  g_clear_pointer (&fresh, g_array_unref);
+  fresh = bz_db_sync_uidls (db, "work", server, G_N_ELEMENTS (server), sorted, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 3);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 0);
+  g_assert_cmpuint (g_array_index (fresh, guint, 1), ==, 3);
+  g_assert_cmpuint (g_array_index (fresh, guint, 2), ==, 7);
+  g_assert_cmpuint (n, ==, 0);
+
+  /* an empty server list marks every stored and skipped one gone */
+  g_clear_pointer (&fresh, g_array_unref);
+  fresh = bz_db_sync_uidls (db, "work", NULL, 0, NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 0);
+  g_assert_cmpuint (n, ==, 4);
+
+  /* an account the database never saw: everything is new, nothing gone */
+  g_clear_pointer (&fresh, g_array_unref);
+  fresh = bz_db_sync_uidls (db, "never", server, 3, NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 3);
+  g_assert_cmpuint (n, ==, 0);
+}
+
 /* Two accounts' first syncs open a new database at the same moment: both
  * see version 0, and the second migration must notice the first. */
 #define RACE_THREADS 6
@@ -444,6 +598,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/db/open-new", Fixture, NULL, fixture_setup, test_open_new, fixture_teardown);
   g_test_add ("/db/migrate-v1", Fixture, NULL, fixture_setup, test_migrate_v1, fixture_teardown);
+  g_test_add ("/db/migrate-v2", Fixture, NULL, fixture_setup, test_migrate_v2, fixture_teardown);
+  g_test_add ("/db/migrate-v3-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_v3_failure, fixture_teardown);
   g_test_add ("/db/migrate-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_failure, fixture_teardown);
   g_test_add ("/db/too-new-refused", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
   g_test_add ("/db/corrupt-refused", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
@@ -451,6 +607,7 @@ main (int argc, char **argv)
   g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
+  g_test_add ("/db/sync-uidls", Fixture, NULL, fixture_setup, test_sync_uidls, fixture_teardown);
   g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup,
               test_concurrent_first_open, fixture_teardown);
   return g_test_run ();
