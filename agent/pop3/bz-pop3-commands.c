@@ -168,6 +168,25 @@ bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *va
   return g_strndup (value, len);
 }
 
+/* As bz_pop3_commands_dup_uidl(), but the UIDL is moved to the front of
+ * @line, which becomes the result: a listing of 50,000 messages makes no
+ * second copy of every line. */
+static char *
+bz_pop3_commands_take_uidl (BzPop3Session *self, char *line, const char *value,
+                            GError **error)
+{
+  gsize len = strcspn (value, " \t");
+
+  if (len == 0) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
+    return NULL;
+  }
+  memmove (line, value, len);
+  line[len] = '\0';
+  return line;
+}
+
 GPtrArray *
 bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
@@ -185,13 +204,14 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
     const char *rest;
 
     g_ptr_array_add (entries, entry);
-    const char *line = g_ptr_array_index (cmd->lines, i);
+    char *line = g_ptr_array_index (cmd->lines, i);
 
     if (!bz_pop3_commands_parse_pair (self, line, &entry->msgno, &rest, error))
       return NULL;
-    entry->uidl = bz_pop3_commands_dup_uidl (self, line, rest, error);
+    entry->uidl = bz_pop3_commands_take_uidl (self, line, rest, error);
     if (entry->uidl == NULL)
       return NULL;
+    g_ptr_array_index (cmd->lines, i) = NULL;
   }
   return g_steal_pointer (&entries);
 }
@@ -298,16 +318,24 @@ bz_pop3_session_dele (BzPop3Session *self, guint msgno,
   return bz_pop3_session_dele_many (self, &msgno, 1, cancellable, error);
 }
 
-gboolean
-bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
-                           GCancellable *cancellable, GError **error)
+/* Called for each +OK of bz_pop3_commands_simple_many(), in command order. */
+typedef gboolean (*BzPop3OkFunc) (BzPop3Session *self, BzPop3Cmd *cmd, gsize index,
+                                  gpointer user_data, GError **error);
+
+/* "@verb msgno" for each of @msgnos, with up to the pipeline window in
+ * flight; fails on the first -ERR (or @on_ok error). After a failure
+ * nothing new is sent, but the answers to what is in flight are still read
+ * so that the session stays usable. */
+static gboolean
+bz_pop3_commands_simple_many (BzPop3Session *self, const char *verb,
+                              const guint *msgnos, gsize n_msgnos,
+                              BzPop3OkFunc on_ok, gpointer user_data,
+                              GCancellable *cancellable, GError **error)
 {
   guint window;
   gsize next = 0;
+  gsize answered = 0;
   g_autoptr(GError) first_err = NULL;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
-  g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
 
   if (!bz_pop3_session_check_usable (self, error))
     return FALSE;
@@ -315,14 +343,12 @@ bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msg
   while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
     BzPop3Cmd *head;
 
-    /* After a -ERR nothing new is sent, but the answers to what is in
-     * flight are still read so that the session stays usable. */
     while (first_err == NULL && next < n_msgnos &&
            g_queue_get_length (&self->inflight) < window) {
-      char line[32];
+      char line[48];
       BzPop3Cmd *cmd;
 
-      g_snprintf (line, sizeof (line), "DELE %u", msgnos[next]);
+      g_snprintf (line, sizeof (line), "%s %u", verb, msgnos[next]);
       cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, line);
       cmd->msgno = msgnos[next++];
     }
@@ -332,9 +358,15 @@ bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msg
       return FALSE;
     while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done) {
       g_autoptr(BzPop3Cmd) cmd = g_queue_pop_head (&self->inflight);
-      if (!cmd->ok && first_err == NULL) {
-        g_autofree char *what = g_strdup_printf ("DELE %u failed", cmd->msgno);
+      gsize index = answered++;
+
+      if (first_err != NULL)
+        continue;
+      if (!cmd->ok) {
+        g_autofree char *what = g_strdup_printf ("%s %u failed", verb, cmd->msgno);
         bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, what, &first_err);
+      } else if (on_ok != NULL) {
+        on_ok (self, cmd, index, user_data, &first_err);
       }
     }
   }
@@ -343,6 +375,48 @@ bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msg
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                           GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
+  return bz_pop3_commands_simple_many (self, "DELE", msgnos, n_msgnos, NULL, NULL,
+                                       cancellable, error);
+}
+
+/* "+OK msgno size" of LIST n: the size into sizes[index]. */
+static gboolean
+bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index,
+                          gpointer user_data, GError **error)
+{
+  guint64 *sizes = user_data;
+  const char *rest;
+  guint n = 0;
+
+  if (!bz_pop3_commands_parse_pair (self, cmd->text != NULL ? cmd->text : "", &n, &rest, error) ||
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &sizes[index], NULL, error))
+    return FALSE;
+  if (n != cmd->msgno) {
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: LIST %u answered for message %u", self->host, cmd->msgno, n);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                           guint64 *sizes, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
+  g_return_val_if_fail (sizes != NULL || n_msgnos == 0, FALSE);
+  return bz_pop3_commands_simple_many (self, "LIST", msgnos, n_msgnos,
+                                       bz_pop3_commands_list_ok, sizes,
+                                       cancellable, error);
 }
 
 gboolean

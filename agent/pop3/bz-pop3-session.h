@@ -84,6 +84,13 @@ GArray *bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable,
                               GError **error);
 gboolean bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
                                    GCancellable *cancellable, GError **error);
+/* LIST n for each of @msgnos (pipelined when offered), the sizes into
+ * @sizes (parallel to @msgnos); fails on the first -ERR. Cheaper than a
+ * whole LIST when only a few of a large mailbox are wanted. */
+gboolean bz_pop3_session_list_many (BzPop3Session *self,
+                                    const guint *msgnos, gsize n_msgnos,
+                                    guint64 *sizes,
+                                    GCancellable *cancellable, GError **error);
 /* Returns a GPtrArray of BzPop3UidlEntry (transfer full, elements freed with
  * the array) or NULL; BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
 GPtrArray *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,

@@ -191,6 +191,31 @@ test_dovecot_commands (void)
   g_assert_no_error (error);
   g_assert_cmpuint (size, ==, g_array_index (list, BzPop3ListEntry, 2).size);
 
+  /* LIST n pipelined, in the order asked, with repeats; a -ERR in the
+   * middle fails the call but leaves the session in step */
+  {
+    const guint some[] = { 5, 1, 3, 3, 2, 4 };
+    const guint bad[] = { 2, 99, 4 };
+    guint64 sizes[G_N_ELEMENTS (some)] = { 0 };
+    guint64 bad_sizes[G_N_ELEMENTS (bad)] = { 0 };
+
+    g_assert_true (bz_pop3_session_list_many (session, some, G_N_ELEMENTS (some), sizes,
+                                              NULL, &error));
+    g_assert_no_error (error);
+    for (guint i = 0; i < G_N_ELEMENTS (some); i++)
+      g_assert_cmpuint (sizes[i], ==, g_array_index (list, BzPop3ListEntry, some[i] - 1).size);
+    g_assert_true (bz_pop3_session_list_many (session, NULL, 0, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (bz_pop3_session_list_many (session, bad, G_N_ELEMENTS (bad), bad_sizes,
+                                               NULL, &error));
+    g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
+    g_assert_nonnull (strstr (error->message, "LIST 99 failed"));
+    g_clear_error (&error);
+    g_assert_cmpuint (bad_sizes[0], ==, g_array_index (list, BzPop3ListEntry, 1).size);
+    g_assert_true (bz_pop3_session_noop (session, NULL, &error));
+    g_assert_no_error (error);
+  }
+
   uidls = bz_pop3_session_uidl (session, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (uidls->len, ==, 5);
