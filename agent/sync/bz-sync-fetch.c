@@ -14,8 +14,11 @@ typedef struct {
   BzPop3MessageSink sink;
   BzSyncRun *run;
   BzStoreBatch *batch;
-  GHashTable *uidl_by_msgno;   /* msgno -> const char * */
-  GHashTable *size_by_msgno;   /* msgno -> const guint64 * */
+  const guint *msgnos;         /* parallel arrays, in the order requested */
+  const char *const *uidls;
+  const guint64 *sizes;
+  gsize n;
+  gsize next;                  /* where the next answer is expected */
   guint64 batch_bytes;
   gboolean in_message;
 } StoreSink;
@@ -38,15 +41,31 @@ commit_batch (StoreSink *s, GError **error)
   return ok;
 }
 
+/* The position of @msgno in the request. Answers come in request order,
+ * so this is the next one but for the -ERRs in between: no lookup table. */
+static gssize
+find_msgno (StoreSink *s, guint msgno)
+{
+  for (gsize k = 0; k < s->n; k++)
+    {
+      gsize i = (s->next + k) % s->n;
+      if (s->msgnos[i] == msgno)
+        {
+          s->next = i + 1;
+          return (gssize) i;
+        }
+    }
+  return -1;
+}
+
 static gboolean
 store_begin (BzPop3MessageSink *sink, guint msgno, GError **error)
 {
   StoreSink *s = (StoreSink *) sink;
-  const char *uidl = g_hash_table_lookup (s->uidl_by_msgno, GUINT_TO_POINTER (msgno));
-  const guint64 *size = g_hash_table_lookup (s->size_by_msgno, GUINT_TO_POINTER (msgno));
+  gssize i = find_msgno (s, msgno);
 
-  g_return_val_if_fail (uidl != NULL, FALSE);
-  if (!bz_store_batch_begin (s->batch, uidl, size ? *size : 0, error))
+  g_return_val_if_fail (i >= 0, FALSE);
+  if (!bz_store_batch_begin (s->batch, s->uidls[i], s->sizes[i], error))
     return FALSE;
   s->in_message = TRUE;
   return TRUE;
@@ -95,7 +114,8 @@ static void
 store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
 {
   StoreSink *s = (StoreSink *) sink;
-  const char *uidl = g_hash_table_lookup (s->uidl_by_msgno, GUINT_TO_POINTER (msgno));
+  gssize i = find_msgno (s, msgno);
+  const char *uidl = i >= 0 ? s->uidls[i] : NULL;
 
   if (s->in_message)
     bz_store_batch_abort (s->batch);
@@ -112,8 +132,6 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
                         GError **error)
 {
   g_autoptr(BzStoreBatch) batch = NULL;
-  g_autoptr(GHashTable) uidl_by_msgno = g_hash_table_new (NULL, NULL);
-  g_autoptr(GHashTable) size_by_msgno = g_hash_table_new (NULL, NULL);
   g_autoptr(GError) fetch_error = NULL;
   g_autoptr(GError) commit_error = NULL;
   StoreSink s = { 0 };
@@ -131,11 +149,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
   run->progress.bytes_total = 0;
   run->progress.bytes_done = 0;
   for (gsize i = 0; i < n; i++)
-    {
-      g_hash_table_insert (uidl_by_msgno, GUINT_TO_POINTER (msgnos[i]), (gpointer) uidls[i]);
-      g_hash_table_insert (size_by_msgno, GUINT_TO_POINTER (msgnos[i]), (gpointer) &sizes[i]);
-      run->progress.bytes_total += sizes[i];
-    }
+    run->progress.bytes_total += sizes[i];
   bz_sync_emit_progress (run, TRUE);
 
   s.sink.begin = store_begin;
@@ -144,8 +158,10 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
   s.sink.fail = store_fail;
   s.run = run;
   s.batch = batch;
-  s.uidl_by_msgno = uidl_by_msgno;
-  s.size_by_msgno = size_by_msgno;
+  s.msgnos = msgnos;
+  s.uidls = uidls;
+  s.sizes = sizes;
+  s.n = n;
 
   fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0,
                                         &s.sink, run->cancellable, &fetch_error);

@@ -19,6 +19,7 @@ G_DEFINE_QUARK (bz-sync-error-quark, bz_sync_error)
 /* One message as the server lists it in this session. */
 typedef struct {
   guint msgno;
+  gboolean shared;    /* another message has the same UIDL */
   guint64 size;
   const char *uidl;   /* borrowed from the UIDL array or the synthetic table */
 } ServerMessage;
@@ -121,27 +122,147 @@ synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
   return g_steal_pointer (&uidls);
 }
 
-/* Builds the session's message table from LIST and UIDL. */
-static GArray *
-list_server (BzSyncRun *run, GPtrArray **uidls_out, GError **error)
+/* The session's messages in the server's order. UIDL alone answers an
+ * incremental sync; sizes are asked (LIST) only for the messages that are
+ * fetched or skipped. */
+typedef struct {
+  GArray *messages;     /* ServerMessage */
+  GPtrArray *names;     /* owns the UIDL strings */
+  guint *by_uidl;       /* indices sorted by UIDL, built on first lookup */
+  gboolean have_sizes;  /* from LIST already (a server without UIDL) */
+} ServerList;
+
+static void
+server_list_clear (ServerList *list)
 {
-  g_autoptr(GArray) list = NULL;
+  g_clear_pointer (&list->messages, g_array_unref);
+  g_clear_pointer (&list->names, g_ptr_array_unref);
+  g_clear_pointer (&list->by_uidl, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServerList, server_list_clear)
+
+static gint
+compare_by_uidl (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  GArray *messages = user_data;
+
+  return strcmp (g_array_index (messages, ServerMessage, *(const guint *) a).uidl,
+                 g_array_index (messages, ServerMessage, *(const guint *) b).uidl);
+}
+
+/* Sorts the index by UIDL and flags the messages that share one: RFC 1939
+ * forbids it, and a server that does it anyway would have us store one
+ * and later DELE the other. Returns how many UIDLs are shared. */
+static guint
+server_list_sort (ServerList *list)
+{
+  guint n = list->messages->len;
+  guint n_shared = 0;
+
+  list->by_uidl = g_new (guint, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    list->by_uidl[i] = i;
+  g_qsort_with_data (list->by_uidl, (gint) n, sizeof (guint), compare_by_uidl, list->messages);
+  for (guint i = 1; i < n; i++) {
+    ServerMessage *a = &g_array_index (list->messages, ServerMessage, list->by_uidl[i - 1]);
+    ServerMessage *b = &g_array_index (list->messages, ServerMessage, list->by_uidl[i]);
+    if (strcmp (a->uidl, b->uidl) == 0) {
+      n_shared += a->shared ? 0 : 1;
+      a->shared = b->shared = TRUE;
+    }
+  }
+  return n_shared;
+}
+
+/* The server's message with @uidl, or NULL (also for a shared UIDL: such
+ * messages are neither fetched nor deleted). */
+static ServerMessage *
+server_list_find (ServerList *list, const char *uidl)
+{
+  guint lo = 0, hi = list->messages->len;
+
+  if (list->by_uidl == NULL)
+    server_list_sort (list);
+  while (lo < hi) {
+    guint mid = lo + (hi - lo) / 2;
+    ServerMessage *m = &g_array_index (list->messages, ServerMessage, list->by_uidl[mid]);
+    int cmp = strcmp (m->uidl, uidl);
+
+    if (cmp == 0)
+      return m->shared ? NULL : m;
+    if (cmp < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+static gint
+compare_list_msgno (gconstpointer a, gconstpointer b)
+{
+  const BzPop3ListEntry *ea = a, *eb = b;
+
+  return (ea->msgno > eb->msgno) - (ea->msgno < eb->msgno);
+}
+
+/* Fills in the size of each of @wanted (indices into list->messages): LIST n
+ * pipelined for a few, one whole LIST when many are wanted. */
+static gboolean
+server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError **error)
+{
+  g_autofree guint *msgnos = NULL;
+  g_autofree guint64 *sizes = NULL;
+
+  if (wanted->len == 0 || list->have_sizes)
+    return TRUE;
+  if (wanted->len > list->messages->len / 4) {
+    g_autoptr(GArray) all = bz_pop3_session_list (run->session, run->cancellable, error);
+    if (all == NULL)
+      return FALSE;
+    g_array_sort (all, compare_list_msgno);
+    for (guint i = 0; i < wanted->len; i++) {
+      ServerMessage *m = &g_array_index (list->messages, ServerMessage,
+                                         g_array_index (wanted, guint, i));
+      BzPop3ListEntry key = { m->msgno, 0 };
+      const BzPop3ListEntry *e = bsearch (&key, all->data, all->len,
+                                          sizeof (BzPop3ListEntry), compare_list_msgno);
+      m->size = e != NULL ? e->size : 0;
+    }
+    return TRUE;
+  }
+  msgnos = g_new (guint, wanted->len);
+  sizes = g_new0 (guint64, wanted->len);
+  for (guint i = 0; i < wanted->len; i++)
+    msgnos[i] = g_array_index (list->messages, ServerMessage,
+                               g_array_index (wanted, guint, i)).msgno;
+  if (!bz_pop3_session_list_many (run->session, msgnos, wanted->len, sizes,
+                                  run->cancellable, error))
+    return FALSE;
+  for (guint i = 0; i < wanted->len; i++)
+    g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).size = sizes[i];
+  return TRUE;
+}
+
+/* Builds the session's message table from UIDL (sizes still 0), or from
+ * LIST and TOP 0 on a server without UIDL (sizes known). */
+static gboolean
+list_server (BzSyncRun *run, ServerList *out, GError **error)
+{
   g_autoptr(GPtrArray) uidl = NULL;
-  g_autoptr(GArray) messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) sizes = g_hash_table_new (NULL, NULL);
   g_autoptr(GError) local_error = NULL;
 
-  list = bz_pop3_session_list (run->session, run->cancellable, error);
-  if (list == NULL)
-    return NULL;
+  out->messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
   uidl = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
   if (uidl == NULL)
     {
+      g_autoptr(GArray) list = NULL;
+
       if (!g_error_matches (local_error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_UIDL))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
+          return FALSE;
         }
       if (run->account->keep != BZ_KEEP_DELETE)
         {
@@ -150,44 +271,39 @@ list_server (BzSyncRun *run, GPtrArray **uidls_out, GError **error)
                        "tell which messages it already has; such a server "
                        "can only be used with keep = delete",
                        run->account->host);
-          return NULL;
+          return FALSE;
         }
-      g_ptr_array_unref (names);
-      names = synthesize_uidls (run, list, error);
-      if (names == NULL)
-        return NULL;
+      list = bz_pop3_session_list (run->session, run->cancellable, error);
+      if (list == NULL)
+        return FALSE;
+      out->names = synthesize_uidls (run, list, error);
+      if (out->names == NULL)
+        return FALSE;
       for (guint i = 0; i < list->len; i++)
         {
           ServerMessage m = { 0 };
           m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
           m.size = g_array_index (list, BzPop3ListEntry, i).size;
-          m.uidl = g_ptr_array_index (names, i);
-          g_array_append_val (messages, m);
+          m.uidl = g_ptr_array_index (out->names, i);
+          g_array_append_val (out->messages, m);
         }
-      *uidls_out = g_steal_pointer (&names);
-      return g_steal_pointer (&messages);
+      out->have_sizes = TRUE;
+      return TRUE;
     }
 
-  for (guint i = 0; i < list->len; i++)
-    {
-      const BzPop3ListEntry *e = &g_array_index (list, BzPop3ListEntry, i);
-      g_hash_table_insert (sizes, GUINT_TO_POINTER (e->msgno), (gpointer) e);
-    }
+  out->names = g_ptr_array_new_full (uidl->len, g_free);
+  g_array_set_size (out->messages, uidl->len);
   for (guint i = 0; i < uidl->len; i++)
     {
       BzPop3UidlEntry *e = g_ptr_array_index (uidl, i);
-      const BzPop3ListEntry *le = g_hash_table_lookup (sizes, GUINT_TO_POINTER (e->msgno));
-      ServerMessage m = { 0 };
+      ServerMessage *m = &g_array_index (out->messages, ServerMessage, i);
 
-      m.msgno = e->msgno;
-      m.size = le != NULL ? le->size : 0;
+      m->msgno = e->msgno;
       /* Steal the string so the table outlives the UIDL array. */
-      m.uidl = e->uidl;
-      g_ptr_array_add (names, g_steal_pointer (&e->uidl));
-      g_array_append_val (messages, m);
+      m->uidl = e->uidl;
+      g_ptr_array_add (out->names, g_steal_pointer (&e->uidl));
     }
-  *uidls_out = g_steal_pointer (&names);
-  return g_steal_pointer (&messages);
+  return TRUE;
 }
 
 /* Records the too-large messages with their headers from TOP 0. */
@@ -222,7 +338,7 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
 
 /* The messages the keep policy says to delete now (only stored ones). */
 static GArray *
-messages_to_delete (BzSyncRun *run, GHashTable *by_uidl, GError **error)
+messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 {
   g_autoptr(GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   g_autoptr(GPtrArray) stored = NULL;
@@ -245,7 +361,7 @@ messages_to_delete (BzSyncRun *run, GHashTable *by_uidl, GError **error)
     return NULL;
   for (guint i = 0; i < stored->len; i++)
     {
-      const ServerMessage *m = g_hash_table_lookup (by_uidl, g_ptr_array_index (stored, i));
+      const ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
       if (m != NULL)
         g_array_append_val (dele, *m);
     }
@@ -253,13 +369,13 @@ messages_to_delete (BzSyncRun *run, GHashTable *by_uidl, GError **error)
 }
 
 static gboolean
-apply_keep_policy (BzSyncRun *run, GHashTable *by_uidl, GError **error)
+apply_keep_policy (BzSyncRun *run, ServerList *server, GError **error)
 {
   g_autoptr(GArray) dele = NULL;
   g_autofree guint *msgnos = NULL;
   g_autofree const char **uidls = NULL;
 
-  dele = messages_to_delete (run, by_uidl, error);
+  dele = messages_to_delete (run, server, error);
   if (dele == NULL)
     return FALSE;
   if (dele->len > 0)
@@ -293,73 +409,71 @@ apply_keep_policy (BzSyncRun *run, GHashTable *by_uidl, GError **error)
 static gboolean
 sync_session (BzSyncRun *run, GError **error)
 {
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GArray) server = NULL;
-  g_autoptr(GHashTable) by_uidl = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) dups = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree const char **uidls = NULL;
+  g_auto(ServerList) server = { 0 };
   g_autoptr(GArray) new_idx = NULL;
   g_autoptr(GPtrArray) skipped = NULL;
+  g_autoptr(GArray) wanted = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   g_autoptr(GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   guint64 max_size = run->account->max_size;
+  guint n_new;
 
-  server = list_server (run, &names, error);
-  if (server == NULL)
+  if (!list_server (run, &server, error))
     return FALSE;
-  uidls = g_new0 (const char *, server->len + 1);
-  for (guint i = 0; i < server->len; i++)
+  if (server_list_sort (&server) > 0)
     {
-      ServerMessage *m = &g_array_index (server, ServerMessage, i);
-      uidls[i] = m->uidl;
-      if (!g_hash_table_insert (by_uidl, (gpointer) m->uidl, m))
-        g_hash_table_add (dups, (gpointer) m->uidl);
-    }
-  /* RFC 1939 forbids two messages with one UIDL; a server that does it
-   * anyway would have us store one and later DELE the other. Neither is
-   * fetched nor deleted; the mail stays on the server. */
-  if (g_hash_table_size (dups) > 0)
-    {
-      GHashTableIter iter;
-      gpointer dup;
-
-      g_hash_table_iter_init (&iter, dups);
-      while (g_hash_table_iter_next (&iter, &dup, NULL))
+      for (guint i = 0; i < server.messages->len; i++)
         {
-          g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
-                     "they are left on the server", run->account->name, (const char *) dup);
-          g_hash_table_remove (by_uidl, dup);
+          const ServerMessage *m = &g_array_index (server.messages, ServerMessage,
+                                                   server.by_uidl[i]);
+          if (m->shared && (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
+                                                                   server.by_uidl[i - 1]).uidl) != 0))
+            g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
+                       "they are left on the server", run->account->name, m->uidl);
         }
     }
-
-  if (!bz_db_mark_gone (run->db, run->account->name, uidls, server->len,
-                        &run->result->gone, error))
-    return FALSE;
-  new_idx = bz_db_find_new_uidls (run->db, run->account->name, uidls,
-                                  server->len, error);
+  /* the names are the UIDLs in server order, already sorted by by_uidl */
+  new_idx = bz_db_sync_uidls (run->db, run->account->name,
+                              (const char *const *) server.names->pdata, server.names->len,
+                              server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
   for (guint i = 0; i < new_idx->len; i++)
     {
-      ServerMessage *m = &g_array_index (server, ServerMessage, g_array_index (new_idx, guint, i));
-      if (g_hash_table_contains (dups, m->uidl))
-        continue;
-      if (max_size > 0 && m->size > max_size)
-        g_array_append_val (skip, *m);
-      else
-        g_array_append_val (fetch, *m);
+      guint idx = g_array_index (new_idx, guint, i);
+      if (!g_array_index (server.messages, ServerMessage, idx).shared)
+        g_array_append_val (wanted, idx);
     }
-  /* Skipped earlier and now within max-size: fetch them. */
+  n_new = wanted->len;
+  g_clear_pointer (&new_idx, g_array_unref);
+  /* Skipped earlier: fetched if max-size allows it now. */
   skipped = bz_db_list_skipped (run->db, run->account->name, error);
   if (skipped == NULL)
     return FALSE;
   for (guint i = 0; i < skipped->len; i++)
     {
       BzDbMessage *s = g_ptr_array_index (skipped, i);
-      ServerMessage *m = g_hash_table_lookup (by_uidl, s->uidl);
-      if (m != NULL && (max_size == 0 || m->size <= max_size))
-        g_array_append_val (fetch, *m);
+      ServerMessage *m = server_list_find (&server, s->uidl);
+      if (m != NULL)
+        {
+          guint idx = (guint) (m - &g_array_index (server.messages, ServerMessage, 0));
+          g_array_append_val (wanted, idx);
+        }
     }
+  g_clear_pointer (&skipped, g_ptr_array_unref);
+  if (!server_list_fill_sizes (run, &server, wanted, error))
+    return FALSE;
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      const ServerMessage *m = &g_array_index (server.messages, ServerMessage,
+                                               g_array_index (wanted, guint, i));
+      if (max_size == 0 || m->size <= max_size)
+        g_array_append_val (fetch, *m);
+      else if (i < n_new)
+        g_array_append_val (skip, *m);
+      /* else: skipped earlier and still too large */
+    }
+  g_clear_pointer (&wanted, g_array_unref);
   /* Oldest first, as the server numbers them, so an interrupted sync has
    * stored a prefix of the mailbox. */
   g_array_sort (fetch, compare_msgno);
@@ -369,6 +483,7 @@ sync_session (BzSyncRun *run, GError **error)
 
   if (fetch->len > 0)
     {
+      guint n_fetch = fetch->len;
       g_autofree guint *msgnos = g_new (guint, fetch->len);
       g_autofree const char **fuidls = g_new0 (const char *, fetch->len + 1);
       g_autofree guint64 *sizes = g_new (guint64, fetch->len);
@@ -380,12 +495,13 @@ sync_session (BzSyncRun *run, GError **error)
           fuidls[i] = m->uidl;
           sizes[i] = m->size;
         }
-      if (!bz_sync_fetch_messages (run, msgnos, fuidls, sizes, fetch->len, error))
+      g_clear_pointer (&fetch, g_array_unref);
+      if (!bz_sync_fetch_messages (run, msgnos, fuidls, sizes, n_fetch, error))
         return FALSE;
     }
   if (!check_cancelled (run->cancellable, error))
     return FALSE;
-  return apply_keep_policy (run, by_uidl, error);
+  return apply_keep_policy (run, &server, error);
 }
 
 /* One sync of an account at a time across processes (the daemon and a
