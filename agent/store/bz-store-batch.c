@@ -19,6 +19,10 @@
 
 #define BZ_STORE_BUFFER_SIZE (64 * 1024)
 #define BZ_STORE_HEADER_CAP (256 * 1024)
+/* Finished files stay open until the commit flushes them, so the flush
+ * needs no second open() per file; past this many they are closed and
+ * reopened then, to stay far from the fd limit. */
+#define BZ_STORE_MAX_OPEN 256
 
 typedef struct {
   char *uidl;
@@ -26,6 +30,7 @@ typedef struct {
   char *new_path;   /* final path in new/, known at finish */
   guint64 size;     /* server's size */
   BzDbHeaders *headers;
+  int fd;           /* the finished file, still open for the flush; or -1 */
 } BzStoreItem;
 
 struct _BzStoreBatch {
@@ -35,6 +40,7 @@ struct _BzStoreBatch {
   char *tmp_dir;
   char *new_dir;
   GPtrArray *finished;  /* BzStoreItem */
+  guint n_open;         /* finished items with an open fd */
   /* the message in progress */
   BzStoreItem *current;
   int fd;
@@ -97,6 +103,8 @@ bz_store_write (int fd, const void *data, gsize len)
 static void
 item_free (BzStoreItem *item)
 {
+  if (item->fd >= 0)
+    close (item->fd);
   g_free (item->uidl);
   g_free (item->tmp_path);
   g_free (item->new_path);
@@ -164,6 +172,7 @@ bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError
   g_return_val_if_fail (uidl != NULL, FALSE);
   g_return_val_if_fail (self->current == NULL, FALSE);
 
+  item->fd = -1;
   item->uidl = g_strdup (uidl);
   item->size = size;
   item->tmp_path = g_build_filename (self->tmp_dir, name, NULL);
@@ -273,7 +282,10 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
   }
   fd = self->fd;
   self->fd = -1;
-  if (close (fd) != 0) {
+  if (self->n_open < BZ_STORE_MAX_OPEN) {
+    item->fd = fd;
+    self->n_open++;
+  } else if (close (fd) != 0) {
     bz_store_fail_errno (error, errno, "close", item->tmp_path);
     bz_store_batch_abort (self);
     return FALSE;
@@ -307,8 +319,9 @@ sync_files (GPtrArray *items, GError **first)
   for (guint i = 0; i < items->len;) {
     BzStoreItem *item = g_ptr_array_index (items, i);
     GError *error = NULL;
-    int fd = open (item->tmp_path, O_RDONLY | O_CLOEXEC);
+    int fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
 
+    item->fd = -1;
     if (fd < 0) {
       bz_store_fail_errno (&error, errno, "open", item->tmp_path);
     } else if (fdatasync (fd) != 0) {
@@ -405,6 +418,7 @@ bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
   bz_store_batch_abort (self);
   items = g_steal_pointer (&self->finished);
   self->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+  self->n_open = 0;
 
   sync_files (items, &first);
   if (items->len > 0 && add_pending_rows (self, items, &first)) {
