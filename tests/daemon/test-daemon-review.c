@@ -219,7 +219,14 @@ test_list_moved (void)
   g_print ("# daemon-list-moved: ListMessages of %u moved files answered in %.1f ms (or less); "
            "slowest of 50 Get calls meanwhile %.2f ms\n", MOVED_COUNT,
            (g_get_monotonic_time () - t_list) / 1000.0, max / 1000.0);
+  /* Before the fix a Get waited 0.9-1.3 s behind the scan. ASan makes the
+   * main loop's own work (the 2,000-entry reply) several times slower, and
+   * CI runs two tests at once: there the bound only has to catch that. */
+#if defined(__SANITIZE_ADDRESS__)
+  g_assert_cmpint (max, <, 250 * 1000);
+#else
   g_assert_cmpint (max, <, 50 * 1000);
+#endif
 
   g_assert_cmpuint (g_variant_n_children (list), ==, MOVED_COUNT);
   for (gsize i = 0; i < g_variant_n_children (list); i++)
