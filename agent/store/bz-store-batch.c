@@ -21,8 +21,10 @@
 #define BZ_STORE_HEADER_CAP (256 * 1024)
 /* Finished files stay open until the commit flushes them, so the flush
  * needs no second open() per file; past this many they are closed and
- * reopened then, to stay far from the fd limit. */
-#define BZ_STORE_MAX_OPEN 256
+ * reopened then, to stay far from the fd limit (1024 by default under
+ * systemd): the sync fills one batch while it commits another, and
+ * max-parallel accounts sync at once. */
+#define BZ_STORE_MAX_OPEN 128
 
 typedef struct {
   char *uidl;

@@ -10,10 +10,31 @@
 #define BATCH_MAX_MESSAGES 256
 #define BATCH_MAX_BYTES (32 * 1024 * 1024)
 
+/* The commits run in a committer thread, with its own database connection
+ * (a BzDb is used by one thread at a time; WAL lets two connections work),
+ * while the worker keeps reading into the other of two batches: at most
+ * one batch is in flight, so memory and open files stay bounded. Batches
+ * are committed one at a time in the order they were filled, and each
+ * commit still runs steps 1-4 of DESIGN.md in order for all its messages.
+ * The worker collects a commit's results (stored messages, the first
+ * error) before it hands over the next batch and, at the end, before
+ * anything else runs: the keep policy only ever sees committed rows. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  BzStoreBatch *job;           /* handed over, commit not finished */
+  gboolean quit;
+  GPtrArray *stored;           /* BzDbMessage, committed, not yet collected */
+  GError *error;               /* first commit error not yet collected */
+} Committer;
+
 typedef struct {
   BzPop3MessageSink sink;
   BzSyncRun *run;
-  BzStoreBatch *batch;
+  BzStoreBatch *batch;         /* being filled by the worker */
+  BzStoreBatch *spare;         /* the other one: idle or with the committer */
+  Committer *committer;
   const guint *msgnos;         /* parallel arrays, in the order requested */
   const char *const *uidls;
   const guint64 *sizes;
@@ -23,22 +44,145 @@ typedef struct {
   gboolean in_message;
 } StoreSink;
 
-static gboolean
-commit_batch (StoreSink *s, GError **error)
+static gpointer
+committer_thread (gpointer data)
 {
-  g_autoptr(GPtrArray) stored = NULL;
-  gboolean ok;
+  Committer *c = data;
 
-  if (bz_store_batch_get_n_finished (s->batch) == 0)
-    return TRUE;
-  ok = bz_store_batch_commit (s->batch, &stored, error);
-  for (guint i = 0; stored != NULL && i < stored->len; i++)
+  g_mutex_lock (&c->lock);
+  for (;;)
+    {
+      BzStoreBatch *batch;
+      GPtrArray *stored = NULL;
+      GError *error = NULL;
+
+      while (c->job == NULL && !c->quit)
+        g_cond_wait (&c->cond, &c->lock);
+      if (c->job == NULL)
+        break;
+      batch = c->job;
+      g_mutex_unlock (&c->lock);
+
+      bz_store_batch_commit (batch, &stored, &error);
+
+      g_mutex_lock (&c->lock);
+      if (stored != NULL)
+        g_ptr_array_extend_and_steal (c->stored, g_steal_pointer (&stored));
+      if (error != NULL && c->error == NULL)
+        c->error = g_steal_pointer (&error);
+      else if (error != NULL)
+        {
+          g_warning ("%s", error->message);
+          g_clear_error (&error);
+        }
+      c->job = NULL;
+      g_cond_broadcast (&c->cond);
+    }
+  g_mutex_unlock (&c->lock);
+  return NULL;
+}
+
+static Committer *
+committer_start (void)
+{
+  Committer *c = g_new0 (Committer, 1);
+
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->stored = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
+  c->thread = g_thread_new ("buzon-commit", committer_thread, c);
+  return c;
+}
+
+/* Waits for the commit in flight, if any, and stops the thread. */
+static void
+committer_stop (Committer *c)
+{
+  g_mutex_lock (&c->lock);
+  c->quit = TRUE;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+  g_thread_join (c->thread);
+  g_ptr_array_unref (c->stored);
+  if (c->error != NULL)
+    {
+      g_warning ("%s", c->error->message);
+      g_error_free (c->error);
+    }
+  g_cond_clear (&c->cond);
+  g_mutex_clear (&c->lock);
+  g_free (c);
+}
+
+/* Waits until the committer is idle, then reports what it committed (in
+ * the worker's thread, as before) and the first error since the last call. */
+static gboolean
+collect_commits (StoreSink *s, GError **error)
+{
+  Committer *c = s->committer;
+  g_autoptr(GPtrArray) stored = NULL;
+  GError *first = NULL;
+
+  g_mutex_lock (&c->lock);
+  while (c->job != NULL)
+    g_cond_wait (&c->cond, &c->lock);
+  stored = g_steal_pointer (&c->stored);
+  c->stored = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
+  first = g_steal_pointer (&c->error);
+  g_mutex_unlock (&c->lock);
+
+  for (guint i = 0; i < stored->len; i++)
     {
       bz_sync_emit_stored (s->run, g_ptr_array_index (stored, i));
       s->run->result->new_messages++;
     }
+  if (first != NULL)
+    {
+      g_propagate_error (error, first);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Hands the finished messages to the committer and goes on with the other
+ * batch; waits first for the previous commit (one batch in flight). */
+static gboolean
+commit_batch (StoreSink *s, GError **error)
+{
+  BzStoreBatch *full;
+
+  if (!collect_commits (s, error))
+    return FALSE;
+  if (bz_store_batch_get_n_finished (s->batch) == 0)
+    return TRUE;
+  full = s->batch;
+  s->batch = s->spare;
+  s->spare = full;
   s->batch_bytes = 0;
-  return ok;
+  g_mutex_lock (&s->committer->lock);
+  s->committer->job = full;
+  g_cond_broadcast (&s->committer->cond);
+  g_mutex_unlock (&s->committer->lock);
+  return TRUE;
+}
+
+/* Commits what is finished and waits until every commit is done. */
+static gboolean
+commit_all (StoreSink *s, GError **error)
+{
+  g_autoptr(GError) handoff_error = NULL;
+
+  if (!commit_batch (s, &handoff_error))
+    {
+      g_autoptr(GError) last_error = NULL;
+
+      /* An earlier batch failed: still commit what is finished. */
+      if (!commit_batch (s, &last_error) || !collect_commits (s, &last_error))
+        g_warning ("%s: %s", s->run->account->name, last_error->message);
+      g_propagate_error (error, g_steal_pointer (&handoff_error));
+      return FALSE;
+    }
+  return collect_commits (s, error);
 }
 
 /* The position of @msgno in the request. Answers come in request order,
@@ -131,19 +275,33 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
                         const char *const *uidls, const guint64 *sizes, gsize n,
                         GError **error)
 {
+  g_autoptr(BzDb) commit_db = NULL;
   g_autoptr(BzStoreBatch) batch = NULL;
+  g_autoptr(BzStoreBatch) spare = NULL;
   g_autoptr(GError) fetch_error = NULL;
   g_autoptr(GError) commit_error = NULL;
   StoreSink s = { 0 };
   gboolean fetched;
+  gboolean committed;
 
-  batch = bz_store_batch_new (run->db, run->account->name, run->account->maildir, error);
+  /* The committer's own connection: both batches commit through it, only
+   * ever in the committer thread. */
+  commit_db = bz_db_open (bz_db_get_path (run->db), error);
+  if (commit_db == NULL)
+    return FALSE;
+  batch = bz_store_batch_new (commit_db, run->account->name, run->account->maildir, error);
   if (batch == NULL)
+    return FALSE;
+  spare = bz_store_batch_new (commit_db, run->account->name, run->account->maildir, error);
+  if (spare == NULL)
     return FALSE;
   /* keep = days:N counts from the fetch time: under a test clock it must
    * be on that clock too. */
   if (run->fixed_clock)
-    bz_store_batch_set_now (batch, run->now);
+    {
+      bz_store_batch_set_now (batch, run->now);
+      bz_store_batch_set_now (spare, run->now);
+    }
   run->progress.messages_total = n;
   run->progress.messages_done = 0;
   run->progress.bytes_total = 0;
@@ -158,18 +316,24 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
   s.sink.fail = store_fail;
   s.run = run;
   s.batch = batch;
+  s.spare = spare;
   s.msgnos = msgnos;
   s.uidls = uidls;
   s.sizes = sizes;
   s.n = n;
+  s.committer = committer_start ();
 
   fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0,
                                         &s.sink, run->cancellable, &fetch_error);
   /* Whatever happened, what arrived whole is kept (DESIGN.md: a dropped
    * connection keeps every message stored so far). */
   if (s.in_message)
-    bz_store_batch_abort (batch);
-  if (!commit_batch (&s, &commit_error) && fetched)
+    bz_store_batch_abort (s.batch);
+  committed = commit_all (&s, &commit_error);
+  /* Every commit is done before the keep policy, DELE or QUIT run. */
+  committer_stop (s.committer);
+  s.committer = NULL;
+  if (!committed && fetched)
     {
       g_propagate_error (error, g_steal_pointer (&commit_error));
       return FALSE;

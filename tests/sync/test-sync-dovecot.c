@@ -160,6 +160,29 @@ test_keep_delete (void)
   g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 50);
 }
 
+/* keep = delete over several batches: the commits overlap the download
+ * (one batch commits while the next one fills), and every one of them is
+ * done before DELE, so each message is stored once and all are deleted. */
+static void
+test_keep_delete_batches (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "delb", "test12", "keep = delete");
+  g_autofree char *maildir = sync_case_maildir (c, "delb");
+  g_autoptr(SyncRun) r1 = NULL;
+
+  fill ("test12", 700, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r1 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "delb", "delb: 700 new,", "700 removed from server", NULL);
+  g_assert_cmpuint (sync_server_count ("test12"), ==, 0);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 700);
+  g_assert_cmpuint (sync_db_count (c, "delb", BZ_DB_STATE_DELETED), ==, 700);
+  g_assert_cmpuint (sync_db_count (c, "delb", BZ_DB_STATE_PENDING), ==, 0);
+}
+
 /* keep = days:3 with the test clock: only what was stored more than three
  * days before "now" is deleted. */
 static void
@@ -414,6 +437,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync/first-1000", test_first_1000);
   g_test_add_func ("/sync/keep-delete", test_keep_delete);
+  g_test_add_func ("/sync/keep-delete-batches", test_keep_delete_batches);
   g_test_add_func ("/sync/keep-days", test_keep_days);
   g_test_add_func ("/sync/keep-forever", test_keep_forever);
   g_test_add_func ("/sync/max-size", test_max_size);
