@@ -344,3 +344,11 @@ bz_test_wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms
   g_source_destroy (wake);
   return ok;
 }
+
+void
+bz_test_skip_or_fail (const char *why)
+{
+  if (g_getenv ("BZ_TEST_NO_SKIP") != NULL)
+    g_error ("would skip, but BZ_TEST_NO_SKIP is set: %s", why);
+  g_test_skip (why);
+}

@@ -74,7 +74,7 @@ test_plain_ipv6 (void)
   g_autofree char *line = NULL;
 
   if (!net_test_have_ipv6_loopback ()) {
-    g_test_skip ("no ::1 on this machine");
+    bz_test_skip_or_fail ("no ::1 on this machine");
     return;
   }
   conn = bz_net_connection_open (&opts, NULL, &error);
@@ -230,11 +230,12 @@ test_resolve (void)
 
   conn = bz_net_connection_open (&opts, NULL, &error);
   g_assert_null (conn);
-  if (g_error_matches (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT)) {
-    g_test_skip ("the system resolver did not answer in time");
-    return;
-  }
-  g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_RESOLVE);
+  /* A resolver that does not answer (no network at all) is a timeout;
+   * either way the error must be ours and name the host. */
+  if (!g_error_matches (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT))
+    g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_RESOLVE);
+  else
+    g_test_message ("the system resolver did not answer in time: %s", error->message);
   g_assert_true (g_str_has_prefix (error->message, "bz-no-such-host.invalid:110: "));
 }
 
