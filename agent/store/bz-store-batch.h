@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Exactly-once ingest of fetched messages into one account's Maildir.
  *
- * Use from one thread:
+ * Use each batch from one thread at a time:
  *
  *   bz_store_recover (db, account, maildir, NULL, &error);  // once per sync, first
  *   batch = bz_store_batch_new (db, account, maildir, &error);
@@ -25,8 +25,11 @@
  * A write error (e.g. ENOSPC: BZ_STORE_ERROR_NO_SPACE) fails the message in
  * progress, removes its tmp file and leaves the batch usable; what was
  * finished before can still be committed. Memory use is bounded: data goes
- * to disk through a 64 KiB buffer; only the header block (up to 256 KiB) is
- * kept for the index. */
+ * to disk through a 64 KiB buffer; only header blocks (up to 256 KiB each,
+ * 1 MiB per batch waiting for the commit) are kept for the index.
+ *
+ * bz_store_batch_commit() may run in another thread than the one filling
+ * a second batch, each batch with its own BzDb connection. */
 #pragma once
 
 #include "bz-db.h"
@@ -57,8 +60,9 @@ gboolean bz_store_batch_begin (BzStoreBatch *self, const char *uidl,
  * is abandoned and its tmp file removed (no abort needed, it is harmless). */
 gboolean bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len,
                                GError **error);
-/* The message is complete: closes its file and indexes its headers. On
- * error the message is abandoned and its tmp file removed. */
+/* The message is complete: keeps its file open for the commit and its
+ * header block for the index (parsed at commit, or now when the batch
+ * holds many). On error the message is abandoned and its tmp file removed. */
 gboolean bz_store_batch_finish (BzStoreBatch *self, GError **error);
 /* Abandons the message in progress, if any; its tmp file is removed. */
 void bz_store_batch_abort (BzStoreBatch *self);

@@ -248,6 +248,47 @@ test_batch (Fixture *fx, gconstpointer data)
 
 /* A row left pending by a crash after the rename, whose file a mail client
  * then moved to cur/ with flags; and a stored file moved the same way. */
+/* Header blocks wait for the commit to be indexed, up to a budget per
+ * batch; past it they are indexed at finish. Both ways give the same
+ * index, for blocks big and small. */
+static void
+test_batch_header_budget (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr(GPtrArray) stored = NULL;
+  const guint n = 12;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GString) msg = g_string_new (NULL);
+    g_autofree char *uidl = g_strdup_printf ("big-%u", i);
+    /* 8 KiB and 200 KiB blocks alternate: 12 of them exceed 1 MiB */
+    gsize filler = i % 2 == 0 ? 8 * 1024 : 200 * 1024;
+
+    for (gsize k = 0; msg->len < filler; k++)
+      g_string_append_printf (msg, "X-Filler-%" G_GSIZE_FORMAT ": %s\n", k,
+                              "0123456789abcdef0123456789abcdef0123456789abcdef");
+    g_string_append_printf (msg, "Subject: block %u\nMessage-ID: <big%u@example.org>\n"
+                                 "\nbody %u\n", i, i, i);
+    g_assert_true (ingest (batch, uidl, msg->str, 4096, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, n);
+  for (guint i = 0; i < n; i++) {
+    BzDbMessage *msg = g_ptr_array_index (stored, i);
+    g_autofree char *subject = g_strdup_printf ("block %u", i);
+    g_autofree char *id = g_strdup_printf ("big%u@example.org", i);
+    g_autofree char *uidl = g_strdup_printf ("big-%u", i);
+
+    g_assert_cmpstr (msg->uidl, ==, uidl);
+    g_assert_cmpstr (msg->headers.subject, ==, subject);
+    g_assert_cmpstr (msg->headers.message_id, ==, id);
+  }
+}
+
 static void
 test_client_view (Fixture *fx, gconstpointer data)
 {
@@ -480,6 +521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/maildir-names", test_maildir_names);
   g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure, fixture_teardown);
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
+  g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget, fixture_teardown);
   g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view, fixture_teardown);
   g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp, fixture_teardown);
   g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected, fixture_teardown);
