@@ -28,8 +28,9 @@
  * to disk through a 64 KiB buffer; only header blocks (up to 256 KiB each,
  * 1 MiB per batch waiting for the commit) are kept for the index.
  *
- * bz_store_batch_commit() may run in another thread than the one filling
- * a second batch, each batch with its own BzDb connection. */
+ * One thread may commit a batch while another fills a second one, as long
+ * as no BzDb is used by two threads at once (the sync gives its committer
+ * thread a connection of its own, shared by both batches). */
 #pragma once
 
 #include "bz-db.h"
