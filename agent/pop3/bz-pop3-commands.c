@@ -272,8 +272,12 @@ bz_pop3_session_fetch_many (BzPop3Session *self,
   self->sink = sink;
   while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
     BzPop3Cmd *head;
+    gboolean sent_group = FALSE;
 
-    while (next < n_msgnos && g_queue_get_length (&self->inflight) < window) {
+    /* Refilled in groups: one TLS record and one segment for many
+     * commands, instead of one for each answer read. */
+    while (next < n_msgnos && g_queue_get_length (&self->inflight) < window &&
+           (sent_group || g_queue_get_length (&self->inflight) <= window / 2)) {
       char line[64];
       BzPop3Cmd *cmd;
 
@@ -283,6 +287,7 @@ bz_pop3_session_fetch_many (BzPop3Session *self,
         g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
       cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
       cmd->msgno = msgnos[next++];
+      sent_group = TRUE;
     }
     if (!bz_pop3_session_run (self, NULL, cancellable, &error_local)) {
       bz_pop3_session_fail_inflight (self, error_local);
