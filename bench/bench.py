@@ -129,6 +129,10 @@ class Client:
     def stdin(self):
         return None
 
+    def warm_argv(self):
+        """A quick command that loads the client's program and libraries."""
+        return self.argv()[:1] + ["--version"]
+
     def delivered(self):
         files = []
         for sub in ("new", "cur"):
@@ -275,15 +279,42 @@ class Ceiling(Client):
     def stdin(self):
         return (self.srv.password + "\n").encode()
 
+    def warm_argv(self):
+        return [self.tools.rawpop]   # prints its usage
+
 
 CLIENT_CLASSES = {c.name: c for c in (Buzon, Mpop, Fetchmail, Getmail, Ceiling)}
 
 
 # --- measuring ---------------------------------------------------------------
 
-def run_client(client, log):
-    """Runs the client once: (wall seconds, peak RSS KiB, output)."""
+def drop_caches():
+    """Empties the page cache (root only); False when not allowed.
+
+    Before a run that writes hundreds of MB: on a VM the page cache of the
+    earlier runs otherwise pushes each new run onto memory the guest never
+    touched, whose first use is slow (seen: a run's system time growing
+    from 1.3 s to 2.5 s as the cache grew), and on ext4 without a journal
+    the inode allocator skips inodes freed in the last minutes only while
+    their inode table blocks are cached (recently_deleted() in
+    fs/ext4/ialloc.c)."""
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def run_client(client, log, cold=False):
+    """Runs the client once: (wall seconds, peak RSS KiB, output).
+    cold: drop the page cache first (then load the client's program again,
+    as a desktop would have it loaded)."""
     os.sync()   # the previous run's dirty pages are not this run's cost
+    if cold and drop_caches():
+        subprocess.run(client.warm_argv(), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
     argv = client.argv()
     env_ = dict(os.environ)
     env_["HOME"] = client.state
@@ -296,7 +327,10 @@ def run_client(client, log):
     if os.getuid() == 0:
         argv = ["setpriv", "--reuid", str(client.srv.uid), "--regid",
                 str(client.srv.gid), "--clear-groups", "--"] + argv
-    argv = ["/usr/bin/time", "-q", "-f", "%M", "-o", rss_path] + argv
+    # BZ_BENCH_WRAP_<client>: a profiler to run that client under, e.g.
+    # "perf record -g -o /tmp/p.data"; its numbers are then not comparable
+    wrap = os.environ.get("BZ_BENCH_WRAP_" + client.name, "").split()
+    argv = ["/usr/bin/time", "-q", "-f", "%M %U %S", "-o", rss_path] + wrap + argv
     with open(out_path, "ab") as out:
         t0 = time.monotonic()
         p = subprocess.Popen(argv, env=env_, stdout=out, stderr=out,
@@ -320,16 +354,18 @@ def run_client(client, log):
         output = f.read()[-4000:].decode(errors="replace")
     try:
         with open(rss_path) as f:
-            rss = int(f.read().split()[-1])
-    except (OSError, ValueError, IndexError):
-        rss = 0
+            rss, user, sys_ = f.read().split()[-3:]
+        rss, user, sys_ = int(rss), float(user), float(sys_)
+    except (OSError, ValueError):
+        rss, user, sys_ = 0, 0.0, 0.0
     if p.returncode != 0:
         # fetchmail says 1 for "no new mail", which is a success here
         if not (client.name == "fetchmail" and p.returncode == 1):
             raise RuntimeError("%s exited with %d after %.1f s:\n%s"
                                % (client.name, p.returncode, wall, output))
-    log("    %-9s %8.3f s %7.1f MB" % (client.name, wall, rss / 1024))
-    return wall, rss, output
+    log("    %-9s %8.3f s %7.1f MB   CPU user %.2f s sys %.2f s"
+        % (client.name, wall, rss / 1024, user, sys_))
+    return wall, rss, user + sys_, output
 
 
 def check_delivery(client, expected, sample_bytes):
@@ -379,8 +415,9 @@ class Bench:
         self.tools = tools
         self.log = log
         self.srv = Server()
-        self.rows = []       # (cell, client, rep, wall, rss_kib)
+        self.rows = []       # (cell, client, rep, wall, rss_kib, cpu_s)
         self.failures = []   # (cell, client, rep, reason)
+        self.cold = os.access("/proc/sys/vm/drop_caches", os.W_OK)
 
     def clients(self, user):
         return [CLIENT_CLASSES[n](self.srv, user, self.tools)
@@ -390,8 +427,8 @@ class Bench:
         k = rep % len(clients)
         return clients[k:] + clients[:k]
 
-    def record(self, cell, client, rep, wall, rss):
-        self.rows.append((cell, client.name, rep, wall, rss))
+    def record(self, cell, client, rep, wall, rss, cpu):
+        self.rows.append((cell, client.name, rep, wall, rss, cpu))
 
     def warm(self, user, last=None):
         c = Ceiling(self.srv, user, self.tools)
@@ -399,16 +436,16 @@ class Bench:
         c.reset()
         run_client(c, lambda *_: None)
 
-    def measure(self, cell, c, rep, expected, sample):
+    def measure(self, cell, c, rep, expected, sample, cold=False):
         """One run and its check; a failure is recorded, not fatal."""
         try:
-            wall, rss, _ = run_client(c, self.log)
+            wall, rss, cpu, _ = run_client(c, self.log, cold)
             check_delivery(c, expected, sample)
         except RuntimeError as e:
             self.log("    %-9s FAILED: %s" % (c.name, str(e).splitlines()[0]))
             self.failures.append((cell, c.name, rep, str(e)))
             return False
-        self.record(cell, c, rep, wall, rss)
+        self.record(cell, c, rep, wall, rss, cpu)
         return True
 
     def cell_full(self, user, n, seed, profile, cell, size=None):
@@ -420,7 +457,11 @@ class Bench:
             self.log("  rep %d" % (rep + 1))
             for c in self.order(clients, rep):
                 c.reset()
-                self.measure(cell, c, rep, expected, 20 if n > 1 else 1)
+                self.measure(cell, c, rep, expected, 20 if n > 1 else 1, cold=True)
+                if self.cold:
+                    # with the cache dropped before each run, deleting
+                    # costs the next run nothing (see drop_caches())
+                    shutil.rmtree(c.root, ignore_errors=True)
 
     def cells_incremental(self, user, n, seed):
         self.log("seed50k: %d small messages for %s" % (n, user))
@@ -444,7 +485,7 @@ class Bench:
                 continue
             if isinstance(c, Ceiling):
                 c.last = None
-            if self.measure("seed50k", c, 0, expected, 20):
+            if self.measure("seed50k", c, 0, expected, 20, cold=True):
                 clients.append(c)
             else:
                 self.log("    %s is left out of incr0/incr10" % c.name)
@@ -497,7 +538,8 @@ CELL_TITLES = {
 
 
 def summarize(rows, sizes):
-    """{cell: {client: (median wall, min, max, median rss KiB, max rss, n)}}"""
+    """{cell: {client: (median wall, min, max, median rss KiB, max rss, n,
+    median CPU s)}}"""
     out = {}
     for cell in CELLS:
         for client in CLIENTS:
@@ -506,9 +548,11 @@ def summarize(rows, sizes):
                 continue
             walls = [r[3] for r in runs]
             rss = [r[4] for r in runs]
+            cpu = [r[5] for r in runs]
             out.setdefault(cell, {})[client] = (
                 statistics.median(walls), min(walls), max(walls),
-                statistics.median(rss), max(rss), len(runs))
+                statistics.median(rss), max(rss), len(runs),
+                statistics.median(cpu))
     return out
 
 
@@ -520,20 +564,21 @@ def write_results(outdir, rows, failures, summary, sizes, meta):
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "runs.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["cell", "client", "rep", "wall_s", "peak_rss_kib"])
+        w.writerow(["cell", "client", "rep", "wall_s", "peak_rss_kib", "cpu_s"])
         for r in rows:
-            w.writerow([r[0], r[1], r[2] + 1, "%.4f" % r[3], r[4]])
+            w.writerow([r[0], r[1], r[2] + 1, "%.4f" % r[3], r[4], "%.2f" % r[5]])
     with open(os.path.join(outdir, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["cell", "client", "runs", "median_wall_s", "min_wall_s",
                     "max_wall_s", "median_peak_rss_mib", "max_peak_rss_mib",
-                    "wall_vs_buzon"])
+                    "wall_vs_buzon", "median_cpu_s"])
         for cell, by in summary.items():
             bz = by.get("buzon", (0,))[0]
-            for client, (med, lo, hi, rss, rssmax, n) in by.items():
+            for client, (med, lo, hi, rss, rssmax, n, cpu) in by.items():
                 w.writerow([cell, client, n, "%.4f" % med, "%.4f" % lo,
                             "%.4f" % hi, "%.1f" % (rss / 1024),
-                            "%.1f" % (rssmax / 1024), ratio(med, bz)])
+                            "%.1f" % (rssmax / 1024), ratio(med, bz),
+                            "%.2f" % cpu])
     lines = ["# buzon benchmark results", ""]
     lines += ["%s: %s" % kv for kv in meta]
     lines.append("")
@@ -541,19 +586,19 @@ def write_results(outdir, rows, failures, summary, sizes, meta):
         lines.append("## " + CELL_TITLES[cell] % sizes.get(cell, ""))
         lines.append("")
         lines.append("| client | median wall (s) | min-max (s) | peak RSS (MB) "
-                     "| time vs buzon |")
-        lines.append("|---|---:|---:|---:|---:|")
+                     "| time vs buzon | CPU (s) |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
         bz = by.get("buzon", (0,))[0]
-        for client, (med, lo, hi, rss, rssmax, n) in by.items():
+        for client, (med, lo, hi, rss, rssmax, n, cpu) in by.items():
             nfail = sum(1 for f in failures if f[0] == cell and f[1] == client)
-            lines.append("| %s%s | %.3f | %.3f-%.3f | %.1f | %s |"
+            lines.append("| %s%s | %.3f | %.3f-%.3f | %.1f | %s | %.2f |"
                          % (client, " (%d of %d runs failed)" % (nfail, n + nfail)
                             if nfail else "", med, lo, hi, rssmax / 1024,
-                            ratio(med, bz)))
+                            ratio(med, bz), cpu))
         for client in CLIENTS:
             if client not in by and any(f[0] == cell and f[1] == client
                                         for f in failures):
-                lines.append("| %s (every run failed) | - | - | - | - |" % client)
+                lines.append("| %s (every run failed) | - | - | - | - | - |" % client)
         if "ceiling" in by and bz and cell not in ("incr0", "incr10", "seed50k"):
             lines.append("")
             lines.append("buzon / ceiling: %s" % ratio(bz, by["ceiling"][0]))
@@ -566,7 +611,8 @@ def write_results(outdir, rows, failures, summary, sizes, meta):
         lines.append("")
     lines.append("Peak RSS is the maximum over the runs (ru_maxrss of the "
                  "client, or of the largest child it waited for). Times are "
-                 "medians of the successful runs.")
+                 "medians of the successful runs. CPU is the client's user + "
+                 "system time (of it and the children it waited for).")
     if failures:
         lines += ["", "## Failed runs", ""]
         for cell, client, rep, reason in failures:
@@ -619,10 +665,10 @@ def main():
     ap.add_argument("--clients", default=",".join(CLIENTS))
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
-    ap.add_argument("--clients-dir",
-                    help="where the clients' Maildirs and state go (default: "
-                    "the harness's scratch folder, on disk); e.g. a folder "
-                    "in /dev/shm to take the disk out of the comparison")
+    ap.add_argument("--clients-dir", default="/var/tmp",
+                    help="where the clients' Maildirs and state go, in a "
+                    "folder of their own (default: /var/tmp, on disk); e.g. "
+                    "/dev/shm to take the disk out of the comparison")
     args = ap.parse_args()
     args.clients = [c for c in args.clients.split(",") if c]
     args.cells = [c for c in args.cells.split(",") if c]
@@ -677,7 +723,12 @@ def main():
         ("repetitions", args.reps),
         ("machine", "%d CPUs, load average before %.2f %.2f %.2f, after %.2f %.2f %.2f"
          % ((os.cpu_count(),) + load_before + os.getloadavg())),
-        ("storage", "client Maildirs on %s" % fs_type(b.srv.clients_dir)),
+        ("storage", "client Maildirs on %s (%s); server mailboxes on %s"
+         % (fs_type(b.srv.clients_dir), b.srv.clients_dir,
+            fs_type(b.srv.mail_root))),
+        ("page cache", "dropped before each run of full, seed50k and big, "
+         "then the client's program loaded again" if b.cold else
+         "kept (not root: cannot drop it)"),
         ("versions", versions(tools)),
         ("fetchmail delivery", "--mda bz-bench-deliver (one fork+exec per "
          "message; write, fsync, rename into new/)"),
