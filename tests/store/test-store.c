@@ -114,6 +114,19 @@ test_headers (void)
     { "\nSubject: body only\n", NULL, NULL, NULL, 0 },
     /* cut at the capture cap: no blank line */
     { "Subject: truncated\nFrom: x@y.z", "truncated", "x@y.z", NULL, 0 },
+    /* only four fields reach GMime: names that merely start like them,
+     * folded fields around them and the obsolete "Name :" form */
+    { "Received: from a\n\tby b; Tue, 14 Nov 2023 22:13:20 +0000\n"
+      "Subjects: no\nFrom-Address: no@example.org\nMessage-IDs: <no@x>\n"
+      "Dates: Mon, 1 Jan 2024 00:00:00 +0000\n"
+      "Subject : old\n form\nX-After: 1\n continued\n"
+      "message-id:\n <mid@example.org>\nFROM:\tc@d.e\n\n",
+      "old form", "c@d.e", "mid@example.org", 0 },
+    /* CRLF line ends; a TOP answer's body after the empty line is not
+     * header, whatever it looks like */
+    { "Subject: crlf\r\nX-A: b\r\n\r\nFrom: body@example.org\r\n"
+      "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n",
+      "crlf", NULL, NULL, 0 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
