@@ -91,8 +91,10 @@ class Client:
     def reset(self):
         """A fresh state and Maildir. The old ones stay until the end:
         deleting thousands of files makes ext4's inode allocator skip the
-        recently freed inodes for ~30 s (recently_deleted()), and that
-        slowed the next client's file creation 10x (35 -> 600 us)."""
+        recently freed inodes (recently_deleted() in fs/ext4/ialloc.c, on
+        file systems without a journal, for one to five minutes), and that
+        slowed the next client's file creation 10x (35 -> 600 us), also
+        after a drop of the page cache."""
         Client.resets += 1
         self.root = os.path.join(self.base, "run%d" % Client.resets)
         self.state = os.path.join(self.root, "state")
@@ -294,10 +296,9 @@ def drop_caches():
     Before a run that writes hundreds of MB: on a VM the page cache of the
     earlier runs otherwise pushes each new run onto memory the guest never
     touched, whose first use is slow (seen: a run's system time growing
-    from 1.3 s to 2.5 s as the cache grew), and on ext4 without a journal
-    the inode allocator skips inodes freed in the last minutes only while
-    their inode table blocks are cached (recently_deleted() in
-    fs/ext4/ialloc.c)."""
+    from 1.3 s to 2.5 s as the cache grew). It does not help against
+    ext4's skipping of recently freed inodes (see Client.reset()): the
+    inode table is read back, with the deletion times, when it is used."""
     try:
         with open("/proc/sys/vm/drop_caches", "w") as f:
             f.write("3\n")
@@ -458,10 +459,6 @@ class Bench:
             for c in self.order(clients, rep):
                 c.reset()
                 self.measure(cell, c, rep, expected, 20 if n > 1 else 1, cold=True)
-                if self.cold:
-                    # with the cache dropped before each run, deleting
-                    # costs the next run nothing (see drop_caches())
-                    shutil.rmtree(c.root, ignore_errors=True)
 
     def cells_incremental(self, user, n, seed):
         self.log("seed50k: %d small messages for %s" % (n, user))
