@@ -144,11 +144,14 @@ bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
   return TRUE;
 }
 
-static void
-bz_pop3_uidl_entry_free (BzPop3UidlEntry *entry)
+void
+bz_pop3_uidl_list_free (BzPop3UidlList *list)
 {
-  g_free (entry->uidl);
-  g_free (entry);
+  if (list == NULL)
+    return;
+  g_clear_pointer (&list->entries, g_array_unref);
+  g_clear_pointer (&list->strings, g_string_chunk_free);
+  g_free (list);
 }
 
 /* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
@@ -168,52 +171,67 @@ bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *va
   return g_strndup (value, len);
 }
 
-/* As bz_pop3_commands_dup_uidl(), but the UIDL is moved to the front of
- * @line, which becomes the result: a listing of 50,000 messages makes no
- * second copy of every line. */
-static char *
-bz_pop3_commands_take_uidl (BzPop3Session *self, char *line, const char *value,
-                            GError **error)
-{
-  gsize len = strcspn (value, " \t");
+typedef struct {
+  BzPop3Session *self;
+  BzPop3UidlList *list;
+  GError *error;           /* the first bad line */
+} UidlReader;
 
-  if (len == 0) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
-    return NULL;
+/* Each line of the listing as it arrives: no copy of the whole answer. */
+static void
+bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
+{
+  UidlReader *r = data;
+  BzPop3UidlEntry entry = { 0 };
+  const char *rest;
+  gsize uidl_len;
+
+  if (r->error != NULL)
+    return;
+  if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error))
+    return;
+  uidl_len = strcspn (rest, " \t");
+  if (uidl_len == 0) {
+    g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: UIDL line without a UIDL: \"%.40s\"", r->self->host, line);
+    return;
   }
-  memmove (line, value, len);
-  line[len] = '\0';
-  return line;
+  entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
+  g_array_append_val (r->list->entries, entry);
 }
 
-GPtrArray *
+BzPop3UidlList *
 bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
+  g_autoptr(BzPop3Cmd) done = NULL;
+  UidlReader reader = { self, list, NULL };
+  BzPop3Cmd *cmd;
+  gboolean ran;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
-  cmd = bz_pop3_commands_simple (self, "UIDL", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_NO_UIDL,
-                                 "UIDL failed", cancellable, error);
-  if (cmd == NULL)
+  if (!bz_pop3_session_check_usable (self, error))
     return NULL;
-  entries = g_ptr_array_new_full (cmd->lines->len, (GDestroyNotify) bz_pop3_uidl_entry_free);
-  for (guint i = 0; i < cmd->lines->len; i++) {
-    BzPop3UidlEntry *entry = g_new0 (BzPop3UidlEntry, 1);
-    const char *rest;
-
-    g_ptr_array_add (entries, entry);
-    char *line = g_ptr_array_index (cmd->lines, i);
-
-    if (!bz_pop3_commands_parse_pair (self, line, &entry->msgno, &rest, error))
-      return NULL;
-    entry->uidl = bz_pop3_commands_take_uidl (self, line, rest, error);
-    if (entry->uidl == NULL)
-      return NULL;
-    g_ptr_array_index (cmd->lines, i) = NULL;
+  list->entries = g_array_new (FALSE, FALSE, sizeof (BzPop3UidlEntry));
+  list->strings = g_string_chunk_new (64 * 1024);
+  cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "UIDL");
+  cmd->line_func = bz_pop3_commands_uidl_line;
+  cmd->line_data = &reader;
+  ran = bz_pop3_session_run (self, cmd, cancellable, error);
+  if (ran)
+    done = bz_pop3_session_take (self, cmd);
+  if (!ran || !done->ok) {
+    g_clear_error (&reader.error);
+    if (ran)
+      bz_pop3_session_set_server_error (self, done, BZ_POP3_ERROR_NO_UIDL,
+                                        "UIDL failed", error);
+    return NULL;
   }
-  return g_steal_pointer (&entries);
+  if (reader.error != NULL) {
+    g_propagate_error (error, reader.error);
+    return NULL;
+  }
+  return g_steal_pointer (&list);
 }
 
 char *

@@ -14,7 +14,8 @@ G_BEGIN_DECLS
 
 typedef enum {
   BZ_POP3_CMD_SIMPLE,     /* status line only */
-  BZ_POP3_CMD_LINES,      /* multi-line, collected into ->lines */
+  BZ_POP3_CMD_LINES,      /* multi-line, collected into ->lines, or each
+                           * given to ->line_func */
   BZ_POP3_CMD_SINK,       /* multi-line, streamed to a message sink */
   BZ_POP3_CMD_AUTH,       /* SASL step: continuation or status */
 } BzPop3CmdKind;
@@ -29,6 +30,10 @@ typedef struct {
   char *code;
   char *text;
   GPtrArray *lines;       /* for LINES: char* without line ends */
+  /* for LINES instead of ->lines: each line (without its end, NUL
+   * terminated, borrowed); cannot fail, so the stream stays in step */
+  void (*line_func) (const char *line, gsize len, gpointer data);
+  gpointer line_data;
   gboolean began;         /* SINK: begin() was called */
 } BzPop3Cmd;
 

@@ -148,7 +148,10 @@ bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len,
   if (cmd->kind == BZ_POP3_CMD_LINES) {
     g_string_append_len (self->line, data, len);
     if (eol) {
-      g_ptr_array_add (cmd->lines, g_strndup (self->line->str, self->line->len));
+      if (cmd->line_func != NULL)
+        cmd->line_func (self->line->str, self->line->len, cmd->line_data);
+      else
+        g_ptr_array_add (cmd->lines, g_strndup (self->line->str, self->line->len));
       g_string_truncate (self->line, 0);
     }
     return TRUE;

@@ -28,8 +28,17 @@ typedef struct {
 
 typedef struct {
   guint msgno;
-  char *uidl;
+  const char *uidl;
 } BzPop3UidlEntry;
+
+/* A UIDL listing: 50,000 entries take ~2 MB, not one allocation each. */
+typedef struct {
+  GArray *entries;          /* BzPop3UidlEntry, in the server's order */
+  GStringChunk *strings;    /* owns every entry's uidl (may be stolen) */
+} BzPop3UidlList;
+
+void bz_pop3_uidl_list_free (BzPop3UidlList *list);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzPop3UidlList, bz_pop3_uidl_list_free)
 
 /* Receives retrieved messages as a stream, one message at a time, in the
  * order requested. Lines arrive dot-unstuffed with "\n" line ends. Embed it
@@ -91,10 +100,10 @@ gboolean bz_pop3_session_list_many (BzPop3Session *self,
                                     const guint *msgnos, gsize n_msgnos,
                                     guint64 *sizes,
                                     GCancellable *cancellable, GError **error);
-/* Returns a GPtrArray of BzPop3UidlEntry (transfer full, elements freed with
- * the array) or NULL; BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
-GPtrArray *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
-                                 GError **error);
+/* Returns the whole UIDL listing (transfer full) or NULL;
+ * BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
+BzPop3UidlList *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
+                                      GError **error);
 /* Returns the UIDL of @msgno (transfer full) or NULL. */
 char *bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
                                 GCancellable *cancellable, GError **error);

@@ -127,7 +127,9 @@ synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
  * fetched or skipped. */
 typedef struct {
   GArray *messages;     /* ServerMessage */
-  GPtrArray *names;     /* owns the UIDL strings */
+  GPtrArray *names;     /* the UIDLs in server order, borrowed from: */
+  GStringChunk *strings;    /* the server's UIDL listing, or */
+  GPtrArray *synthetic;     /* the names made without UIDL */
   guint *by_uidl;       /* indices sorted by UIDL, built on first lookup */
   gboolean have_sizes;  /* from LIST already (a server without UIDL) */
 } ServerList;
@@ -137,6 +139,8 @@ server_list_clear (ServerList *list)
 {
   g_clear_pointer (&list->messages, g_array_unref);
   g_clear_pointer (&list->names, g_ptr_array_unref);
+  g_clear_pointer (&list->strings, g_string_chunk_free);
+  g_clear_pointer (&list->synthetic, g_ptr_array_unref);
   g_clear_pointer (&list->by_uidl, g_free);
 }
 
@@ -250,12 +254,12 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
 static gboolean
 list_server (BzSyncRun *run, ServerList *out, GError **error)
 {
-  g_autoptr(GPtrArray) uidl = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(BzPop3UidlList) uidls = NULL;
 
   out->messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
-  uidl = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
-  if (uidl == NULL)
+  uidls = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
+  if (uidls == NULL)
     {
       g_autoptr(GArray) list = NULL;
 
@@ -276,33 +280,36 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
       list = bz_pop3_session_list (run->session, run->cancellable, error);
       if (list == NULL)
         return FALSE;
-      out->names = synthesize_uidls (run, list, error);
-      if (out->names == NULL)
+      out->synthetic = synthesize_uidls (run, list, error);
+      if (out->synthetic == NULL)
         return FALSE;
+      out->names = g_ptr_array_new_full (list->len, NULL);
       for (guint i = 0; i < list->len; i++)
         {
           ServerMessage m = { 0 };
           m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
           m.size = g_array_index (list, BzPop3ListEntry, i).size;
-          m.uidl = g_ptr_array_index (out->names, i);
+          m.uidl = g_ptr_array_index (out->synthetic, i);
           g_array_append_val (out->messages, m);
+          g_ptr_array_add (out->names, (gpointer) m.uidl);
         }
       out->have_sizes = TRUE;
       return TRUE;
     }
 
-  out->names = g_ptr_array_new_full (uidl->len, g_free);
-  g_array_set_size (out->messages, uidl->len);
-  for (guint i = 0; i < uidl->len; i++)
+  out->names = g_ptr_array_new_full (uidls->entries->len, NULL);
+  g_array_set_size (out->messages, uidls->entries->len);
+  for (guint i = 0; i < uidls->entries->len; i++)
     {
-      BzPop3UidlEntry *e = g_ptr_array_index (uidl, i);
+      const BzPop3UidlEntry *e = &g_array_index (uidls->entries, BzPop3UidlEntry, i);
       ServerMessage *m = &g_array_index (out->messages, ServerMessage, i);
 
       m->msgno = e->msgno;
-      /* Steal the string so the table outlives the UIDL array. */
       m->uidl = e->uidl;
-      g_ptr_array_add (out->names, g_steal_pointer (&e->uidl));
+      g_ptr_array_add (out->names, (gpointer) e->uidl);
     }
+  /* The strings outlive the listing's entries, which this table replaces. */
+  out->strings = g_steal_pointer (&uidls->strings);
   return TRUE;
 }
 

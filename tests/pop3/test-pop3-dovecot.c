@@ -163,7 +163,7 @@ test_dovecot_commands (void)
   g_autoptr(BzPop3Session) session2 = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) list = NULL;
-  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(BzPop3UidlList) uidls = NULL;
   g_autoptr(BzTestSink) sink = bz_test_sink_new ();
   g_autofree char *uidl2 = NULL;
   guint count = 0;
@@ -218,10 +218,10 @@ test_dovecot_commands (void)
 
   uidls = bz_pop3_session_uidl (session, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (uidls->len, ==, 5);
+  g_assert_cmpuint (uidls->entries->len, ==, 5);
   uidl2 = bz_pop3_session_uidl_one (session, 2, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (uidl2, ==, ((BzPop3UidlEntry *) g_ptr_array_index (uidls, 1))->uidl);
+  g_assert_cmpstr (uidl2, ==, g_array_index (uidls->entries, BzPop3UidlEntry, 1).uidl);
   g_assert_null (bz_pop3_session_uidl_one (session, 99, NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
   g_clear_error (&error);
@@ -352,8 +352,8 @@ test_dovecot_dele_quit (void)
   g_autoptr(BzPop3Session) session = NULL;
   g_autoptr(BzPop3Session) session2 = NULL;
   g_autoptr(BzPop3Session) session3 = NULL;
-  g_autoptr(GPtrArray) before = NULL;
-  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(BzPop3UidlList) before = NULL;
+  g_autoptr(BzPop3UidlList) after = NULL;
   g_autoptr(GError) error = NULL;
   const guint bad[] = { 2, 99, 4 };
   guint count = 0;
@@ -375,10 +375,10 @@ test_dovecot_dele_quit (void)
   g_assert_cmpuint (count, ==, 6);
   after = bz_pop3_session_uidl (session2, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < after->len; i++) {
-    const char *uidl = ((BzPop3UidlEntry *) g_ptr_array_index (after, i))->uidl;
+  for (guint i = 0; i < after->entries->len; i++) {
+    const char *uidl = g_array_index (after->entries, BzPop3UidlEntry, i).uidl;
     for (guint j = 0; j < G_N_ELEMENTS (doomed); j++)
-      g_assert_cmpstr (uidl, !=, ((BzPop3UidlEntry *) g_ptr_array_index (before, doomed[j] - 1))->uidl);
+      g_assert_cmpstr (uidl, !=, g_array_index (before->entries, BzPop3UidlEntry, doomed[j] - 1).uidl);
   }
 
   /* A -ERR in the middle fails the call, but the session stays in step

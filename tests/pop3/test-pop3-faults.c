@@ -339,7 +339,7 @@ test_faults_no_uidl (void)
   g_autoptr(Faultpop) fp = faultpop_start ("--no-uidl", NULL);
   g_autoptr(BzPop3Session) session = connect_login (fp, 0);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(BzPop3UidlList) uidls = NULL;
   g_autofree char *one = NULL;
 
   g_assert_false (bz_pop3_session_has_capability (session, "UIDL"));
@@ -468,11 +468,15 @@ test_faults_empty_uidl (void)
                                            "2b4f4b0d0a3120096162630d0a2e0d0a", NULL);
   g_autoptr(BzPop3Session) session = connect_login (fp, 0);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(BzPop3UidlList) uidls = NULL;
 
   uidls = bz_pop3_session_uidl (session, NULL, &error);
   g_assert_null (uidls);
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  /* the listing was read to its end: the session is still in step */
+  g_assert_true (bz_pop3_session_noop (session, NULL, &error));
+  g_assert_no_error (error);
 }
 
 int
