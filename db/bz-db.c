@@ -321,8 +321,13 @@ set_pragmas (BzDb *self, GError **error)
                  self->path, mode != NULL ? mode : "nothing");
     return FALSE;
   }
+  /* cache_size: every pass over the messages is one sorted scan or a
+   * lookup by key, which the OS page cache serves as well; SQLite's
+   * default 2 MB per connection (a sync has two) was a fifth of buzond's
+   * peak memory on a first sync of 50,000 messages. */
   if (!bz_db_exec (self, "PRAGMA foreign_keys = ON", error) ||
-      !bz_db_exec (self, "PRAGMA synchronous = FULL", error))
+      !bz_db_exec (self, "PRAGMA synchronous = FULL", error) ||
+      !bz_db_exec (self, "PRAGMA cache_size = -512", error))
     return FALSE;
   if (!bz_db_pragma_int (self, "PRAGMA foreign_keys", &value, error))
     return FALSE;
