@@ -54,6 +54,7 @@ static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
   bz_store_test_fail_writes_after (-1);
+  bz_store_test_fail_flush (FALSE);
   g_clear_object (&fx->db);
   rm_rf (fx->dir);
   g_free (fx->dir);
@@ -302,6 +303,49 @@ test_batch_header_budget (Fixture *fx, gconstpointer data)
   }
 }
 
+/* One flush makes a batch durable; when it fails no file of the batch is
+ * known to be on disk: nothing is stored, nothing is left behind, and the
+ * same messages can be stored by a later commit. */
+static void
+test_batch_flush_error (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr(GPtrArray) stored = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  for (guint round = 0; round < 2; round++) {
+    for (guint i = 0; i < 3; i++) {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 3000, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+    g_clear_pointer (&stored, g_ptr_array_unref);
+    bz_store_test_fail_flush (round == 0);
+    if (round == 0) {
+      g_assert_false (bz_store_batch_commit (batch, &stored, &error));
+      g_assert_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_IO);
+      g_clear_error (&error);
+      g_assert_cmpuint (stored->len, ==, 0);
+      g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+      g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 0);
+      g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+      g_assert_cmpuint (n, ==, 0);
+    } else {
+      g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (stored->len, ==, 3);
+      g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 3);
+      g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+    }
+  }
+  g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 3);
+}
+
 static void
 test_client_view (Fixture *fx, gconstpointer data)
 {
@@ -535,6 +579,7 @@ main (int argc, char **argv)
   g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure, fixture_teardown);
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget, fixture_teardown);
+  g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error, fixture_teardown);
   g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view, fixture_teardown);
   g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp, fixture_teardown);
   g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected, fixture_teardown);
