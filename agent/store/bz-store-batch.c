@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The exactly-once protocol of DESIGN.md, made durable per batch instead of
- * per message: fsyncing each message as it is written costs a journal
- * commit (~1 ms) per message; here writeback starts when a message is
- * finished and the commit waits for all files at once, then pays for one
- * directory fsync and two database commits for the whole batch. */
+ * per message: fsyncing each message as it is written costs a flush of the
+ * disk's cache (and a journal commit) per message; here the commit starts
+ * writeback of all the batch's files, waits for them with one syncfs(),
+ * then pays for one directory fsync and two database commits. */
 
 #include "config.h"
 

@@ -15,11 +15,11 @@
  *
  * A finished message is complete in tmp/ but NOT stored: only commit makes
  * it durable and recorded (DESIGN.md steps 1-4, in order for every message:
- * fsync of every file, one transaction of pending rows, renames into new/,
- * one fsync of new/, one transaction marking them stored). Only the UIDLs
- * that commit returns may be DELEd. A process killed at any moment loses
- * nothing and stores nothing twice: bz_store_recover() settles the rest at
- * the next start. Messages not committed when the batch is freed are
+ * one flush of all files (syncfs), one transaction of pending rows, renames
+ * into new/, one fsync of new/, one transaction marking them stored). Only
+ * the UIDLs that commit returns may be DELEd. A process killed at any
+ * moment loses nothing and stores nothing twice: bz_store_recover()
+ * settles the rest at the next start. Messages not committed when the batch is freed are
  * discarded (their tmp files removed) and will be fetched again.
  *
  * A write error (e.g. ENOSPC: BZ_STORE_ERROR_NO_SPACE) fails the message in
