@@ -750,7 +750,9 @@ def fs_type(path):
         # stat -f cannot tell ext4 from ext2/ext3: findmnt can
         r = subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "--target", path],
                            capture_output=True, text=True, check=True)
-        return r.stdout.strip()
+        # a path under two mounts of one file system is listed twice
+        lines = r.stdout.split()
+        return lines[0] if lines else "?"
     except (OSError, subprocess.CalledProcessError):
         return "?"
 
