@@ -231,12 +231,12 @@ bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError
 }
 
 static gboolean
-flush_buffer (BzStoreBatch *self, GError **error)
+write_all (BzStoreBatch *self, const guint8 *data, gsize len, GError **error)
 {
   gsize done = 0;
 
-  while (done < self->buf_len) {
-    gssize n = bz_store_write (self->fd, self->buf + done, self->buf_len - done);
+  while (done < len) {
+    gssize n = bz_store_write (self->fd, data + done, len - done);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -244,6 +244,14 @@ flush_buffer (BzStoreBatch *self, GError **error)
     }
     done += (gsize) n;
   }
+  return TRUE;
+}
+
+static gboolean
+flush_buffer (BzStoreBatch *self, GError **error)
+{
+  if (!write_all (self, self->buf, self->buf_len, error))
+    return FALSE;
   self->buf_len = 0;
   return TRUE;
 }
@@ -286,6 +294,16 @@ bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len, GError **
 
   capture_header (self, data, len);
   self->file_size += len;
+  /* Large writes (the POP3 session hands over whole buffers of lines) go
+   * to the file as they are: copying them first cost a memcpy of every
+   * byte. Small ones are gathered. */
+  if (len >= BZ_STORE_BUFFER_SIZE / 2) {
+    if (!flush_buffer (self, error) || !write_all (self, (const guint8 *) data, len, error)) {
+      bz_store_batch_abort (self);
+      return FALSE;
+    }
+    return TRUE;
+  }
   while (len > 0) {
     gsize n = MIN (len, BZ_STORE_BUFFER_SIZE - self->buf_len);
     memcpy (self->buf + self->buf_len, data, n);
