@@ -303,6 +303,8 @@ class Session:
             if body_lines:
                 data += b"\r\n"
         ordinal = 0
+        if cmd == "RETR" and o.retr_delay_ms > 0:
+            time.sleep(o.retr_delay_ms / 1000.0)
         if cmd == "RETR":
             with self.srv.lock:
                 self.srv.retr_count += 1
@@ -413,6 +415,9 @@ def main():
     ap.add_argument("--no-pipelining", action="store_true")
     ap.add_argument("--drop-in-retr", type=int, default=0, metavar="N")
     ap.add_argument("--stall-in-retr", type=int, default=0, metavar="N")
+    ap.add_argument("--retr-delay-ms", type=float, default=0, metavar="MS",
+                    help="wait MS before answering each RETR: a slow server, "
+                    "for tests that need a sync to last")
     ap.add_argument("--garbage-after", action="append", default=[], metavar="CMD")
     ap.add_argument("--stall-after", action="append", default=[], metavar="CMD")
     ap.add_argument("--long-line-after", action="append", nargs=2, default=[],
