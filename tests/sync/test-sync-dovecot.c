@@ -5,11 +5,16 @@
  * (dovecot keeps UIDLs and deletions for the whole run). */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "sync-test-common.h"
 
@@ -431,6 +436,73 @@ test_account_busy (void)
   g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 20);
 }
 
+/* The Maildir's disk fills up during a sync: buzond says which account
+ * and why, exits 1, and leaves every stored row with its file and nothing
+ * pending or half-written; once there is room, the next run stores the
+ * rest, each message once. The Maildir is a 1 MiB tmpfs in a private
+ * mount namespace (buzond inherits it; it vanishes with the test). */
+static void
+test_disk_full (void)
+{
+  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr(GHashTable) sources = sources_new ();
+  g_autofree char *mnt = g_build_filename (c->dir, "small-disk", NULL);
+  g_autofree char *maildir = g_build_filename (mnt, "df", NULL);
+  g_autofree char *extra = g_strdup_printf ("maildir = %s", maildir);
+  g_autofree char *account = sync_case_dovecot_account (c, "df", "test8", extra);
+  g_autofree char *tmp_dir = g_build_filename (maildir, "tmp", NULL);
+  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr(GDir) tmp = NULL;
+  g_autofree char *line = NULL;
+  guint n_files = 0, stored;
+
+  if (unshare (CLONE_NEWNS) != 0 ||
+      mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+    g_autofree char *why = g_strdup_printf ("no mount namespace here (%s)", g_strerror (errno));
+    bz_test_skip_or_fail (why);
+    return;
+  }
+  g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
+  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=0700") != 0) {
+    g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s)", g_strerror (errno));
+    bz_test_skip_or_fail (why);
+    return;
+  }
+  /* 300 messages of 1-5 KiB take a page or two each: about 2 MiB */
+  fill ("test8", 300, 1, "small", sources);
+  sync_case_write_config (c, account);
+
+  r1 = sync_case_run (c, NULL, NULL);
+  g_test_message ("full disk: status %d\n%s%s", r1->status, r1->out, r1->err);
+  g_assert_cmpint (r1->status, ==, 1);
+  line = g_strdup (sync_run_summary (r1, "df"));
+  g_assert_nonnull (line);
+  if (strstr (line, "No space left on device") == NULL)
+    g_error ("the summary does not name the cause: %s", line);
+  stored = sync_db_count (c, "df", BZ_DB_STATE_STORED);
+  g_assert_cmpuint (sync_db_count (c, "df", BZ_DB_STATE_PENDING), ==, 0);
+  g_assert_cmpuint (stored, >, 0);
+  g_assert_cmpuint (stored, <, 300);
+  g_hash_table_unref (sync_maildir_scan (maildir, &n_files));
+  g_assert_cmpuint (n_files, ==, stored);
+  tmp = g_dir_open (tmp_dir, 0, NULL);
+  g_assert_nonnull (tmp);
+  g_assert_null (g_dir_read_name (tmp));
+  g_assert_cmpuint (sync_server_count ("test8"), ==, 300);
+
+  /* room again: the rest, exactly once */
+  g_assert_cmpint (mount (NULL, mnt, NULL, MS_REMOUNT, "size=64m,mode=0700"), ==, 0);
+  r2 = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  {
+    g_autofree char *prefix = g_strdup_printf ("df: %u new,", 300 - stored);
+    assert_summary (r2, "df", prefix, NULL);
+  }
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 300);
+  g_assert_cmpuint (sync_db_count (c, "df", BZ_DB_STATE_STORED), ==, 300);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -444,5 +516,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/two-accounts-bad-password", test_two_accounts_bad_password);
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
   g_test_add_func ("/sync/account-busy", test_account_busy);
+  g_test_add_func ("/sync/disk-full", test_disk_full);
   return g_test_run ();
 }
