@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buzond's reactions: reload (Reload() and SIGHUP), back-off after
- * failures, the network going away, desktop notifications. Each case runs
+ * failures and RFC 2449 response codes, the network going away, desktop
+ * notifications. Each case runs
  * as its own meson test (-p PATH). */
 #include "config.h"
 
@@ -221,6 +222,72 @@ test_backoff (void)
   daemon_test_finished_clear (&down_log);
   daemon_test_finished_clear (&auth_log);
   g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
+}
+
+/* RFC 2449 response codes over the bus: [IN-USE] is retried with the
+ * usual back-off, [LOGIN-DELAY] waits at least the login delay (15 min,
+ * scaled here to 9 s), and both say why in SyncFinished and LastError. */
+static void
+test_resp_codes (void)
+{
+  const char *password = bz_test_env ("BZ_TEST_PASSWORD");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) delay_server = NULL;
+  g_autoptr(GSubprocess) busy_server = NULL;
+  g_autoptr(DaemonRun) run = NULL;
+  g_autoptr(BzDbusAccount) delay = NULL;
+  g_autoptr(BzDbusAccount) busy = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *delay_conf = NULL;
+  g_autofree char *busy_conf = NULL;
+  SyncFinishedLog delay_log, busy_log;
+  guint16 delay_port = 0, busy_port = 0;
+  gint64 wait_s;
+
+  delay_server = bz_test_faultpop_start (&delay_port, &error, "--resp-code", "PASS", "LOGIN-DELAY",
+                                         "--user", "ld", "--password", password,
+                                         "--max-connections", "20", "--lifetime", "50", NULL);
+  g_assert_no_error (error);
+  busy_server = bz_test_faultpop_start (&busy_port, &error, "--resp-code", "PASS", "IN-USE",
+                                        "--user", "iu", "--password", password,
+                                        "--max-connections", "20", "--lifetime", "50", NULL);
+  g_assert_no_error (error);
+  delay_conf = daemon_test_account ("delay", "ld", delay_port, 1, "auth = user");
+  busy_conf = daemon_test_account ("busy", "iu", busy_port, 1, "auth = user");
+  conf = g_strconcat (delay_conf, busy_conf, NULL);
+  daemon_test_write_config (conf);
+  run = daemon_test_start ("BUZON_TEST_BACKOFF_BASE_MS=250", "BUZON_TEST_FIRST_SYNC_DELAY_MS=200",
+                           "BUZON_TEST_INTERVAL_SCALE=0.01", NULL);
+  delay = daemon_test_account_proxy (run, "delay");
+  busy = daemon_test_account_proxy (run, "busy");
+  daemon_test_watch_finished (delay, &delay_log);
+  daemon_test_watch_finished (busy, &busy_log);
+
+  /* [IN-USE]: temporary, retried after 250 and 500 ms */
+  g_assert_true (daemon_test_wait_finished (&busy_log, 3, 4000));
+  g_test_message ("busy: %s", busy_log.error);
+  g_assert_false (busy_log.ok);
+  g_assert_nonnull (strstr (busy_log.error, "IN-USE"));
+  g_assert_cmpstr (bz_dbus_account_get_state (busy), ==, "error");
+  g_assert_cmpstr (bz_dbus_account_get_last_error (busy), ==, busy_log.error);
+
+  /* [LOGIN-DELAY]: one attempt in all that time, the next one 9 s later */
+  g_assert_cmpuint (delay_log.n, ==, 1);
+  g_test_message ("delay: %s", delay_log.error);
+  g_assert_false (delay_log.ok);
+  g_assert_nonnull (strstr (delay_log.error, "LOGIN-DELAY"));
+  g_assert_cmpstr (bz_dbus_account_get_state (delay), ==, "error");
+  g_assert_cmpstr (bz_dbus_account_get_last_error (delay), ==, delay_log.error);
+  wait_s = bz_dbus_account_get_next_sync (delay) - g_get_real_time () / G_USEC_PER_SEC;
+  g_test_message ("delay: next sync in %" G_GINT64_FORMAT " s", wait_s);
+  g_assert_cmpint (wait_s, >=, 5);
+  g_assert_cmpint (wait_s, <=, 10);
+
+  daemon_test_finished_clear (&delay_log);
+  daemon_test_finished_clear (&busy_log);
+  g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
+  g_subprocess_force_exit (delay_server);
+  g_subprocess_force_exit (busy_server);
 }
 
 /* --- offline ------------------------------------------------------------- */
@@ -450,6 +517,7 @@ main (int argc, char **argv)
   (void) BZ_DBUS_ERROR;
   g_test_add_func ("/daemon/reload", test_reload);
   g_test_add_func ("/daemon/backoff", test_backoff);
+  g_test_add_func ("/daemon/resp-codes", test_resp_codes);
   g_test_add_func ("/daemon/offline", test_offline);
   g_test_add_func ("/daemon/notify", test_notify);
   g_test_add_func ("/daemon/max-parallel", test_max_parallel);
