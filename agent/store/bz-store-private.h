@@ -19,6 +19,8 @@ const char *bz_store_maildir_host (void);
 /* Test hook: after @bytes more bytes, every message write fails with
  * ENOSPC, as on a full disk; -1 turns it off. Process-wide. */
 void bz_store_test_fail_writes_after (gint64 bytes);
+/* Tests: how many folders bz_store_fsync_dir() flushed so far. */
+guint bz_store_test_count_dir_fsyncs (void);
 /* Tests: the next commits' flush fails with EIO while @fail is set. */
 void bz_store_test_fail_flush (gboolean fail);
 /* write(2) as the store does it, honouring the test hook. */

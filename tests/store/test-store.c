@@ -189,6 +189,26 @@ test_maildir_ensure (Fixture *fx, gconstpointer data)
   }
 }
 
+/* Folders left by a process killed before it flushed them are flushed by
+ * the next one: the Maildir and its parent, every time. */
+static void
+test_maildir_ensure_existing (Fixture *fx, gconstpointer data)
+{
+  const char *subs[] = { "tmp", "new", "cur" };
+  g_autoptr(GError) error = NULL;
+  guint before;
+
+  g_assert_cmpint (g_mkdir_with_parents (fx->maildir, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
+    g_autofree char *path = g_build_filename (fx->maildir, subs[i], NULL);
+    g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  }
+  before = bz_store_test_count_dir_fsyncs ();
+  g_assert_true (bz_store_maildir_ensure (fx->maildir, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bz_store_test_count_dir_fsyncs () - before, ==, 2);
+}
+
 static void
 test_batch (Fixture *fx, gconstpointer data)
 {
@@ -577,6 +597,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/headers-invalid-utf8", test_headers_invalid_utf8);
   g_test_add_func ("/store/maildir-names", test_maildir_names);
   g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure, fixture_teardown);
+  g_test_add ("/store/maildir-ensure-existing", Fixture, NULL, fixture_setup, test_maildir_ensure_existing, fixture_teardown);
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget, fixture_teardown);
   g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error, fixture_teardown);
