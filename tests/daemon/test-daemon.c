@@ -306,7 +306,10 @@ test_responsive (void)
   guint during = 0;
   gint64 p50, p99, max;
 
-  g_assert_true (bz_test_fill_user ("test1", 2000, 3, 1, "small", NULL, &error));
+  /* Calls are made for as long as the download runs (at most 2,000), and
+   * only those count; at least 100 must fit in it, however fast it gets
+   * (1,200-1,600 fit in these 6,000 messages here). */
+  g_assert_true (bz_test_fill_user ("test1", 6000, 3, 1, "small", NULL, &error));
   g_assert_no_error (error);
   daemon_test_write_config (conf);
   run = daemon_test_start (NULL);
@@ -315,7 +318,7 @@ test_responsive (void)
   g_assert_true (bz_dbus_account_call_sync_sync (account, NULL, &error));
   g_assert_true (bz_test_wait_until (state_is_syncing, account, 30000));
 
-  for (guint i = 0; i < 200; i++)
+  for (guint i = 0; i < 2000; i++)
     {
       g_autoptr(GVariant) reply = NULL;
       g_autoptr(GVariant) progress = NULL;
@@ -331,7 +334,6 @@ test_responsive (void)
                                            NULL, &error);
       dt = g_get_monotonic_time () - t0;
       g_assert_no_error (error);
-      g_array_append_val (lat, dt);
       /* counted as "during the download" while Progress is below its total */
       progress = g_dbus_connection_call_sync (run->bus, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
                                               "org.freedesktop.DBus.Properties", "Get",
@@ -344,23 +346,24 @@ test_responsive (void)
         g_variant_get (progress, "(v)", &v);
         g_variant_get (v, "(uu)", &done, &total);
       }
-      if (finished.n == 0 && done < 2000)
-        during++;
+      if (finished.n > 0 || done >= 6000)
+        break;
+      during++;
+      g_array_append_val (lat, dt);
       g_usleep (1000);
     }
-  g_array_sort (lat, cmp_gint64);
-  p50 = g_array_index (lat, gint64, 100);
-  p99 = g_array_index (lat, gint64, 197);
-  max = g_array_index (lat, gint64, 199);
-  g_test_message ("200 Get calls, %u during the download: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-                  during, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
-  g_print ("# daemon-responsive: %u/200 Get calls during the download; p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           during, p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+  g_print ("# daemon-responsive: %u Get calls during the download\n", during);
   g_assert_cmpuint (during, >=, 100);
+  g_array_sort (lat, cmp_gint64);
+  p50 = g_array_index (lat, gint64, during / 2);
+  p99 = g_array_index (lat, gint64, during * 99 / 100);
+  max = g_array_index (lat, gint64, during - 1);
+  g_print ("# daemon-responsive: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+           p50 / 1000.0, p99 / 1000.0, max / 1000.0);
   g_assert_cmpint (max, <, 50 * 1000);
   g_assert_true (daemon_test_wait_finished (&finished, 1, 120000));
   g_assert_true (finished.ok);
-  g_assert_cmpuint (finished.new_messages, ==, 2000);
+  g_assert_cmpuint (finished.new_messages, ==, 6000);
   daemon_test_finished_clear (&finished);
 }
 
