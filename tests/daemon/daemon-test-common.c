@@ -22,6 +22,32 @@ daemon_test_account (const char *name, const char *user, guint16 port, guint int
                           name, port, user, interval, pw_file, extra != NULL ? extra : "");
 }
 
+GSubprocess *
+daemon_test_faultpop (guint16 *port, const char *user, const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *server;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) "--user");
+  g_ptr_array_add (args, (gpointer) user);
+  g_ptr_array_add (args, (gpointer) "--password");
+  g_ptr_array_add (args, (gpointer) bz_test_env ("BZ_TEST_PASSWORD"));
+  g_ptr_array_add (args, (gpointer) "--max-connections");
+  g_ptr_array_add (args, (gpointer) "20");
+  g_ptr_array_add (args, (gpointer) "--lifetime");
+  g_ptr_array_add (args, (gpointer) "100");
+  va_start (ap, first_arg);
+  for (const char *a = first_arg; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  server = bz_test_faultpop_startv ((const char *const *) args->pdata, port, &error);
+  g_assert_no_error (error);
+  return server;
+}
+
 void
 daemon_test_write_config (const char *text)
 {

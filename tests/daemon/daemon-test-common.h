@@ -24,6 +24,12 @@ typedef struct {
   GString *log;
 } DaemonRun;
 
+/* Starts faultpop for user @user with the harness password, up to 20
+ * connections and 100 s, plus the NULL-terminated extra arguments; aborts
+ * the test when it does not start. Returns it (force_exit it when done). */
+GSubprocess *daemon_test_faultpop (guint16 *port, const char *user,
+                                   const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
 /* An [account NAME] group for dovecot user @user on the plaintext port
  * (loopback, security = none) with the harness password from a file;
  * @extra (may be NULL) is appended verbatim. Returns a new string. */

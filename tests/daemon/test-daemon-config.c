@@ -230,7 +230,6 @@ test_backoff (void)
 static void
 test_resp_codes (void)
 {
-  const char *password = bz_test_env ("BZ_TEST_PASSWORD");
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) delay_server = NULL;
   g_autoptr(GSubprocess) busy_server = NULL;
@@ -244,14 +243,8 @@ test_resp_codes (void)
   guint16 delay_port = 0, busy_port = 0;
   gint64 wait_s;
 
-  delay_server = bz_test_faultpop_start (&delay_port, &error, "--resp-code", "PASS", "LOGIN-DELAY",
-                                         "--user", "ld", "--password", password,
-                                         "--max-connections", "20", "--lifetime", "50", NULL);
-  g_assert_no_error (error);
-  busy_server = bz_test_faultpop_start (&busy_port, &error, "--resp-code", "PASS", "IN-USE",
-                                        "--user", "iu", "--password", password,
-                                        "--max-connections", "20", "--lifetime", "50", NULL);
-  g_assert_no_error (error);
+  delay_server = daemon_test_faultpop (&delay_port, "ld", "--resp-code", "PASS", "LOGIN-DELAY", NULL);
+  busy_server = daemon_test_faultpop (&busy_port, "iu", "--resp-code", "PASS", "IN-USE", NULL);
   delay_conf = daemon_test_account ("delay", "ld", delay_port, 1, "auth = user");
   busy_conf = daemon_test_account ("busy", "iu", busy_port, 1, "auth = user");
   conf = g_strconcat (delay_conf, busy_conf, NULL);

@@ -42,7 +42,6 @@ odd_stored_cb (BzDbusManager *manager, const char *account, const char *uidl,
 static void
 test_utf8_uidl (void)
 {
-  const char *password = bz_test_env ("BZ_TEST_PASSWORD");
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(DaemonRun) run = NULL;
@@ -56,10 +55,7 @@ test_utf8_uidl (void)
   StoredLog stored = { 0, 0 };
   guint16 port = 0;
 
-  server = bz_test_faultpop_start (&port, &error, "--messages", "3", "--uidl-suffix-hex", "e9",
-                                   "--user", "odd", "--password", password,
-                                   "--max-connections", "4", "--lifetime", "50", NULL);
-  g_assert_no_error (error);
+  server = daemon_test_faultpop (&port, "odd", "--messages", "3", "--uidl-suffix-hex", "e9", NULL);
   conf = daemon_test_account ("odd", "odd", port, 0, NULL);
   daemon_test_write_config (conf);
   run = daemon_test_start (NULL);
@@ -262,15 +258,8 @@ test_list_moved (void)
 static GSubprocess *
 start_big_server (guint16 *port)
 {
-  g_autoptr(GError) error = NULL;
-  GSubprocess *server;
-
-  server = bz_test_faultpop_start (port, &error, "--messages", G_STRINGIFY (BIG_COUNT),
-                                   "--retr-delay-ms", "2", "--user", "big",
-                                   "--password", bz_test_env ("BZ_TEST_PASSWORD"),
-                                   "--max-connections", "4", "--lifetime", "100", NULL);
-  g_assert_no_error (error);
-  return server;
+  return daemon_test_faultpop (port, "big", "--messages", G_STRINGIFY (BIG_COUNT),
+                               "--retr-delay-ms", "2", NULL);
 }
 
 static char *
