@@ -71,12 +71,18 @@ class Pop3:
         if not reply.startswith("+OK"):
             raise AssertionError("expected +OK, got %r" % reply)
 
+    def hangup(self):
+        """Closes the connection for real: the file from makefile() holds
+        the socket open until it is closed too."""
+        self.f.close()
+        self.sock.close()
+
     def close(self):
         try:
             self.cmd("QUIT")
         except (OSError, EOFError):
             pass
-        self.sock.close()
+        self.hangup()
 
 
 def ctx_for(cafile):
@@ -256,7 +262,7 @@ class FaultPop(unittest.TestCase):
             Pop3.assert_ok(c.cmd("RETR 2"))
             with self.assertRaises(EOFError):
                 c.multi()
-            c.sock.close()
+            c.hangup()
             c = Pop3(port)
             Pop3.assert_ok(c.login("test", "secret"))
             Pop3.assert_ok(c.cmd("RETR 2"))   # only the 2nd RETR of the run drops
@@ -317,7 +323,7 @@ class FaultPop(unittest.TestCase):
             data = c.f.read()
             self.assertEqual(len(data), 100000)
             self.assertNotIn(b"\n", data)
-            c.sock.close()
+            c.hangup()
             self.assertEqual(p.wait(TIMEOUT), 0)
         finally:
             reap(p)
