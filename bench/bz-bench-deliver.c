@@ -27,10 +27,10 @@ main (int argc, char **argv)
       return 64;
     }
   gettimeofday (&tv, NULL);
-  snprintf (tmp, sizeof tmp, "%s/tmp/%ld.M%ldP%d.bench", argv[1],
-            (long) tv.tv_sec, (long) tv.tv_usec, (int) getpid ());
-  snprintf (dst, sizeof dst, "%s/new/%ld.M%ldP%d.bench", argv[1],
-            (long) tv.tv_sec, (long) tv.tv_usec, (int) getpid ());
+  snprintf (tmp, sizeof tmp, "%s/tmp/%ld.M%ldP%d.bench", argv[1], (long) tv.tv_sec,
+            (long) tv.tv_usec, (int) getpid ());
+  snprintf (dst, sizeof dst, "%s/new/%ld.M%ldP%d.bench", argv[1], (long) tv.tv_sec,
+            (long) tv.tv_usec, (int) getpid ());
   fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     {

@@ -27,14 +27,15 @@
 #define WINDOW 64
 #define BUF_SIZE (256 * 1024)
 
-typedef struct {
+typedef struct
+{
   SSL *ssl;
   char buf[BUF_SIZE];
   size_t len, pos;
   /* the line being scanned: its first bytes and its length so far */
   char head[8];
   size_t line_len;
-  int first_line;           /* the current line is a status line */
+  int first_line; /* the current line is a status line */
   unsigned long long bytes;
 } Conn;
 
@@ -99,8 +100,7 @@ read_status (Conn *c, char *out, size_t out_len)
 /* Consumes one multi-line response; returns its number of lines (status
  * line excluded). When keep is set, the body lines are passed to it. */
 static unsigned long
-read_multiline (Conn *c, void (*keep) (const char *line, size_t len, void *data),
-                void *data)
+read_multiline (Conn *c, void (*keep) (const char *line, size_t len, void *data), void *data)
 {
   unsigned long lines = 0;
   char line[512];
@@ -195,10 +195,8 @@ main (int argc, char **argv)
   if (SSL_CTX_set_min_proto_version (ctx, TLS1_2_VERSION) != 1)
     die ("cannot set the TLS version");
   c->ssl = SSL_new (ctx);
-  if (c->ssl == NULL ||
-      SSL_set_fd (c->ssl, fd) != 1 ||
-      SSL_set_tlsext_host_name (c->ssl, argv[1]) != 1 ||
-      SSL_set1_host (c->ssl, argv[1]) != 1)
+  if (c->ssl == NULL || SSL_set_fd (c->ssl, fd) != 1 ||
+      SSL_set_tlsext_host_name (c->ssl, argv[1]) != 1 || SSL_set1_host (c->ssl, argv[1]) != 1)
     die ("cannot set up TLS");
   if (SSL_connect (c->ssl) != 1 || SSL_get_verify_result (c->ssl) != X509_V_OK)
     die ("TLS handshake or certificate verification failed");

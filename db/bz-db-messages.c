@@ -8,9 +8,9 @@
 
 #include "bz-db-private.h"
 
-#define MESSAGE_COLUMNS \
+#define MESSAGE_COLUMNS                                  \
   "a.name, m.uidl, m.state, m.path, m.size, m.fetched, " \
-  "m.message_id, m.sender, m.subject, m.date " \
+  "m.message_id, m.sender, m.subject, m.date "           \
   "FROM messages m JOIN accounts a ON a.id = m.account_id "
 
 static gboolean
@@ -27,8 +27,7 @@ bind_int64 (BzDb *self, sqlite3_stmt *stmt, int idx, gint64 value, GError **erro
 }
 
 static gboolean
-bind_headers (BzDb *self, sqlite3_stmt *stmt, int first, const BzDbHeaders *headers,
-              GError **error)
+bind_headers (BzDb *self, sqlite3_stmt *stmt, int first, const BzDbHeaders *headers, GError **error)
 {
   BzDbHeaders empty = { NULL, NULL, NULL, 0 };
 
@@ -49,10 +48,11 @@ column_dup (sqlite3_stmt *stmt, int col)
 static BzDbState
 state_from_string (const char *text)
 {
-  for (guint i = 0; i < BZ_DB_STATE_LAST; i++) {
-    if (g_strcmp0 (text, bz_db_state_to_string (i)) == 0)
-      return i;
-  }
+  for (guint i = 0; i < BZ_DB_STATE_LAST; i++)
+    {
+      if (g_strcmp0 (text, bz_db_state_to_string (i)) == 0)
+        return i;
+    }
   /* the CHECK constraint makes this unreachable */
   return BZ_DB_STATE_PENDING;
 }
@@ -79,15 +79,16 @@ message_from_row (sqlite3_stmt *stmt)
 static GPtrArray *
 collect_messages (BzDb *self, sqlite3_stmt *stmt, GError **error)
 {
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
   int rc;
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (out, message_from_row (stmt));
-  if (rc != SQLITE_DONE) {
-    bz_db_fail (self, error, "cannot list messages");
-    return NULL;
-  }
+  if (rc != SQLITE_DONE)
+    {
+      bz_db_fail (self, error, "cannot list messages");
+      return NULL;
+    }
   return g_steal_pointer (&out);
 }
 
@@ -115,55 +116,63 @@ diff_uidls (BzDb *self, gint64 account_id, const char *const *uidls, gsize n_uid
   gsize pos = 0;
   int rc;
 
-  if (order == NULL) {
-    own_order = g_new (guint, MAX (n_uidls, 1));
-    for (gsize i = 0; i < n_uidls; i++)
-      own_order[i] = (guint) i;
-    g_qsort_with_data (own_order, (gint) n_uidls, sizeof (guint), compare_uidl_index,
-                       (gpointer) uidls);
-    order = own_order;
-  }
-  if (account_id != 0) {
-    g_autoptr(BzDbCachedStmt) stmt =
-      bz_db_cached (self, "SELECT uidl, state FROM messages WHERE account_id = ?1 "
-                          "ORDER BY uidl", error);
-    if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
-      return FALSE;
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-      const char *uidl = (const char *) sqlite3_column_text (stmt, 0);
-      const char *state = (const char *) sqlite3_column_text (stmt, 1);
-      gboolean on_server = FALSE;
-      int cmp = -1;
+  if (order == NULL)
+    {
+      own_order = g_new (guint, MAX (n_uidls, 1));
+      for (gsize i = 0; i < n_uidls; i++)
+        own_order[i] = (guint) i;
+      g_qsort_with_data (own_order, (gint) n_uidls, sizeof (guint), compare_uidl_index,
+                         (gpointer) uidls);
+      order = own_order;
+    }
+  if (account_id != 0)
+    {
+      g_autoptr (BzDbCachedStmt) stmt =
+          bz_db_cached (self,
+                        "SELECT uidl, state FROM messages WHERE account_id = ?1 "
+                        "ORDER BY uidl",
+                        error);
+      if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
+        return FALSE;
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          const char *uidl = (const char *) sqlite3_column_text (stmt, 0);
+          const char *state = (const char *) sqlite3_column_text (stmt, 1);
+          gboolean on_server = FALSE;
+          int cmp = -1;
 
-      while (pos < n_uidls && (cmp = strcmp (uidls[order[pos]], uidl)) < 0)
-        pos++;
-      /* a server may list one UIDL twice: every copy is known */
-      for (gsize k = pos; k < n_uidls && strcmp (uidls[order[k]], uidl) == 0; k++) {
-        known[order[k]] = 1;
-        on_server = TRUE;
-      }
-      if (!on_server && vanished != NULL &&
-          (g_strcmp0 (state, "stored") == 0 || g_strcmp0 (state, "skipped") == 0))
-        g_ptr_array_add (vanished, g_strdup (uidl));
+          while (pos < n_uidls && (cmp = strcmp (uidls[order[pos]], uidl)) < 0)
+            pos++;
+          /* a server may list one UIDL twice: every copy is known */
+          for (gsize k = pos; k < n_uidls && strcmp (uidls[order[k]], uidl) == 0; k++)
+            {
+              known[order[k]] = 1;
+              on_server = TRUE;
+            }
+          if (!on_server && vanished != NULL &&
+              (g_strcmp0 (state, "stored") == 0 || g_strcmp0 (state, "skipped") == 0))
+            g_ptr_array_add (vanished, g_strdup (uidl));
+        }
+      if (rc != SQLITE_DONE)
+        return bz_db_fail (self, error, "cannot list known UIDLs");
     }
-    if (rc != SQLITE_DONE)
-      return bz_db_fail (self, error, "cannot list known UIDLs");
-  }
-  if (new_out != NULL) {
-    GArray *out = g_array_new (FALSE, FALSE, sizeof (guint));
-    for (gsize i = 0; i < n_uidls; i++) {
-      guint idx = (guint) i;
-      if (!known[i])
-        g_array_append_val (out, idx);
+  if (new_out != NULL)
+    {
+      GArray *out = g_array_new (FALSE, FALSE, sizeof (guint));
+      for (gsize i = 0; i < n_uidls; i++)
+        {
+          guint idx = (guint) i;
+          if (!known[i])
+            g_array_append_val (out, idx);
+        }
+      *new_out = out;
     }
-    *new_out = out;
-  }
   return TRUE;
 }
 
 GArray *
-bz_db_find_new_uidls (BzDb *self, const char *account,
-                      const char *const *uidls, gsize n_uidls, GError **error)
+bz_db_find_new_uidls (BzDb *self, const char *account, const char *const *uidls, gsize n_uidls,
+                      GError **error)
 {
   GArray *out = NULL;
   gint64 account_id = 0;
@@ -179,52 +188,55 @@ bz_db_find_new_uidls (BzDb *self, const char *account,
 
 /* Runs @sql (binds: ?1 account id, ?2 uidl) for each UIDL, in a transaction. */
 static gboolean
-update_each (BzDb *self, const char *account, const char *sql,
-             const char *const *uidls, gsize n_uidls, guint *n_changed, GError **error)
+update_each (BzDb *self, const char *account, const char *sql, const char *const *uidls,
+             gsize n_uidls, guint *n_changed, GError **error)
 {
   gint64 account_id = 0;
   guint changed = 0;
 
   if (!bz_db_account_id (self, account, FALSE, &account_id, error))
     return FALSE;
-  if (account_id != 0 && n_uidls > 0) {
-    if (!bz_db_begin (self, error))
-      return FALSE;
-    for (gsize i = 0; i < n_uidls; i++) {
-      g_autoptr(BzDbCachedStmt) stmt = bz_db_cached (self, sql, error);
-      if (stmt == NULL ||
-          !bind_int64 (self, stmt, 1, account_id, error) ||
-          !bind_text (self, stmt, 2, uidls[i], error)) {
-        bz_db_rollback (self);
+  if (account_id != 0 && n_uidls > 0)
+    {
+      if (!bz_db_begin (self, error))
         return FALSE;
-      }
-      if (sqlite3_step (stmt) != SQLITE_DONE) {
-        bz_db_fail (self, error, "cannot update a message");
-        bz_db_rollback (self);
-        return FALSE;
-      }
-      changed += sqlite3_changes (bz_db_get_handle (self));
+      for (gsize i = 0; i < n_uidls; i++)
+        {
+          g_autoptr (BzDbCachedStmt) stmt = bz_db_cached (self, sql, error);
+          if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
+              !bind_text (self, stmt, 2, uidls[i], error))
+            {
+              bz_db_rollback (self);
+              return FALSE;
+            }
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            {
+              bz_db_fail (self, error, "cannot update a message");
+              bz_db_rollback (self);
+              return FALSE;
+            }
+          changed += sqlite3_changes (bz_db_get_handle (self));
+        }
+      if (!bz_db_commit (self, error))
+        {
+          bz_db_rollback (self);
+          return FALSE;
+        }
     }
-    if (!bz_db_commit (self, error)) {
-      bz_db_rollback (self);
-      return FALSE;
-    }
-  }
   if (n_changed != NULL)
     *n_changed = changed;
   return TRUE;
 }
 
-#define MARK_GONE_SQL \
+#define MARK_GONE_SQL                                         \
   "UPDATE messages SET state = 'gone' WHERE account_id = ?1 " \
   "AND uidl = ?2 AND state IN ('stored', 'skipped')"
 
 gboolean
-bz_db_mark_gone (BzDb *self, const char *account,
-                 const char *const *server_uidls, gsize n_uidls,
+bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
                  guint *n_marked, GError **error)
 {
-  g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
   gint64 account_id = 0;
 
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
@@ -237,18 +249,16 @@ bz_db_mark_gone (BzDb *self, const char *account,
     return TRUE;
   if (!diff_uidls (self, account_id, server_uidls, n_uidls, NULL, NULL, vanished, error))
     return FALSE;
-  return update_each (self, account, MARK_GONE_SQL,
-                      (const char *const *) vanished->pdata, vanished->len,
-                      n_marked, error);
+  return update_each (self, account, MARK_GONE_SQL, (const char *const *) vanished->pdata,
+                      vanished->len, n_marked, error);
 }
 
 GArray *
-bz_db_sync_uidls (BzDb *self, const char *account,
-                  const char *const *server_uidls, gsize n_uidls,
+bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
                   const guint *sorted, guint *n_gone, GError **error)
 {
-  g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) out = NULL;
+  g_autoptr (GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) out = NULL;
   gint64 account_id = 0;
 
   g_return_val_if_fail (BZ_IS_DB (self), NULL);
@@ -259,16 +269,15 @@ bz_db_sync_uidls (BzDb *self, const char *account,
     return NULL;
   if (!diff_uidls (self, account_id, server_uidls, n_uidls, sorted, &out, vanished, error))
     return NULL;
-  if (!update_each (self, account, MARK_GONE_SQL,
-                    (const char *const *) vanished->pdata, vanished->len,
-                    n_gone, error))
+  if (!update_each (self, account, MARK_GONE_SQL, (const char *const *) vanished->pdata,
+                    vanished->len, n_gone, error))
     return NULL;
   return g_steal_pointer (&out);
 }
 
 gboolean
-bz_db_mark_deleted (BzDb *self, const char *account,
-                    const char *const *uidls, gsize n_uidls, GError **error)
+bz_db_mark_deleted (BzDb *self, const char *account, const char *const *uidls, gsize n_uidls,
+                    GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
   return update_each (self, account,
@@ -280,8 +289,8 @@ bz_db_mark_deleted (BzDb *self, const char *account,
 GPtrArray *
 bz_db_list_stored_before (BzDb *self, const char *account, gint64 before, GError **error)
 {
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
   int rc;
 
@@ -291,29 +300,30 @@ bz_db_list_stored_before (BzDb *self, const char *account, gint64 before, GError
     return NULL;
   if (account_id == 0)
     return g_steal_pointer (&out);
-  stmt = bz_db_cached (self, "SELECT uidl FROM messages WHERE account_id = ?1 "
-                             "AND state = 'stored' AND fetched < ?2", error);
-  if (stmt == NULL ||
-      !bind_int64 (self, stmt, 1, account_id, error) ||
+  stmt = bz_db_cached (self,
+                       "SELECT uidl FROM messages WHERE account_id = ?1 "
+                       "AND state = 'stored' AND fetched < ?2",
+                       error);
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
       !bind_int64 (self, stmt, 2, before, error))
     return NULL;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (out, column_dup (stmt, 0));
-  if (rc != SQLITE_DONE) {
-    bz_db_fail (self, error, "cannot list old messages");
-    return NULL;
-  }
+  if (rc != SQLITE_DONE)
+    {
+      bz_db_fail (self, error, "cannot list old messages");
+      return NULL;
+    }
   return g_steal_pointer (&out);
 }
 
 /* Inserts or replaces a skipped row; *changed is FALSE when the UIDL is
  * known in a state the upsert's WHERE refuses. */
 static gboolean
-upsert (BzDb *self, const char *account, const char *uidl, const char *state,
-        const char *path, guint64 size, gint64 fetched, const BzDbHeaders *headers,
-        GError **error)
+upsert (BzDb *self, const char *account, const char *uidl, const char *state, const char *path,
+        guint64 size, gint64 fetched, const BzDbHeaders *headers, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
 
   if (!bz_db_account_id (self, account, TRUE, &account_id, error))
@@ -329,47 +339,45 @@ upsert (BzDb *self, const char *account, const char *uidl, const char *state,
                        "subject = excluded.subject, date = excluded.date "
                        "WHERE messages.state = 'skipped'",
                        error);
-  if (stmt == NULL ||
-      !bind_int64 (self, stmt, 1, account_id, error) ||
-      !bind_text (self, stmt, 2, uidl, error) ||
-      !bind_text (self, stmt, 3, state, error) ||
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
+      !bind_text (self, stmt, 2, uidl, error) || !bind_text (self, stmt, 3, state, error) ||
       !bind_text (self, stmt, 4, path, error) ||
       !bind_int64 (self, stmt, 5, (gint64) size, error) ||
-      !bind_int64 (self, stmt, 6, fetched, error) ||
-      !bind_headers (self, stmt, 7, headers, error))
+      !bind_int64 (self, stmt, 6, fetched, error) || !bind_headers (self, stmt, 7, headers, error))
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return bz_db_fail (self, error, "cannot record a message");
-  if (sqlite3_changes (bz_db_get_handle (self)) == 0) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT,
-                 "Message %s of account %s is already known to %s",
-                 uidl, account, bz_db_get_path (self));
-    return FALSE;
-  }
+  if (sqlite3_changes (bz_db_get_handle (self)) == 0)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT,
+                   "Message %s of account %s is already known to %s", uidl, account,
+                   bz_db_get_path (self));
+      return FALSE;
+    }
   return TRUE;
 }
 
 gboolean
-bz_db_record_skipped (BzDb *self, const char *account, const char *uidl,
-                      guint64 size, const BzDbHeaders *headers, GError **error)
+bz_db_record_skipped (BzDb *self, const char *account, const char *uidl, guint64 size,
+                      const BzDbHeaders *headers, GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
 
   if (!bz_db_begin (self, error))
     return FALSE;
-  if (!upsert (self, account, uidl, "skipped", NULL, size,
-               g_get_real_time () / G_USEC_PER_SEC, headers, error) ||
-      !bz_db_commit (self, error)) {
-    bz_db_rollback (self);
-    return FALSE;
-  }
+  if (!upsert (self, account, uidl, "skipped", NULL, size, g_get_real_time () / G_USEC_PER_SEC,
+               headers, error) ||
+      !bz_db_commit (self, error))
+    {
+      bz_db_rollback (self);
+      return FALSE;
+    }
   return TRUE;
 }
 
 gboolean
-bz_db_add_pending (BzDb *self, const char *account, const char *uidl,
-                   const char *path, guint64 size, gint64 fetched,
-                   const BzDbHeaders *headers, GError **error)
+bz_db_add_pending (BzDb *self, const char *account, const char *uidl, const char *path,
+                   guint64 size, gint64 fetched, const BzDbHeaders *headers, GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -378,10 +386,10 @@ bz_db_add_pending (BzDb *self, const char *account, const char *uidl,
 
 /* Runs a bound cached statement @sql (?1 account id, ?2 uidl, ?3 text). */
 static gboolean
-run_one (BzDb *self, const char *account, const char *sql, const char *uidl,
-         const char *text, GError **error)
+run_one (BzDb *self, const char *account, const char *sql, const char *uidl, const char *text,
+         GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
 
   if (!bz_db_account_id (self, account, FALSE, &account_id, error))
@@ -389,8 +397,7 @@ run_one (BzDb *self, const char *account, const char *sql, const char *uidl,
   if (account_id == 0)
     return TRUE;
   stmt = bz_db_cached (self, sql, error);
-  if (stmt == NULL ||
-      !bind_int64 (self, stmt, 1, account_id, error) ||
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
       !bind_text (self, stmt, 2, uidl, error) ||
       (text != NULL && !bind_text (self, stmt, 3, text, error)))
     return FALSE;
@@ -400,8 +407,8 @@ run_one (BzDb *self, const char *account, const char *sql, const char *uidl,
 }
 
 gboolean
-bz_db_set_stored (BzDb *self, const char *account, const char *uidl,
-                  const char *path, GError **error)
+bz_db_set_stored (BzDb *self, const char *account, const char *uidl, const char *path,
+                  GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -427,7 +434,7 @@ bz_db_drop_pending (BzDb *self, const char *account, const char *uidl, GError **
 static GPtrArray *
 list_for_account (BzDb *self, const char *account, const char *sql, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
 
   if (!bz_db_account_id (self, account, FALSE, &account_id, error))
@@ -444,61 +451,59 @@ GPtrArray *
 bz_db_list_pending (BzDb *self, const char *account, GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), NULL);
-  return list_for_account (self, account,
-                           "SELECT " MESSAGE_COLUMNS
-                           "WHERE m.account_id = ?1 AND m.state = 'pending'",
-                           error);
+  return list_for_account (
+      self, account, "SELECT " MESSAGE_COLUMNS "WHERE m.account_id = ?1 AND m.state = 'pending'",
+      error);
 }
 
 GPtrArray *
 bz_db_list_skipped (BzDb *self, const char *account, GError **error)
 {
   g_return_val_if_fail (BZ_IS_DB (self), NULL);
-  return list_for_account (self, account,
-                           "SELECT " MESSAGE_COLUMNS
-                           "WHERE m.account_id = ?1 AND m.state = 'skipped'",
-                           error);
+  return list_for_account (
+      self, account, "SELECT " MESSAGE_COLUMNS "WHERE m.account_id = ?1 AND m.state = 'skipped'",
+      error);
 }
 
 GPtrArray *
 bz_db_list_newest (BzDb *self, const char *account, guint limit, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
   gint64 sql_limit = limit > 0 ? (gint64) limit : -1;
 
   g_return_val_if_fail (BZ_IS_DB (self), NULL);
 
-  if (account == NULL) {
-    stmt = bz_db_cached (self, "SELECT " MESSAGE_COLUMNS
-                               "WHERE m.path IS NOT NULL AND m.state != 'pending' "
-                               "ORDER BY m.fetched DESC, m.id DESC LIMIT ?1",
-                         error);
-    if (stmt == NULL || !bind_int64 (self, stmt, 1, sql_limit, error))
-      return NULL;
-    return collect_messages (self, stmt, error);
-  }
+  if (account == NULL)
+    {
+      stmt = bz_db_cached (self,
+                           "SELECT " MESSAGE_COLUMNS
+                           "WHERE m.path IS NOT NULL AND m.state != 'pending' "
+                           "ORDER BY m.fetched DESC, m.id DESC LIMIT ?1",
+                           error);
+      if (stmt == NULL || !bind_int64 (self, stmt, 1, sql_limit, error))
+        return NULL;
+      return collect_messages (self, stmt, error);
+    }
   if (!bz_db_account_id (self, account, FALSE, &account_id, error))
     return NULL;
   if (account_id == 0)
     return g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
-  stmt = bz_db_cached (self, "SELECT " MESSAGE_COLUMNS
-                             "WHERE m.account_id = ?1 AND m.path IS NOT NULL "
-                             "AND m.state != 'pending' "
-                             "ORDER BY m.fetched DESC, m.id DESC LIMIT ?2",
+  stmt = bz_db_cached (self,
+                       "SELECT " MESSAGE_COLUMNS "WHERE m.account_id = ?1 AND m.path IS NOT NULL "
+                       "AND m.state != 'pending' "
+                       "ORDER BY m.fetched DESC, m.id DESC LIMIT ?2",
                        error);
-  if (stmt == NULL ||
-      !bind_int64 (self, stmt, 1, account_id, error) ||
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
       !bind_int64 (self, stmt, 2, sql_limit, error))
     return NULL;
   return collect_messages (self, stmt, error);
 }
 
 gboolean
-bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LAST],
-                    GError **error)
+bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LAST], GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
   int rc;
 
@@ -509,14 +514,17 @@ bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LA
     return FALSE;
   if (account_id == 0)
     return TRUE;
-  stmt = bz_db_cached (self, "SELECT state, count(*) FROM messages "
-                             "WHERE account_id = ?1 GROUP BY state", error);
+  stmt = bz_db_cached (self,
+                       "SELECT state, count(*) FROM messages "
+                       "WHERE account_id = ?1 GROUP BY state",
+                       error);
   if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-    BzDbState state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
-    counts[state] = (guint) sqlite3_column_int64 (stmt, 1);
-  }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      BzDbState state = state_from_string ((const char *) sqlite3_column_text (stmt, 0));
+      counts[state] = (guint) sqlite3_column_int64 (stmt, 1);
+    }
   if (rc != SQLITE_DONE)
     return bz_db_fail (self, error, "cannot count messages");
   return TRUE;
@@ -525,7 +533,7 @@ bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LA
 gboolean
 bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = NULL;
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
   gint64 account_id = 0;
 
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
@@ -535,8 +543,10 @@ bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **erro
     return FALSE;
   if (account_id == 0)
     return TRUE;
-  stmt = bz_db_cached (self, "SELECT count(*) FROM messages WHERE account_id = ?1 "
-                             "AND path IS NOT NULL AND state != 'pending'", error);
+  stmt = bz_db_cached (self,
+                       "SELECT count(*) FROM messages WHERE account_id = ?1 "
+                       "AND path IS NOT NULL AND state != 'pending'",
+                       error);
   if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error))
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)

@@ -96,34 +96,39 @@ bz_db_migrate (BzDb *self, guint from_version, GError **error)
     return FALSE;
   /* Another connection (two accounts' first syncs at once) may have
    * migrated the file between our look and taking the write lock. */
-  if (!bz_db_pragma_int (self, "PRAGMA user_version", &current, error)) {
-    bz_db_rollback (self);
-    return FALSE;
-  }
-  if (current >= BZ_DB_SCHEMA_VERSION) {
-    bz_db_rollback (self);
-    return TRUE;
-  }
-  if ((guint) current > from_version)
-    from_version = (guint) current;
-  for (guint v = from_version; v < BZ_DB_SCHEMA_VERSION; v++) {
-    g_autoptr(GError) error_local = NULL;
-    if (!migrations[v] (self, &error_local)) {
+  if (!bz_db_pragma_int (self, "PRAGMA user_version", &current, error))
+    {
       bz_db_rollback (self);
-      g_propagate_prefixed_error (error, g_steal_pointer (&error_local),
-                                  "Cannot upgrade the schema from version %u "
-                                  "to %u (the file was left unchanged): ",
-                                  v, v + 1);
       return FALSE;
     }
-  }
+  if (current >= BZ_DB_SCHEMA_VERSION)
+    {
+      bz_db_rollback (self);
+      return TRUE;
+    }
+  if ((guint) current > from_version)
+    from_version = (guint) current;
+  for (guint v = from_version; v < BZ_DB_SCHEMA_VERSION; v++)
+    {
+      g_autoptr (GError) error_local = NULL;
+      if (!migrations[v](self, &error_local))
+        {
+          bz_db_rollback (self);
+          g_propagate_prefixed_error (error, g_steal_pointer (&error_local),
+                                      "Cannot upgrade the schema from version %u "
+                                      "to %u (the file was left unchanged): ",
+                                      v, v + 1);
+          return FALSE;
+        }
+    }
   sql = g_strdup_printf ("PRAGMA application_id = %d; PRAGMA user_version = %d",
                          BZ_DB_APPLICATION_ID, BZ_DB_SCHEMA_VERSION);
-  if (!bz_db_exec (self, sql, error) || !bz_db_exec (self, "COMMIT", error)) {
-    bz_db_rollback (self);
-    return FALSE;
-  }
-  g_debug ("database %s migrated from version %u to %u",
-           bz_db_get_path (self), from_version, BZ_DB_SCHEMA_VERSION);
+  if (!bz_db_exec (self, sql, error) || !bz_db_exec (self, "COMMIT", error))
+    {
+      bz_db_rollback (self);
+      return FALSE;
+    }
+  g_debug ("database %s migrated from version %u to %u", bz_db_get_path (self), from_version,
+           BZ_DB_SCHEMA_VERSION);
   return TRUE;
 }

@@ -34,8 +34,8 @@ gboolean bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **
 /* Executes SQL without results. */
 gboolean bz_db_exec (BzDb *self, const char *sql, GError **error);
 /* The id of @account; created when @create, else 0 when unknown. */
-gboolean bz_db_account_id (BzDb *self, const char *account, gboolean create,
-                           gint64 *id, GError **error);
+gboolean bz_db_account_id (BzDb *self, const char *account, gboolean create, gint64 *id,
+                           GError **error);
 
 /* bz-db-migrate.c: brings the schema from @from_version to the current one
  * inside one transaction; on failure nothing is changed. */

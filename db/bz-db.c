@@ -20,7 +20,8 @@
 
 #define BZ_DB_BUSY_TIMEOUT_MS 10000
 
-struct _BzDb {
+struct _BzDb
+{
   GObject parent_instance;
   char *path;
   sqlite3 *handle;
@@ -29,13 +30,13 @@ struct _BzDb {
 };
 
 G_DEFINE_TYPE (BzDb, bz_db, G_TYPE_OBJECT)
-G_DEFINE_QUARK (bz-db-error-quark, bz_db_error)
+/* clang-format off: the quark name has hyphens */
+G_DEFINE_QUARK (bz - db - error - quark, bz_db_error)
+/* clang-format on */
 
 static const char *state_names[] = {
-  [BZ_DB_STATE_PENDING] = "pending",
-  [BZ_DB_STATE_STORED] = "stored",
-  [BZ_DB_STATE_SKIPPED] = "skipped",
-  [BZ_DB_STATE_GONE] = "gone",
+  [BZ_DB_STATE_PENDING] = "pending", [BZ_DB_STATE_STORED] = "stored",
+  [BZ_DB_STATE_SKIPPED] = "skipped", [BZ_DB_STATE_GONE] = "gone",
   [BZ_DB_STATE_DELETED] = "deleted",
 };
 
@@ -121,12 +122,12 @@ bz_db_fail (BzDb *self, GError **error, const char *what)
 {
   int rc = sqlite3_extended_errcode (self->handle);
 
-  if (rc_is_corrupt (rc)) {
-    set_corrupt_error (self, error, sqlite3_errmsg (self->handle));
-    return FALSE;
-  }
-  g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-               "Database %s: %s: %s", self->path, what,
+  if (rc_is_corrupt (rc))
+    {
+      set_corrupt_error (self, error, sqlite3_errmsg (self->handle));
+      return FALSE;
+    }
+  g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Database %s: %s: %s", self->path, what,
                sqlite3_errmsg (self->handle));
   return FALSE;
 }
@@ -154,30 +155,31 @@ bz_db_cached (BzDb *self, const char *sql, GError **error)
 
   if (stmt != NULL)
     return stmt;
-  if (sqlite3_prepare_v3 (self->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                          &stmt, NULL) != SQLITE_OK) {
-    bz_db_fail (self, error, "cannot prepare a query");
-    return NULL;
-  }
+  if (sqlite3_prepare_v3 (self->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+      SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot prepare a query");
+      return NULL;
+    }
   g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
   return stmt;
 }
 
 gboolean
-bz_db_account_id (BzDb *self, const char *account, gboolean create,
-                  gint64 *id, GError **error)
+bz_db_account_id (BzDb *self, const char *account, gboolean create, gint64 *id, GError **error)
 {
   gint64 *cached = g_hash_table_lookup (self->accounts, account);
   int rc;
 
-  if (cached != NULL) {
-    *id = *cached;
-    return TRUE;
-  }
+  if (cached != NULL)
+    {
+      *id = *cached;
+      return TRUE;
+    }
   *id = 0;
   {
-    g_autoptr(BzDbCachedStmt) stmt =
-      bz_db_cached (self, "SELECT id FROM accounts WHERE name = ?1", error);
+    g_autoptr (BzDbCachedStmt) stmt =
+        bz_db_cached (self, "SELECT id FROM accounts WHERE name = ?1", error);
     if (stmt == NULL)
       return FALSE;
     if (!bz_db_check_bind (self, sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT), error))
@@ -188,17 +190,19 @@ bz_db_account_id (BzDb *self, const char *account, gboolean create,
     else if (rc != SQLITE_DONE)
       return bz_db_fail (self, error, "cannot look up an account");
   }
-  if (*id == 0 && create) {
-    g_autoptr(BzDbCachedStmt) stmt =
-      bz_db_cached (self, "INSERT INTO accounts (name) VALUES (?1)", error);
-    if (stmt == NULL)
-      return FALSE;
-    if (!bz_db_check_bind (self, sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT), error))
-      return FALSE;
-    if (sqlite3_step (stmt) != SQLITE_DONE)
-      return bz_db_fail (self, error, "cannot add an account");
-    *id = sqlite3_last_insert_rowid (self->handle);
-  }
+  if (*id == 0 && create)
+    {
+      g_autoptr (BzDbCachedStmt) stmt =
+          bz_db_cached (self, "INSERT INTO accounts (name) VALUES (?1)", error);
+      if (stmt == NULL)
+        return FALSE;
+      if (!bz_db_check_bind (self, sqlite3_bind_text (stmt, 1, account, -1, SQLITE_TRANSIENT),
+                             error))
+        return FALSE;
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        return bz_db_fail (self, error, "cannot add an account");
+      *id = sqlite3_last_insert_rowid (self->handle);
+    }
   /* Only cache ids that exist: a rolled-back insert must not be cached, so
    * inserted ids are cached by the next lookup, outside the transaction. */
   if (*id != 0 && sqlite3_get_autocommit (self->handle))
@@ -209,7 +213,7 @@ bz_db_account_id (BzDb *self, const char *account, gboolean create,
 gboolean
 bz_db_begin (BzDb *self, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = bz_db_cached (self, "BEGIN IMMEDIATE", error);
+  g_autoptr (BzDbCachedStmt) stmt = bz_db_cached (self, "BEGIN IMMEDIATE", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_DONE)
@@ -220,7 +224,7 @@ bz_db_begin (BzDb *self, GError **error)
 gboolean
 bz_db_commit (BzDb *self, GError **error)
 {
-  g_autoptr(BzDbCachedStmt) stmt = bz_db_cached (self, "COMMIT", error);
+  g_autoptr (BzDbCachedStmt) stmt = bz_db_cached (self, "COMMIT", error);
   if (stmt == NULL)
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_DONE)
@@ -234,15 +238,14 @@ bz_db_rollback (BzDb *self)
   if (sqlite3_get_autocommit (self->handle))
     return;
   if (sqlite3_exec (self->handle, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-    g_warning ("Database %s: rollback failed: %s", self->path,
-               sqlite3_errmsg (self->handle));
+    g_warning ("Database %s: rollback failed: %s", self->path, sqlite3_errmsg (self->handle));
 }
 
 /* Reads one integer pragma; the first read of a garbage file fails here. */
 gboolean
 bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   if (sqlite3_prepare_v2 (self->handle, sql, -1, &stmt, NULL) != SQLITE_OK ||
       sqlite3_step (stmt) != SQLITE_ROW)
@@ -269,24 +272,27 @@ check_ours (BzDb *self, guint *version, GError **error)
   bz_db_rollback (self);
   if (!read)
     return FALSE;
-  if (app_id == 0 && user_version == 0 && n_objects == 0) {
-    *version = 0;
-    return TRUE;
-  }
-  if (app_id != BZ_DB_APPLICATION_ID) {
-    set_corrupt_error (self, error, "another program's database");
-    return FALSE;
-  }
-  if (user_version > (gint64) bz_db_schema_version ()) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_TOO_NEW,
-                 "Database %s has schema version %" G_GINT64_FORMAT
-                 " from a newer buzon; this one (%s) knows up to %u. "
-                 "Run the newer version, or move the file aside to start "
-                 "over (every message still on the servers would then be "
-                 "downloaded again)",
-                 self->path, user_version, BZ_VERSION, bz_db_schema_version ());
-    return FALSE;
-  }
+  if (app_id == 0 && user_version == 0 && n_objects == 0)
+    {
+      *version = 0;
+      return TRUE;
+    }
+  if (app_id != BZ_DB_APPLICATION_ID)
+    {
+      set_corrupt_error (self, error, "another program's database");
+      return FALSE;
+    }
+  if (user_version > (gint64) bz_db_schema_version ())
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_TOO_NEW,
+                   "Database %s has schema version %" G_GINT64_FORMAT
+                   " from a newer buzon; this one (%s) knows up to %u. "
+                   "Run the newer version, or move the file aside to start "
+                   "over (every message still on the servers would then be "
+                   "downloaded again)",
+                   self->path, user_version, BZ_VERSION, bz_db_schema_version ());
+      return FALSE;
+    }
   *version = (guint) user_version;
   return TRUE;
 }
@@ -294,7 +300,7 @@ check_ours (BzDb *self, guint *version, GError **error)
 static gboolean
 set_pragmas (BzDb *self, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 value = 0;
   const char *mode;
 
@@ -308,19 +314,21 @@ set_pragmas (BzDb *self, GError **error)
    * handler: retry for as long as the busy timeout. */
   if (sqlite3_prepare_v2 (self->handle, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
     return bz_db_fail (self, error, "cannot set WAL mode");
-  while (((rc = sqlite3_step (stmt)) & 0xff) == SQLITE_BUSY && g_get_monotonic_time () < deadline) {
-    sqlite3_reset (stmt);
-    g_usleep (5 * 1000);
-  }
+  while (((rc = sqlite3_step (stmt)) & 0xff) == SQLITE_BUSY && g_get_monotonic_time () < deadline)
+    {
+      sqlite3_reset (stmt);
+      g_usleep (5 * 1000);
+    }
   if (rc != SQLITE_ROW)
     return bz_db_fail (self, error, "cannot set WAL mode");
   mode = (const char *) sqlite3_column_text (stmt, 0);
-  if (g_strcmp0 (mode, "wal") != 0) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-                 "Database %s: SQLite refused WAL mode (answered %s)",
-                 self->path, mode != NULL ? mode : "nothing");
-    return FALSE;
-  }
+  if (g_strcmp0 (mode, "wal") != 0)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "Database %s: SQLite refused WAL mode (answered %s)", self->path,
+                   mode != NULL ? mode : "nothing");
+      return FALSE;
+    }
   /* cache_size: every pass over the messages is one sorted scan or a
    * lookup by key, which the OS page cache serves as well; SQLite's
    * default 2 MB per connection (a sync has two) was a fifth of buzond's
@@ -331,18 +339,19 @@ set_pragmas (BzDb *self, GError **error)
     return FALSE;
   if (!bz_db_pragma_int (self, "PRAGMA foreign_keys", &value, error))
     return FALSE;
-  if (value != 1) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-                 "Database %s: SQLite refused foreign keys", self->path);
-    return FALSE;
-  }
+  if (value != 1)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "Database %s: SQLite refused foreign keys", self->path);
+      return FALSE;
+    }
   return TRUE;
 }
 
 BzDb *
 bz_db_open (const char *path, GError **error)
 {
-  g_autoptr(BzDb) self = g_object_new (BZ_TYPE_DB, NULL);
+  g_autoptr (BzDb) self = g_object_new (BZ_TYPE_DB, NULL);
   g_autofree char *dir = g_path_get_dirname (path);
   guint version = 0;
   int rc;
@@ -350,33 +359,36 @@ bz_db_open (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
 
   self->path = g_strdup (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0) {
-    int errsv = errno;
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-                 "Cannot create the folder %s of database %s: %s",
-                 dir, path, g_strerror (errsv));
-    return NULL;
-  }
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "Cannot create the folder %s of database %s: %s", dir, path, g_strerror (errsv));
+      return NULL;
+    }
   rc = sqlite3_open_v2 (path, &self->handle,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
-  if (rc != SQLITE_OK) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-                 "Cannot open database %s: %s", path,
-                 self->handle != NULL ? sqlite3_errmsg (self->handle) : sqlite3_errstr (rc));
-    return NULL;
-  }
-  if (sqlite3_busy_timeout (self->handle, BZ_DB_BUSY_TIMEOUT_MS) != SQLITE_OK) {
-    bz_db_fail (self, error, "cannot set the busy timeout");
-    return NULL;
-  }
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                            SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Cannot open database %s: %s", path,
+                   self->handle != NULL ? sqlite3_errmsg (self->handle) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  if (sqlite3_busy_timeout (self->handle, BZ_DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot set the busy timeout");
+      return NULL;
+    }
   if (!check_ours (self, &version, error))
     return NULL;
-  if (sqlite3_db_readonly (self->handle, "main") != 0) {
-    g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
-                 "Database %s is not writable: fix its permissions", path);
-    return NULL;
-  }
+  if (sqlite3_db_readonly (self->handle, "main") != 0)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "Database %s is not writable: fix its permissions", path);
+      return NULL;
+    }
   if (!bz_db_exec (self, "PRAGMA foreign_keys = ON", error))
     return NULL;
   if (version < bz_db_schema_version () && !bz_db_migrate (self, version, error))
@@ -394,8 +406,7 @@ bz_db_finalize (GObject *object)
   g_hash_table_unref (self->stmts);
   g_hash_table_unref (self->accounts);
   if (self->handle != NULL && sqlite3_close (self->handle) != SQLITE_OK)
-    g_warning ("Database %s: close failed: %s", self->path,
-               sqlite3_errmsg (self->handle));
+    g_warning ("Database %s: close failed: %s", self->path, sqlite3_errmsg (self->handle));
   g_free (self->path);
   G_OBJECT_CLASS (bz_db_parent_class)->finalize (object);
 }
@@ -416,7 +427,6 @@ static void
 bz_db_init (BzDb *self)
 {
   /* Statements go before the handle is closed (finalize order). */
-  self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       stmt_finalize);
+  self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_finalize);
   self->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }

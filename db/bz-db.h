@@ -29,14 +29,16 @@ G_BEGIN_DECLS
 #define BZ_DB_ERROR (bz_db_error_quark ())
 GQuark bz_db_error_quark (void);
 
-typedef enum {
-  BZ_DB_ERROR_FAILED,    /* SQLite error, I/O error */
-  BZ_DB_ERROR_CORRUPT,   /* not a database, or not ours, or damaged */
-  BZ_DB_ERROR_TOO_NEW,   /* written by a newer buzon; left untouched */
-  BZ_DB_ERROR_CONFLICT,  /* the UIDL is already known in another state */
+typedef enum
+{
+  BZ_DB_ERROR_FAILED,   /* SQLite error, I/O error */
+  BZ_DB_ERROR_CORRUPT,  /* not a database, or not ours, or damaged */
+  BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
+  BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
 } BzDbError;
 
-typedef enum {
+typedef enum
+{
   BZ_DB_STATE_PENDING,
   BZ_DB_STATE_STORED,
   BZ_DB_STATE_SKIPPED,
@@ -49,11 +51,12 @@ typedef enum {
 const char *bz_db_state_to_string (BzDbState state);
 
 /* The header index of one message; strings are valid UTF-8 or NULL. */
-typedef struct {
-  char *message_id;  /* without the angle brackets */
-  char *from;        /* decoded, e.g. "Zoë <zoe@example.com>" */
-  char *subject;     /* RFC 2047 decoded */
-  gint64 date;       /* unix time, 0 when missing or malformed */
+typedef struct
+{
+  char *message_id; /* without the angle brackets */
+  char *from;       /* decoded, e.g. "Zoë <zoe@example.com>" */
+  char *subject;    /* RFC 2047 decoded */
+  gint64 date;      /* unix time, 0 when missing or malformed */
 } BzDbHeaders;
 
 /* Deep copy; NULL in, NULL out. */
@@ -62,13 +65,14 @@ void bz_db_headers_free (BzDbHeaders *headers);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHeaders, bz_db_headers_free)
 
 /* One row, as the queries below return it. */
-typedef struct {
+typedef struct
+{
   char *account;
   char *uidl;
   BzDbState state;
-  char *path;        /* absolute path of the file, NULL when not stored */
-  guint64 size;      /* the server's size (LIST octets) */
-  gint64 fetched;    /* unix time the row was stored or skipped */
+  char *path;     /* absolute path of the file, NULL when not stored */
+  guint64 size;   /* the server's size (LIST octets) */
+  gint64 fetched; /* unix time the row was stored or skipped */
   BzDbHeaders headers;
 } BzDbMessage;
 
@@ -100,15 +104,13 @@ void bz_db_rollback (BzDb *self);
 /* Indices into @uidls of the UIDLs the database does not know in any state
  * for @account, in the order given (a GArray of guint, transfer full), or
  * NULL on error. */
-GArray *bz_db_find_new_uidls (BzDb *self, const char *account,
-                              const char *const *uidls, gsize n_uidls,
-                              GError **error);
+GArray *bz_db_find_new_uidls (BzDb *self, const char *account, const char *const *uidls,
+                              gsize n_uidls, GError **error);
 /* Marks gone every stored or skipped message of @account whose UIDL is not
  * in @server_uidls (the server's complete list), in one transaction.
  * @n_marked (optional) receives the count. */
-gboolean bz_db_mark_gone (BzDb *self, const char *account,
-                          const char *const *server_uidls, gsize n_uidls,
-                          guint *n_marked, GError **error);
+gboolean bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls,
+                          gsize n_uidls, guint *n_marked, GError **error);
 /* Both of the above in one pass over the database: returns the indices
  * into @server_uidls (the server's complete list) of the UIDLs unknown in
  * any state, in the order given (a GArray of guint, transfer full), after
@@ -116,23 +118,20 @@ gboolean bz_db_mark_gone (BzDb *self, const char *account,
  * transaction; @n_gone, optional, receives the count). @sorted (optional)
  * are the indices of @server_uidls in strcmp() order, when the caller has
  * them already. NULL on error. */
-GArray *bz_db_sync_uidls (BzDb *self, const char *account,
-                          const char *const *server_uidls, gsize n_uidls,
-                          const guint *sorted, guint *n_gone, GError **error);
+GArray *bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls,
+                          gsize n_uidls, const guint *sorted, guint *n_gone, GError **error);
 /* Marks deleted the given stored messages (call after QUIT succeeded), in
  * one transaction. UIDLs in another state are left alone. */
-gboolean bz_db_mark_deleted (BzDb *self, const char *account,
-                             const char *const *uidls, gsize n_uidls,
-                             GError **error);
+gboolean bz_db_mark_deleted (BzDb *self, const char *account, const char *const *uidls,
+                             gsize n_uidls, GError **error);
 /* UIDLs (char *, transfer full) of the stored messages of @account fetched
  * before @before (unix time): the candidates of keep = days:N. */
-GPtrArray *bz_db_list_stored_before (BzDb *self, const char *account,
-                                     gint64 before, GError **error);
+GPtrArray *bz_db_list_stored_before (BzDb *self, const char *account, gint64 before,
+                                     GError **error);
 /* Records a message too large to fetch, with its server @size and the
  * headers of TOP 0 (@headers may be NULL). Updates an existing skipped row;
  * BZ_DB_ERROR_CONFLICT when the UIDL is known in another state. */
-gboolean bz_db_record_skipped (BzDb *self, const char *account,
-                               const char *uidl, guint64 size,
+gboolean bz_db_record_skipped (BzDb *self, const char *account, const char *uidl, guint64 size,
                                const BzDbHeaders *headers, GError **error);
 /* The skipped messages of @account (BzDbMessage, transfer full), so that a
  * raised max-size fetches them: the store accepts a skipped UIDL again. */
@@ -144,31 +143,28 @@ GPtrArray *bz_db_list_skipped (BzDb *self, const char *account, GError **error);
  * or of every account when @account is NULL; BzDbMessage, transfer full.
  * Paths are as last recorded: see bz_store_refresh_paths() for files a mail
  * client moved since. */
-GPtrArray *bz_db_list_newest (BzDb *self, const char *account, guint limit,
-                              GError **error);
+GPtrArray *bz_db_list_newest (BzDb *self, const char *account, guint limit, GError **error);
 /* Fills @counts (indexed by BzDbState) for @account. */
-gboolean bz_db_count_states (BzDb *self, const char *account,
-                             guint counts[BZ_DB_STATE_LAST], GError **error);
-/* The number of messages of @account in its Maildir (StoredCount). */
-gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count,
+gboolean bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LAST],
                              GError **error);
+/* The number of messages of @account in its Maildir (StoredCount). */
+gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **error);
 
 /* --- used by agent/store only (the exactly-once protocol) -------------- */
 
 /* Inside a transaction: records @uidl as pending with its final @path.
  * Replaces a skipped row; BZ_DB_ERROR_CONFLICT when the UIDL is known in
  * any other state (storing it would store it twice). */
-gboolean bz_db_add_pending (BzDb *self, const char *account, const char *uidl,
-                            const char *path, guint64 size, gint64 fetched,
-                            const BzDbHeaders *headers, GError **error);
+gboolean bz_db_add_pending (BzDb *self, const char *account, const char *uidl, const char *path,
+                            guint64 size, gint64 fetched, const BzDbHeaders *headers,
+                            GError **error);
 /* Inside a transaction: pending -> stored, recording the file's current
  * @path. Also updates the path of a stored row (a client moved the file). */
-gboolean bz_db_set_stored (BzDb *self, const char *account, const char *uidl,
-                           const char *path, GError **error);
+gboolean bz_db_set_stored (BzDb *self, const char *account, const char *uidl, const char *path,
+                           GError **error);
 /* Inside a transaction: removes a pending row (the message will be fetched
  * again). Rows in other states are left alone. */
-gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl,
-                             GError **error);
+gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl, GError **error);
 /* The pending rows of @account (BzDbMessage, transfer full). */
 GPtrArray *bz_db_list_pending (BzDb *self, const char *account, GError **error);
 

@@ -8,14 +8,16 @@
 G_BEGIN_DECLS
 
 /* accounts.conf `security` */
-typedef enum {
+typedef enum
+{
   BZ_SECURITY_TLS,      /* implicit TLS, default port 995 */
   BZ_SECURITY_STARTTLS, /* STLS (RFC 2595) on a plaintext port, never a fall-back */
   BZ_SECURITY_NONE,     /* plaintext; refused off loopback unless allow-plaintext */
 } BzSecurity;
 
 /* accounts.conf `auth` */
-typedef enum {
+typedef enum
+{
   BZ_AUTH_AUTO,       /* strongest the server offers that the channel permits */
   BZ_AUTH_SASL_PLAIN, /* AUTH PLAIN, RFC 5034 */
   BZ_AUTH_USER,       /* USER/PASS */
@@ -23,7 +25,8 @@ typedef enum {
 } BzAuthMethod;
 
 /* accounts.conf `keep` */
-typedef enum {
+typedef enum
+{
   BZ_KEEP_FOREVER,
   BZ_KEEP_DELETE,
   BZ_KEEP_DAYS,

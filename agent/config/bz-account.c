@@ -59,36 +59,28 @@ bz_account_equal (const BzAccount *a, const BzAccount *b)
     return TRUE;
   if (a == NULL || b == NULL)
     return FALSE;
-  return g_strcmp0 (a->name, b->name) == 0 &&
-         g_strcmp0 (a->host, b->host) == 0 &&
-         a->port == b->port &&
-         a->security == b->security &&
-         g_strcmp0 (a->user, b->user) == 0 &&
-         a->auth == b->auth &&
-         a->interval_min == b->interval_min &&
-         a->keep == b->keep &&
-         a->keep_days == b->keep_days &&
-         a->max_size == b->max_size &&
+  return g_strcmp0 (a->name, b->name) == 0 && g_strcmp0 (a->host, b->host) == 0 &&
+         a->port == b->port && a->security == b->security && g_strcmp0 (a->user, b->user) == 0 &&
+         a->auth == b->auth && a->interval_min == b->interval_min && a->keep == b->keep &&
+         a->keep_days == b->keep_days && a->max_size == b->max_size &&
          g_strcmp0 (a->maildir, b->maildir) == 0 &&
          g_strcmp0 (a->tls_ca_file, b->tls_ca_file) == 0 &&
          g_strcmp0 (a->tls_pin_sha256, b->tls_pin_sha256) == 0 &&
          g_strcmp0 (a->password_command, b->password_command) == 0 &&
-         a->timeout_s == b->timeout_s &&
-         a->enabled == b->enabled &&
+         a->timeout_s == b->timeout_s && a->enabled == b->enabled &&
          a->allow_plaintext == b->allow_plaintext;
 }
 
 gboolean
 bz_host_is_loopback (const char *host)
 {
-  g_autoptr(GInetAddress) addr = NULL;
+  g_autoptr (GInetAddress) addr = NULL;
   g_autofree char *literal = NULL;
   gsize len;
 
   if (host == NULL || *host == '\0')
     return FALSE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0 ||
-      g_ascii_strcasecmp (host, "localhost.") == 0)
+  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_ascii_strcasecmp (host, "localhost.") == 0)
     return TRUE;
 
   /* accept the URL-style bracketed IPv6 literal too */
@@ -116,12 +108,13 @@ bz_account_name_is_valid (const char *name)
 
   if (name == NULL)
     return FALSE;
-  for (const char *p = name; *p != '\0'; p++, len++) {
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
-      return FALSE;
-    if (*p != '.')
-      only_dots = FALSE;
-  }
+  for (const char *p = name; *p != '\0'; p++, len++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+        return FALSE;
+      if (*p != '.')
+        only_dots = FALSE;
+    }
   /* "." and ".." would make the default Maildir <data-dir>/mail/.. the
    * data folder itself, beside the database. */
   if (only_dots)
@@ -137,12 +130,13 @@ bz_account_object_path (const char *name)
   g_return_val_if_fail (name != NULL, NULL);
 
   path = g_string_new (BZ_ACCOUNT_OBJECT_PATH_PREFIX);
-  for (const guchar *p = (const guchar *) name; *p != '\0'; p++) {
-    if (g_ascii_isalnum (*p) || *p == '_')
-      g_string_append_c (path, (char) *p);
-    else
-      g_string_append_printf (path, "_%02x", *p);
-  }
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    {
+      if (g_ascii_isalnum (*p) || *p == '_')
+        g_string_append_c (path, (char) *p);
+      else
+        g_string_append_printf (path, "_%02x", *p);
+    }
   /* an empty element is not a valid object path; never happens for a
    * validated name but keep the result well-formed regardless */
   if (*name == '\0')

@@ -12,24 +12,25 @@ G_BEGIN_DECLS
 
 #define BZ_ACCOUNT_NAME_MAX 64
 
-typedef struct {
-  char *name;              /* [A-Za-z0-9._-]{1,64} */
+typedef struct
+{
+  char *name; /* [A-Za-z0-9._-]{1,64} */
   char *host;
-  guint16 port;            /* default 995 for tls, 110 otherwise */
-  BzSecurity security;     /* default tls */
+  guint16 port;        /* default 995 for tls, 110 otherwise */
+  BzSecurity security; /* default tls */
   char *user;
-  BzAuthMethod auth;       /* default auto */
-  guint interval_min;      /* minutes between polls; 0 = on demand only */
-  BzKeepPolicy keep;       /* default forever */
-  guint keep_days;         /* N of days:N, 0 unless keep == BZ_KEEP_DAYS */
-  guint64 max_size;        /* bytes; 0 = no limit */
-  char *maildir;           /* absolute, ~ expanded, no trailing '/' */
-  char *tls_ca_file;       /* nullable; absolute, exists when loaded */
-  char *tls_pin_sha256;    /* nullable; 64 lowercase hex digits, no ':' */
-  char *password_command;  /* nullable; run by /bin/sh -c, taken verbatim */
-  guint timeout_s;         /* seconds without progress; default 60 */
-  gboolean enabled;        /* default TRUE */
-  gboolean allow_plaintext;/* the key as written; see bz_account_plaintext_allowed() */
+  BzAuthMethod auth;        /* default auto */
+  guint interval_min;       /* minutes between polls; 0 = on demand only */
+  BzKeepPolicy keep;        /* default forever */
+  guint keep_days;          /* N of days:N, 0 unless keep == BZ_KEEP_DAYS */
+  guint64 max_size;         /* bytes; 0 = no limit */
+  char *maildir;            /* absolute, ~ expanded, no trailing '/' */
+  char *tls_ca_file;        /* nullable; absolute, exists when loaded */
+  char *tls_pin_sha256;     /* nullable; 64 lowercase hex digits, no ':' */
+  char *password_command;   /* nullable; run by /bin/sh -c, taken verbatim */
+  guint timeout_s;          /* seconds without progress; default 60 */
+  gboolean enabled;         /* default TRUE */
+  gboolean allow_plaintext; /* the key as written; see bz_account_plaintext_allowed() */
   /*< private >*/
   gint ref_count;
 } BzAccount;

@@ -27,24 +27,26 @@ G_BEGIN_DECLS
 #define BZ_CONFIG_ERROR (bz_config_error_quark ())
 GQuark bz_config_error_quark (void);
 
-typedef enum {
+typedef enum
+{
   BZ_CONFIG_ERROR_NOT_FOUND,     /* the file does not exist */
   BZ_CONFIG_ERROR_READ,          /* the file cannot be read */
   BZ_CONFIG_ERROR_SYNTAX,        /* not a valid key file */
   BZ_CONFIG_ERROR_UNKNOWN_GROUP, /* neither [general] nor [account NAME] */
   BZ_CONFIG_ERROR_UNKNOWN_KEY,
   BZ_CONFIG_ERROR_INVALID_VALUE,
-  BZ_CONFIG_ERROR_MISSING_KEY,   /* host or user */
-  BZ_CONFIG_ERROR_INVALID_NAME,  /* account name outside [A-Za-z0-9._-]{1,64} */
-  BZ_CONFIG_ERROR_DUPLICATE,     /* a group or key written twice, or two
+  BZ_CONFIG_ERROR_MISSING_KEY,  /* host or user */
+  BZ_CONFIG_ERROR_INVALID_NAME, /* account name outside [A-Za-z0-9._-]{1,64} */
+  BZ_CONFIG_ERROR_DUPLICATE,    /* a group or key written twice, or two
                                   * accounts sharing a maildir/object path */
-  BZ_CONFIG_ERROR_PLAINTEXT,     /* security = none off loopback */
+  BZ_CONFIG_ERROR_PLAINTEXT,    /* security = none off loopback */
 } BzConfigError;
 
 /* One rejected account. */
-typedef struct {
-  char *account;  /* the name as written in the group header */
-  GError *error;  /* BZ_CONFIG_ERROR; message as described above */
+typedef struct
+{
+  char *account; /* the name as written in the group header */
+  GError *error; /* BZ_CONFIG_ERROR; message as described above */
 } BzConfigAccountError;
 
 #define BZ_TYPE_CONFIG (bz_config_get_type ())

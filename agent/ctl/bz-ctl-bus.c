@@ -13,18 +13,19 @@ bz_ctl_parse (const char *name, const char *params, const char *summary,
               const GOptionEntry *entries, int *argc, char ***argv)
 {
   g_autofree char *prgname = g_strdup_printf ("buzonctl %s", name);
-  g_autoptr(GOptionContext) context = g_option_context_new (params);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new (params);
+  g_autoptr (GError) error = NULL;
 
   /* the usage line then reads "buzonctl status [OPTION…]" */
   g_set_prgname (prgname);
   g_option_context_set_summary (context, summary);
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, argc, argv, &error)) {
-    g_printerr ("%s: %s\nTry \"%s --help\".\n", prgname, error->message, prgname);
-    return FALSE;
-  }
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("%s: %s\nTry \"%s --help\".\n", prgname, error->message, prgname);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -48,12 +49,13 @@ bz_ctl_error_is_no_daemon (const GError *error)
 int
 bz_ctl_print_error (const char *what, GError *error)
 {
-  g_autoptr(GError) copy = NULL;
+  g_autoptr (GError) copy = NULL;
 
-  if (bz_ctl_error_is_no_daemon (error)) {
-    bz_ctl_print_not_running ();
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (bz_ctl_error_is_no_daemon (error))
+    {
+      bz_ctl_print_not_running ();
+      return BZ_CTL_EXIT_USAGE;
+    }
   copy = g_error_copy (error);
   g_dbus_error_strip_remote_error (copy);
   g_printerr ("buzonctl: %s: %s\n", what, copy->message);
@@ -66,8 +68,8 @@ bz_ctl_print_error (const char *what, GError *error)
 BzCtlClient *
 bz_ctl_client_new (int *exit_code)
 {
-  g_autoptr(BzCtlClient) client = g_new0 (BzCtlClient, 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzCtlClient) client = g_new0 (BzCtlClient, 1);
+  g_autoptr (GError) error = NULL;
   g_autofree char *owner = NULL;
 
   *exit_code = BZ_CTL_EXIT_USAGE;
@@ -76,35 +78,32 @@ bz_ctl_client_new (int *exit_code)
   /* Without DO_NOT_AUTO_START the proxy asks the bus to activate buzond
    * when no one owns the name; an unknown service is not an error to the
    * proxy, it just stays without an owner. */
-  client->manager = bz_dbus_manager_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                            G_DBUS_PROXY_FLAGS_NONE,
-                                                            BZ_DBUS_NAME,
-                                                            BZ_DBUS_PATH,
-                                                            NULL, &error);
-  if (client->manager == NULL) {
-    if (bz_ctl_error_is_no_daemon (error))
-      bz_ctl_print_not_running ();
-    else
-      /* no bus, or activation found buzond but it failed to start */
-      g_printerr ("buzonctl: cannot reach buzond: %s\n", error->message);
-    return NULL;
-  }
+  client->manager = bz_dbus_manager_proxy_new_for_bus_sync (
+      G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE, BZ_DBUS_NAME, BZ_DBUS_PATH, NULL, &error);
+  if (client->manager == NULL)
+    {
+      if (bz_ctl_error_is_no_daemon (error))
+        bz_ctl_print_not_running ();
+      else
+        /* no bus, or activation found buzond but it failed to start */
+        g_printerr ("buzonctl: cannot reach buzond: %s\n", error->message);
+      return NULL;
+    }
   owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (client->manager));
-  if (owner == NULL) {
-    bz_ctl_print_not_running ();
-    return NULL;
-  }
+  if (owner == NULL)
+    {
+      bz_ctl_print_not_running ();
+      return NULL;
+    }
   /* the name is owned now: no second activation attempt */
-  client->objects =
-    bz_dbus_object_manager_client_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
-                                                    BZ_DBUS_NAME,
-                                                    BZ_DBUS_PATH,
-                                                    NULL, &error);
-  if (client->objects == NULL) {
-    *exit_code = bz_ctl_print_error ("cannot list the accounts", error);
-    return NULL;
-  }
+  client->objects = bz_dbus_object_manager_client_new_for_bus_sync (
+      G_BUS_TYPE_SESSION, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, BZ_DBUS_NAME,
+      BZ_DBUS_PATH, NULL, &error);
+  if (client->objects == NULL)
+    {
+      *exit_code = bz_ctl_print_error ("cannot list the accounts", error);
+      return NULL;
+    }
   *exit_code = BZ_CTL_EXIT_OK;
   return g_steal_pointer (&client);
 }
@@ -141,11 +140,12 @@ bz_ctl_client_get_accounts (BzCtlClient *client)
   GPtrArray *accounts = g_ptr_array_new_with_free_func (g_object_unref);
   GList *objects = g_dbus_object_manager_get_objects (client->objects);
 
-  for (GList *l = objects; l != NULL; l = l->next) {
-    BzDbusAccount *account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (l->data));
-    if (account != NULL)
-      g_ptr_array_add (accounts, account);
-  }
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      BzDbusAccount *account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (l->data));
+      if (account != NULL)
+        g_ptr_array_add (accounts, account);
+    }
   g_list_free_full (objects, g_object_unref);
   g_ptr_array_sort (accounts, bz_ctl_account_compare);
   return accounts;
@@ -154,13 +154,14 @@ bz_ctl_client_get_accounts (BzCtlClient *client)
 BzDbusAccount *
 bz_ctl_client_find_account (BzCtlClient *client, const char *name)
 {
-  g_autoptr(GPtrArray) accounts = bz_ctl_client_get_accounts (client);
+  g_autoptr (GPtrArray) accounts = bz_ctl_client_get_accounts (client);
 
-  for (guint i = 0; i < accounts->len; i++) {
-    BzDbusAccount *account = g_ptr_array_index (accounts, i);
-    if (g_strcmp0 (bz_dbus_account_get_name (account), name) == 0)
-      return g_object_ref (account);
-  }
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzDbusAccount *account = g_ptr_array_index (accounts, i);
+      if (g_strcmp0 (bz_dbus_account_get_name (account), name) == 0)
+        return g_object_ref (account);
+    }
   g_printerr ("buzonctl: buzond has no account named \"%s\"\n", name);
   return NULL;
 }

@@ -47,7 +47,7 @@ bz_ctl_format_in (gint64 when, gint64 now)
 char *
 bz_ctl_format_date (gint64 when)
 {
-  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr (GDateTime) dt = NULL;
 
   if (when <= 0)
     return g_strdup ("-");
@@ -62,10 +62,11 @@ bz_ctl_one_line (const char *value)
 {
   char *copy = g_utf8_make_valid (value != NULL ? value : "", -1);
 
-  for (char *p = copy; *p != '\0'; p++) {
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      *p = ' ';
-  }
+  for (char *p = copy; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 || *p == 0x7f)
+        *p = ' ';
+    }
   return copy;
 }
 
@@ -78,17 +79,19 @@ bz_ctl_display_width (const char *text)
 {
   glong width = 0;
 
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
 
-    if (g_unichar_iszerowidth (c))
-      continue;
-    width += g_unichar_iswide (c) ? 2 : 1;
-  }
+      if (g_unichar_iszerowidth (c))
+        continue;
+      width += g_unichar_iswide (c) ? 2 : 1;
+    }
   return width;
 }
 
-struct _BzCtlTable {
+struct _BzCtlTable
+{
   guint columns;
   GPtrArray *cells; /* char*, row after row */
 };
@@ -130,22 +133,25 @@ bz_ctl_table_to_string (BzCtlTable *table)
   g_autofree glong *widths = g_new0 (glong, table->columns);
   GString *out = g_string_new (NULL);
 
-  for (guint i = 0; i < table->cells->len; i++) {
-    glong len = bz_ctl_display_width (g_ptr_array_index (table->cells, i));
-    widths[i % table->columns] = MAX (widths[i % table->columns], len);
-  }
-  for (guint i = 0; i < table->cells->len; i++) {
-    const char *cell = g_ptr_array_index (table->cells, i);
-    guint column = i % table->columns;
-
-    g_string_append (out, cell);
-    if (column + 1 == table->columns) {
-      g_string_append_c (out, '\n');
-      continue;
+  for (guint i = 0; i < table->cells->len; i++)
+    {
+      glong len = bz_ctl_display_width (g_ptr_array_index (table->cells, i));
+      widths[i % table->columns] = MAX (widths[i % table->columns], len);
     }
-    for (glong pad = bz_ctl_display_width (cell); pad < widths[column] + 2; pad++)
-      g_string_append_c (out, ' ');
-  }
+  for (guint i = 0; i < table->cells->len; i++)
+    {
+      const char *cell = g_ptr_array_index (table->cells, i);
+      guint column = i % table->columns;
+
+      g_string_append (out, cell);
+      if (column + 1 == table->columns)
+        {
+          g_string_append_c (out, '\n');
+          continue;
+        }
+      for (glong pad = bz_ctl_display_width (cell); pad < widths[column] + 2; pad++)
+        g_string_append_c (out, ' ');
+    }
   return g_string_free (out, FALSE);
 }
 
@@ -166,32 +172,34 @@ bz_ctl_json_string (GString *out, const char *value)
   g_autofree char *valid = g_utf8_make_valid (value != NULL ? value : "", -1);
 
   g_string_append_c (out, '"');
-  for (const char *p = valid; *p != '\0'; p++) {
-    guchar c = (guchar) *p;
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
 
-    switch (c) {
-    case '"':
-      g_string_append (out, "\\\"");
-      break;
-    case '\\':
-      g_string_append (out, "\\\\");
-      break;
-    case '\n':
-      g_string_append (out, "\\n");
-      break;
-    case '\r':
-      g_string_append (out, "\\r");
-      break;
-    case '\t':
-      g_string_append (out, "\\t");
-      break;
-    default:
-      if (c < 0x20 || c == 0x7f)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, (char) c);
-      break;
+      switch (c)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, (char) c);
+          break;
+        }
     }
-  }
   g_string_append_c (out, '"');
 }

@@ -8,7 +8,8 @@
 
 #include "bz-ctl.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
   BzCtlCommandFunc func;
   const char *summary;
@@ -26,15 +27,13 @@ static const BzCtlCommand commands[] = {
 static void
 print_usage (FILE *out)
 {
-  fprintf (out,
-           "Usage: buzonctl COMMAND [OPTION…]\n\n"
-           "Talks to buzond, the POP3 mail-sync agent.\n\nCommands:\n");
+  fprintf (out, "Usage: buzonctl COMMAND [OPTION…]\n\n"
+                "Talks to buzond, the POP3 mail-sync agent.\n\nCommands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-16s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out,
-           "\nRun \"buzonctl COMMAND --help\" for the options of a command.\n"
-           "Exit status: 0 success, 1 failure (e.g. a failed sync), "
-           "2 usage error or buzond not running.\n");
+  fprintf (out, "\nRun \"buzonctl COMMAND --help\" for the options of a command.\n"
+                "Exit status: 0 success, 1 failure (e.g. a failed sync), "
+                "2 usage error or buzond not running.\n");
 }
 
 int
@@ -43,24 +42,28 @@ main (int argc, char **argv)
   const char *name;
 
   setlocale (LC_ALL, "");
-  if (argc < 2) {
-    print_usage (stderr);
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return BZ_CTL_EXIT_USAGE;
+    }
   name = argv[1];
   if (g_strcmp0 (name, "--help") == 0 || g_strcmp0 (name, "-h") == 0 ||
-      g_strcmp0 (name, "help") == 0) {
-    print_usage (stdout);
-    return BZ_CTL_EXIT_OK;
-  }
-  if (g_strcmp0 (name, "--version") == 0) {
-    g_print ("buzonctl %s\n", BZ_VERSION);
-    return BZ_CTL_EXIT_OK;
-  }
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++) {
-    if (strcmp (name, commands[i].name) == 0)
-      return commands[i].func (argc - 1, argv + 1);
-  }
+      g_strcmp0 (name, "help") == 0)
+    {
+      print_usage (stdout);
+      return BZ_CTL_EXIT_OK;
+    }
+  if (g_strcmp0 (name, "--version") == 0)
+    {
+      g_print ("buzonctl %s\n", BZ_VERSION);
+      return BZ_CTL_EXIT_OK;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (strcmp (name, commands[i].name) == 0)
+        return commands[i].func (argc - 1, argv + 1);
+    }
   g_printerr ("buzonctl: unknown command \"%s\"\nTry \"buzonctl --help\".\n", name);
   return BZ_CTL_EXIT_USAGE;
 }

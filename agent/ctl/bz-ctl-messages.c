@@ -45,19 +45,21 @@ messages_json (GVariant *messages)
     "account", "uidl", "path", "from", "subject", "message-id",
   };
 
-  for (gsize i = 0; i < n; i++) {
-    g_autoptr(GVariant) dict = g_variant_get_child_value (messages, i);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) dict = g_variant_get_child_value (messages, i);
 
-    g_string_append (out, i > 0 ? ",{" : "{");
-    for (gsize k = 0; k < G_N_ELEMENTS (strings); k++) {
-      bz_ctl_json_string (out, strings[k]);
-      g_string_append_c (out, ':');
-      bz_ctl_json_string (out, lookup_string (dict, strings[k]));
-      g_string_append_c (out, ',');
+      g_string_append (out, i > 0 ? ",{" : "{");
+      for (gsize k = 0; k < G_N_ELEMENTS (strings); k++)
+        {
+          bz_ctl_json_string (out, strings[k]);
+          g_string_append_c (out, ':');
+          bz_ctl_json_string (out, lookup_string (dict, strings[k]));
+          g_string_append_c (out, ',');
+        }
+      g_string_append_printf (out, "\"date\":%" G_GINT64_FORMAT ",\"size\":%" G_GUINT64_FORMAT "}",
+                              lookup_int64 (dict, "date"), lookup_uint64 (dict, "size"));
     }
-    g_string_append_printf (out, "\"date\":%" G_GINT64_FORMAT ",\"size\":%" G_GUINT64_FORMAT "}",
-                            lookup_int64 (dict, "date"), lookup_uint64 (dict, "size"));
-  }
   g_string_append (out, "]\n");
   return g_string_free (out, FALSE);
 }
@@ -65,7 +67,7 @@ messages_json (GVariant *messages)
 static char *
 messages_table (GVariant *messages, gboolean with_account)
 {
-  g_autoptr(BzCtlTable) table = NULL;
+  g_autoptr (BzCtlTable) table = NULL;
   gsize n = g_variant_n_children (messages);
 
   if (n == 0)
@@ -75,18 +77,19 @@ messages_table (GVariant *messages, gboolean with_account)
     table = bz_ctl_table_new (5, "DATE", "ACCOUNT", "FROM", "SUBJECT", "PATH");
   else
     table = bz_ctl_table_new (4, "DATE", "FROM", "SUBJECT", "PATH");
-  for (gsize i = 0; i < n; i++) {
-    g_autoptr(GVariant) dict = g_variant_get_child_value (messages, i);
-    g_autofree char *date = bz_ctl_format_date (lookup_int64 (dict, "date"));
-    g_autofree char *from = g_utf8_substring (lookup_string (dict, "from"), 0, 40);
-    g_autofree char *subject = g_utf8_substring (lookup_string (dict, "subject"), 0, 60);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr (GVariant) dict = g_variant_get_child_value (messages, i);
+      g_autofree char *date = bz_ctl_format_date (lookup_int64 (dict, "date"));
+      g_autofree char *from = g_utf8_substring (lookup_string (dict, "from"), 0, 40);
+      g_autofree char *subject = g_utf8_substring (lookup_string (dict, "subject"), 0, 60);
 
-    if (with_account)
-      bz_ctl_table_add (table, date, lookup_string (dict, "account"), from, subject,
-                        lookup_string (dict, "path"));
-    else
-      bz_ctl_table_add (table, date, from, subject, lookup_string (dict, "path"));
-  }
+      if (with_account)
+        bz_ctl_table_add (table, date, lookup_string (dict, "account"), from, subject,
+                          lookup_string (dict, "path"));
+      else
+        bz_ctl_table_add (table, date, from, subject, lookup_string (dict, "path"));
+    }
   return bz_ctl_table_to_string (table);
 }
 
@@ -100,9 +103,9 @@ bz_ctl_messages (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
     { NULL }
   };
-  g_autoptr(BzCtlClient) client = NULL;
-  g_autoptr(GVariant) messages = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzCtlClient) client = NULL;
+  g_autoptr (GVariant) messages = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
   const char *account = "";
   int exit_code;
@@ -112,29 +115,34 @@ bz_ctl_messages (int argc, char **argv)
                      "date, sender, subject and the file in the Maildir.",
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc > 2) {
-    g_printerr ("buzonctl messages: unexpected argument \"%s\"\n", argv[2]);
-    return BZ_CTL_EXIT_USAGE;
-  }
-  if (limit < 1) {
-    g_printerr ("buzonctl messages: --limit must be at least 1\n");
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc > 2)
+    {
+      g_printerr ("buzonctl messages: unexpected argument \"%s\"\n", argv[2]);
+      return BZ_CTL_EXIT_USAGE;
+    }
+  if (limit < 1)
+    {
+      g_printerr ("buzonctl messages: --limit must be at least 1\n");
+      return BZ_CTL_EXIT_USAGE;
+    }
   if (argc == 2)
     account = argv[1];
   client = bz_ctl_client_new (&exit_code);
   if (client == NULL)
     return exit_code;
-  if (!bz_dbus_manager_call_list_messages_sync (client->manager, account, (guint) limit,
-                                                &messages, NULL, &error))
+  if (!bz_dbus_manager_call_list_messages_sync (client->manager, account, (guint) limit, &messages,
+                                                NULL, &error))
     return bz_ctl_print_error ("cannot list messages", error);
   /* JSON is UTF-8 whatever the locale; g_print() would transliterate */
-  if (json) {
-    text = messages_json (messages);
-    fputs (text, stdout);
-  } else {
-    text = messages_table (messages, account[0] == '\0');
-    g_print ("%s", text);
-  }
+  if (json)
+    {
+      text = messages_json (messages);
+      fputs (text, stdout);
+    }
+  else
+    {
+      text = messages_table (messages, account[0] == '\0');
+      g_print ("%s", text);
+    }
   return BZ_CTL_EXIT_OK;
 }

@@ -39,27 +39,30 @@ read_line (char *buf, gsize size, GError **error)
 {
   gsize len = 0;
 
-  for (;;) {
-    char c;
-    ssize_t n = read (STDIN_FILENO, &c, 1);
+  for (;;)
+    {
+      char c;
+      ssize_t n = read (STDIN_FILENO, &c, 1);
 
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "cannot read the password: %s", g_strerror (saved));
-      return -1;
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "cannot read the password: %s", g_strerror (saved));
+          return -1;
+        }
+      if (n == 0 || c == '\n')
+        break;
+      if (len + 1 >= size)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "the password is longer than %d bytes", PASSWORD_MAX - 1);
+          return -1;
+        }
+      buf[len++] = c;
     }
-    if (n == 0 || c == '\n')
-      break;
-    if (len + 1 >= size) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the password is longer than %d bytes", PASSWORD_MAX - 1);
-      return -1;
-    }
-    buf[len++] = c;
-  }
   if (len > 0 && buf[len - 1] == '\r')
     len--;
   buf[len] = '\0';
@@ -74,12 +77,13 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
   struct sigaction action = { 0 }, old_int, old_term, old_hup;
   gssize len;
 
-  if (tcgetattr (STDIN_FILENO, &saved_termios) != 0) {
-    int saved = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                 "cannot read the terminal settings: %s", g_strerror (saved));
-    return -1;
-  }
+  if (tcgetattr (STDIN_FILENO, &saved_termios) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot read the terminal settings: %s", g_strerror (saved));
+      return -1;
+    }
   action.sa_handler = restore_echo_handler;
   sigemptyset (&action.sa_mask);
   sigaction (SIGINT, &action, &old_int);
@@ -90,20 +94,23 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
   quiet.c_lflag &= ~(tcflag_t) (ECHO | ECHOE | ECHOK | ECHONL);
   echo_off = 1;
   /* echo goes off before the prompt: what is typed after it is never shown */
-  if (tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
-    int saved = errno;
-    echo_off = 0;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                 "cannot turn off echo: %s", g_strerror (saved));
-    len = -1;
-  } else {
-    fputs (prompt, stderr);
-    fflush (stderr);
-    len = read_line (buf, size, error);
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_termios);
-    echo_off = 0;
-    fputc ('\n', stderr);
-  }
+  if (tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
+    {
+      int saved = errno;
+      echo_off = 0;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot turn off echo: %s",
+                   g_strerror (saved));
+      len = -1;
+    }
+  else
+    {
+      fputs (prompt, stderr);
+      fflush (stderr);
+      len = read_line (buf, size, error);
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_termios);
+      echo_off = 0;
+      fputc ('\n', stderr);
+    }
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGTERM, &old_term, NULL);
   sigaction (SIGHUP, &old_hup, NULL);
@@ -114,27 +121,30 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
 static BzAccount *
 find_config_account (const char *config_path, const char *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzConfig) config = bz_config_load (config_path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
   BzAccount *account;
 
-  if (config == NULL) {
-    g_printerr ("buzonctl: %s\n", error->message);
-    return NULL;
-  }
+  if (config == NULL)
+    {
+      g_printerr ("buzonctl: %s\n", error->message);
+      return NULL;
+    }
   account = bz_config_find_account (config, name);
   if (account != NULL)
     return bz_account_ref (account);
-  if (bz_config_account_has_errors (config, name)) {
-    GPtrArray *errors = bz_config_get_errors (config);
+  if (bz_config_account_has_errors (config, name))
+    {
+      GPtrArray *errors = bz_config_get_errors (config);
 
-    for (guint i = 0; i < errors->len; i++) {
-      BzConfigAccountError *e = g_ptr_array_index (errors, i);
-      if (g_strcmp0 (e->account, name) == 0)
-        g_printerr ("buzonctl: %s\n", e->error->message);
+      for (guint i = 0; i < errors->len; i++)
+        {
+          BzConfigAccountError *e = g_ptr_array_index (errors, i);
+          if (g_strcmp0 (e->account, name) == 0)
+            g_printerr ("buzonctl: %s\n", e->error->message);
+        }
+      return NULL;
     }
-    return NULL;
-  }
   g_printerr ("buzonctl: %s: no account named \"%s\"\n", bz_config_get_path (config), name);
   return NULL;
 }
@@ -159,59 +169,70 @@ wait_for (GAsyncResult **result)
 static int
 set_password_store (BzAccount *account, const char *password)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
 
   bz_secrets_store_async (account, password, NULL, wait_cb, &result);
   wait_for (&result);
-  if (!bz_secrets_store_finish (result, &error)) {
-    g_printerr ("buzonctl: %s\n", error->message);
-    return BZ_CTL_EXIT_FAILED;
-  }
-  g_print ("password for account %s (%s@%s) stored in the keyring\n",
-           account->name, account->user, account->host);
+  if (!bz_secrets_store_finish (result, &error))
+    {
+      g_printerr ("buzonctl: %s\n", error->message);
+      return BZ_CTL_EXIT_FAILED;
+    }
+  g_print ("password for account %s (%s@%s) stored in the keyring\n", account->name, account->user,
+           account->host);
   if (account->password_command != NULL)
     g_printerr ("buzonctl: note: account %s has a password-command, which is "
-                "used instead of the keyring\n", account->name);
+                "used instead of the keyring\n",
+                account->name);
   return BZ_CTL_EXIT_OK;
 }
 
 static gssize
 set_password_read (BzAccount *account, char *password, gsize size)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gssize len;
 
-  if (!isatty (STDIN_FILENO)) {
-    len = read_line (password, size, &error);
-  } else {
-    g_autofree char *prompt = g_strdup_printf ("Password for %s (%s@%s): ", account->name,
-                                               account->user, account->host);
-    char again[PASSWORD_MAX];
-
-    len = read_line_tty (prompt, password, size, &error);
-    if (len > 0) {
-      gssize len2 = read_line_tty ("Retype the password: ", again, sizeof again, &error);
-      if (len2 >= 0 && (len2 != len || memcmp (again, password, (gsize) len) != 0)) {
-        g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                             "the passwords do not match; nothing was stored");
-        len = -1;
-      } else if (len2 < 0) {
-        len = -1;
-      }
-      explicit_bzero (again, sizeof again);
+  if (!isatty (STDIN_FILENO))
+    {
+      len = read_line (password, size, &error);
     }
-  }
-  if (len == 0) {
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         "the password is empty; nothing was stored");
-    len = -1;
-  }
-  if (len > 0 && !g_utf8_validate (password, len, NULL)) {
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         "the password is not valid UTF-8 text; nothing was stored");
-    len = -1;
-  }
+  else
+    {
+      g_autofree char *prompt = g_strdup_printf ("Password for %s (%s@%s): ", account->name,
+                                                 account->user, account->host);
+      char again[PASSWORD_MAX];
+
+      len = read_line_tty (prompt, password, size, &error);
+      if (len > 0)
+        {
+          gssize len2 = read_line_tty ("Retype the password: ", again, sizeof again, &error);
+          if (len2 >= 0 && (len2 != len || memcmp (again, password, (gsize) len) != 0))
+            {
+              g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                   "the passwords do not match; nothing was stored");
+              len = -1;
+            }
+          else if (len2 < 0)
+            {
+              len = -1;
+            }
+          explicit_bzero (again, sizeof again);
+        }
+    }
+  if (len == 0)
+    {
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "the password is empty; nothing was stored");
+      len = -1;
+    }
+  if (len > 0 && !g_utf8_validate (password, len, NULL))
+    {
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "the password is not valid UTF-8 text; nothing was stored");
+      len = -1;
+    }
   if (len < 0)
     g_printerr ("buzonctl: %s\n", error->message);
   return len;
@@ -226,7 +247,7 @@ bz_ctl_set_password (int argc, char **argv)
       "Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
     { NULL }
   };
-  g_autoptr(BzAccount) account = NULL;
+  g_autoptr (BzAccount) account = NULL;
   char password[PASSWORD_MAX];
   int exit_code;
 
@@ -236,17 +257,19 @@ bz_ctl_set_password (int argc, char **argv)
                      "standard input is the password.",
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc != 2) {
-    g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc != 2)
+    {
+      g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
+      return BZ_CTL_EXIT_USAGE;
+    }
   account = find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
-  if (set_password_read (account, password, sizeof password) < 0) {
-    explicit_bzero (password, sizeof password);
-    return BZ_CTL_EXIT_FAILED;
-  }
+  if (set_password_read (account, password, sizeof password) < 0)
+    {
+      explicit_bzero (password, sizeof password);
+      return BZ_CTL_EXIT_FAILED;
+    }
   exit_code = set_password_store (account, password);
   explicit_bzero (password, sizeof password);
   return exit_code;
@@ -261,32 +284,34 @@ bz_ctl_forget_password (int argc, char **argv)
       "Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
     { NULL }
   };
-  g_autoptr(BzAccount) account = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzAccount) account = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!bz_ctl_parse ("forget-password", "ACCOUNT",
                      "Remove the keyring password buzon stored for ACCOUNT "
                      "(an entry left by mpop is not touched).",
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc != 2) {
-    g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc != 2)
+    {
+      g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
+      return BZ_CTL_EXIT_USAGE;
+    }
   account = find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   bz_secrets_clear_async (account, NULL, wait_cb, &result);
   wait_for (&result);
-  if (!bz_secrets_clear_finish (result, &error)) {
-    if (g_error_matches (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_NOT_FOUND))
-      g_printerr ("buzonctl: no password of account %s is stored in the keyring\n",
-                  account->name);
-    else
-      g_printerr ("buzonctl: %s\n", error->message);
-    return BZ_CTL_EXIT_FAILED;
-  }
+  if (!bz_secrets_clear_finish (result, &error))
+    {
+      if (g_error_matches (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_NOT_FOUND))
+        g_printerr ("buzonctl: no password of account %s is stored in the keyring\n",
+                    account->name);
+      else
+        g_printerr ("buzonctl: %s\n", error->message);
+      return BZ_CTL_EXIT_FAILED;
+    }
   g_print ("password for account %s removed from the keyring\n", account->name);
   return BZ_CTL_EXIT_OK;
 }

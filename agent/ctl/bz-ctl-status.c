@@ -28,11 +28,10 @@ status_json_account (GString *out, BzDbusAccount *account)
                           bz_dbus_account_get_last_sync (account));
   g_string_append (out, ",\"last_error\":");
   bz_ctl_json_string (out, bz_dbus_account_get_last_error (account));
-  g_string_append_printf (out, ",\"next_sync\":%" G_GINT64_FORMAT
-                          ",\"stored_count\":%u,\"progress\":[%u,%u]}",
-                          bz_dbus_account_get_next_sync (account),
-                          bz_dbus_account_get_stored_count (account),
-                          done, total);
+  g_string_append_printf (
+      out, ",\"next_sync\":%" G_GINT64_FORMAT ",\"stored_count\":%u,\"progress\":[%u,%u]}",
+      bz_dbus_account_get_next_sync (account), bz_dbus_account_get_stored_count (account), done,
+      total);
 }
 
 static char *
@@ -43,11 +42,12 @@ status_json (BzCtlClient *client, GPtrArray *accounts)
   bz_ctl_json_string (out, bz_dbus_manager_get_version (client->manager));
   g_string_append_printf (out, ",\"online\":%s,\"accounts\":[",
                           bz_dbus_manager_get_online (client->manager) ? "true" : "false");
-  for (guint i = 0; i < accounts->len; i++) {
-    if (i > 0)
-      g_string_append_c (out, ',');
-    status_json_account (out, g_ptr_array_index (accounts, i));
-  }
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      status_json_account (out, g_ptr_array_index (accounts, i));
+    }
   g_string_append (out, "]}\n");
   return g_string_free (out, FALSE);
 }
@@ -55,34 +55,36 @@ status_json (BzCtlClient *client, GPtrArray *accounts)
 static char *
 status_table (BzCtlClient *client, GPtrArray *accounts)
 {
-  g_autoptr(BzCtlTable) table = bz_ctl_table_new (6, "ACCOUNT", "STATE", "LAST SYNC",
-                                                  "STORED", "NEXT SYNC", "ERROR");
+  g_autoptr (BzCtlTable) table =
+      bz_ctl_table_new (6, "ACCOUNT", "STATE", "LAST SYNC", "STORED", "NEXT SYNC", "ERROR");
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *table_text = NULL;
 
-  for (guint i = 0; i < accounts->len; i++) {
-    BzDbusAccount *account = g_ptr_array_index (accounts, i);
-    g_autofree char *last = bz_ctl_format_ago (bz_dbus_account_get_last_sync (account), now);
-    g_autofree char *next = bz_ctl_format_in (bz_dbus_account_get_next_sync (account), now);
-    g_autofree char *stored = g_strdup_printf ("%u", bz_dbus_account_get_stored_count (account));
-    g_autofree char *state = g_strdup (bz_dbus_account_get_state (account));
-    GVariant *progress = bz_dbus_account_get_progress (account);
-    const char *error = bz_dbus_account_get_last_error (account);
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzDbusAccount *account = g_ptr_array_index (accounts, i);
+      g_autofree char *last = bz_ctl_format_ago (bz_dbus_account_get_last_sync (account), now);
+      g_autofree char *next = bz_ctl_format_in (bz_dbus_account_get_next_sync (account), now);
+      g_autofree char *stored = g_strdup_printf ("%u", bz_dbus_account_get_stored_count (account));
+      g_autofree char *state = g_strdup (bz_dbus_account_get_state (account));
+      GVariant *progress = bz_dbus_account_get_progress (account);
+      const char *error = bz_dbus_account_get_last_error (account);
 
-    /* "syncing 12/40" says more than "syncing" */
-    if (g_strcmp0 (state, "syncing") == 0 && progress != NULL) {
-      guint done = 0, total = 0;
+      /* "syncing 12/40" says more than "syncing" */
+      if (g_strcmp0 (state, "syncing") == 0 && progress != NULL)
+        {
+          guint done = 0, total = 0;
 
-      g_variant_get (progress, "(uu)", &done, &total);
-      if (total > 0) {
-        g_free (state);
-        state = g_strdup_printf ("syncing %u/%u", done, total);
-      }
+          g_variant_get (progress, "(uu)", &done, &total);
+          if (total > 0)
+            {
+              g_free (state);
+              state = g_strdup_printf ("syncing %u/%u", done, total);
+            }
+        }
+      bz_ctl_table_add (table, bz_dbus_account_get_name (account), state != NULL ? state : "?",
+                        last, stored, next, error != NULL && error[0] != '\0' ? error : "-");
     }
-    bz_ctl_table_add (table, bz_dbus_account_get_name (account),
-                      state != NULL ? state : "?", last, stored, next,
-                      error != NULL && error[0] != '\0' ? error : "-");
-  }
   table_text = bz_ctl_table_to_string (table);
   if (!bz_dbus_manager_get_online (client->manager))
     return g_strdup_printf ("%s(offline: no network connection)\n", table_text);
@@ -96,33 +98,36 @@ bz_ctl_status (int argc, char **argv)
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
-    { NULL }
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL }, { NULL }
   };
-  g_autoptr(BzCtlClient) client = NULL;
-  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr (BzCtlClient) client = NULL;
+  g_autoptr (GPtrArray) accounts = NULL;
   g_autofree char *text = NULL;
   int exit_code;
 
   if (!bz_ctl_parse ("status", NULL,
-                     "Every account: state, last sync, stored messages, next sync, error.",
-                     entries, &argc, &argv))
+                     "Every account: state, last sync, stored messages, next sync, error.", entries,
+                     &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc > 1) {
-    g_printerr ("buzonctl status: unexpected argument \"%s\"\n", argv[1]);
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc > 1)
+    {
+      g_printerr ("buzonctl status: unexpected argument \"%s\"\n", argv[1]);
+      return BZ_CTL_EXIT_USAGE;
+    }
   client = bz_ctl_client_new (&exit_code);
   if (client == NULL)
     return exit_code;
   accounts = bz_ctl_client_get_accounts (client);
   /* JSON is UTF-8 whatever the locale; g_print() would transliterate */
-  if (json) {
-    text = status_json (client, accounts);
-    fputs (text, stdout);
-  } else {
-    text = status_table (client, accounts);
-    g_print ("%s", text);
-  }
+  if (json)
+    {
+      text = status_json (client, accounts);
+      fputs (text, stdout);
+    }
+  else
+    {
+      text = status_table (client, accounts);
+      g_print ("%s", text);
+    }
   return BZ_CTL_EXIT_OK;
 }

@@ -12,19 +12,21 @@
 
 typedef struct _SyncRun SyncRun;
 
-typedef struct {
+typedef struct
+{
   SyncRun *run;
   BzDbusAccount *account;
   gulong finished_id;
   gulong changed_id;
   gboolean done;
-  guint last_done;      /* progress last printed, plain mode */
+  guint last_done; /* progress last printed, plain mode */
   guint last_total;
 } SyncWait;
 
-struct _SyncRun {
+struct _SyncRun
+{
   BzCtlClient *client;
-  GPtrArray *waits;     /* SyncWait* */
+  GPtrArray *waits; /* SyncWait* */
   GMainLoop *loop;
   gboolean tty;
   guint pending;
@@ -52,30 +54,31 @@ clear_bar (SyncRun *run)
 static void
 draw_bar (SyncRun *run)
 {
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
 
   if (!run->tty)
     return;
-  for (guint i = 0; i < run->waits->len; i++) {
-    SyncWait *wait = g_ptr_array_index (run->waits, i);
-    GVariant *progress = bz_dbus_account_get_progress (wait->account);
-    guint done = 0, total = 0, filled = 0;
+  for (guint i = 0; i < run->waits->len; i++)
+    {
+      SyncWait *wait = g_ptr_array_index (run->waits, i);
+      GVariant *progress = bz_dbus_account_get_progress (wait->account);
+      guint done = 0, total = 0, filled = 0;
 
-    if (wait->done)
-      continue;
-    if (progress != NULL)
-      g_variant_get (progress, "(uu)", &done, &total);
-    if (total > 0)
-      filled = MIN (done, total) * BAR_WIDTH / total;
-    g_string_append_printf (line, "%s%s [", line->len > 0 ? "  " : "",
-                            bz_dbus_account_get_name (wait->account));
-    for (guint b = 0; b < BAR_WIDTH; b++)
-      g_string_append_c (line, b < filled ? '#' : '.');
-    if (total > 0)
-      g_string_append_printf (line, "] %u/%u", done, total);
-    else
-      g_string_append_printf (line, "] %s", bz_dbus_account_get_state (wait->account));
-  }
+      if (wait->done)
+        continue;
+      if (progress != NULL)
+        g_variant_get (progress, "(uu)", &done, &total);
+      if (total > 0)
+        filled = MIN (done, total) * BAR_WIDTH / total;
+      g_string_append_printf (line, "%s%s [", line->len > 0 ? "  " : "",
+                              bz_dbus_account_get_name (wait->account));
+      for (guint b = 0; b < BAR_WIDTH; b++)
+        g_string_append_c (line, b < filled ? '#' : '.');
+      if (total > 0)
+        g_string_append_printf (line, "] %u/%u", done, total);
+      else
+        g_string_append_printf (line, "] %s", bz_dbus_account_get_state (wait->account));
+    }
   clear_bar (run);
   fputs (line->str, stdout);
   fflush (stdout);
@@ -99,8 +102,7 @@ print_progress_line (SyncWait *wait)
 }
 
 static void
-properties_changed_cb (GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
-                       gpointer user_data)
+properties_changed_cb (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer user_data)
 {
   SyncWait *wait = user_data;
 
@@ -113,8 +115,8 @@ properties_changed_cb (GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
 }
 
 static void
-sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages,
-                  const char *error, gpointer user_data)
+sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages, const char *error,
+                  gpointer user_data)
 {
   SyncWait *wait = user_data;
   SyncRun *run = wait->run;
@@ -123,14 +125,17 @@ sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages,
     return;
   wait->done = TRUE;
   clear_bar (run);
-  if (ok) {
-    g_print ("%s: synced, %u new message%s, %u stored\n",
-             bz_dbus_account_get_name (account), new_messages,
-             new_messages == 1 ? "" : "s", bz_dbus_account_get_stored_count (account));
-  } else {
-    run->failed++;
-    g_print ("%s: sync failed: %s\n", bz_dbus_account_get_name (account), error);
-  }
+  if (ok)
+    {
+      g_print ("%s: synced, %u new message%s, %u stored\n", bz_dbus_account_get_name (account),
+               new_messages, new_messages == 1 ? "" : "s",
+               bz_dbus_account_get_stored_count (account));
+    }
+  else
+    {
+      run->failed++;
+      g_print ("%s: sync failed: %s\n", bz_dbus_account_get_name (account), error);
+    }
   fflush (stdout);
   draw_bar (run);
   if (--run->pending == 0)
@@ -165,10 +170,10 @@ sync_run_add (SyncRun *run, BzDbusAccount *account)
 
   wait->run = run;
   wait->account = g_object_ref (account);
-  wait->finished_id = g_signal_connect (account, "sync-finished",
-                                        G_CALLBACK (sync_finished_cb), wait);
-  wait->changed_id = g_signal_connect (account, "g-properties-changed",
-                                       G_CALLBACK (properties_changed_cb), wait);
+  wait->finished_id =
+      g_signal_connect (account, "sync-finished", G_CALLBACK (sync_finished_cb), wait);
+  wait->changed_id =
+      g_signal_connect (account, "g-properties-changed", G_CALLBACK (properties_changed_cb), wait);
   g_ptr_array_add (run->waits, wait);
   run->pending++;
 }
@@ -176,9 +181,9 @@ sync_run_add (SyncRun *run, BzDbusAccount *account)
 static int
 sync_wait (BzCtlClient *client, GPtrArray *accounts, BzDbusAccount *one)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GPtrArray) waits = g_ptr_array_new_with_free_func ((GDestroyNotify) sync_wait_free);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GPtrArray) waits = g_ptr_array_new_with_free_func ((GDestroyNotify) sync_wait_free);
+  g_autoptr (GError) error = NULL;
   SyncRun run = { 0 };
   gulong owner_id;
   guint sigint_id, sigterm_id;
@@ -203,10 +208,11 @@ sync_wait (BzCtlClient *client, GPtrArray *accounts, BzDbusAccount *one)
     ok = bz_dbus_account_call_sync_sync (one, NULL, &error);
   else
     ok = bz_dbus_manager_call_sync_all_sync (client->manager, NULL, &error);
-  if (ok && run.pending > 0) {
-    draw_bar (&run);
-    g_main_loop_run (loop);
-  }
+  if (ok && run.pending > 0)
+    {
+      draw_bar (&run);
+      g_main_loop_run (loop);
+    }
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
@@ -215,14 +221,16 @@ sync_wait (BzCtlClient *client, GPtrArray *accounts, BzDbusAccount *one)
   fflush (stdout);
   if (!ok)
     return bz_ctl_print_error ("cannot start the sync", error);
-  if (run.interrupted) {
-    g_printerr ("buzonctl: interrupted; the sync goes on in buzond\n");
-    return BZ_CTL_EXIT_FAILED;
-  }
-  if (run.daemon_gone) {
-    g_printerr ("buzonctl: buzond stopped before the sync finished\n");
-    return BZ_CTL_EXIT_FAILED;
-  }
+  if (run.interrupted)
+    {
+      g_printerr ("buzonctl: interrupted; the sync goes on in buzond\n");
+      return BZ_CTL_EXIT_FAILED;
+    }
+  if (run.daemon_gone)
+    {
+      g_printerr ("buzonctl: buzond stopped before the sync finished\n");
+      return BZ_CTL_EXIT_FAILED;
+    }
   return run.failed > 0 ? BZ_CTL_EXIT_FAILED : BZ_CTL_EXIT_OK;
 }
 
@@ -235,55 +243,63 @@ bz_ctl_sync (int argc, char **argv)
       "Show the progress and wait for the result (exit status 1 when a sync fails)", NULL },
     { NULL }
   };
-  g_autoptr(BzCtlClient) client = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GPtrArray) accounts = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzCtlClient) client = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GPtrArray) accounts = NULL;
+  g_autoptr (GError) error = NULL;
   int exit_code;
 
-  if (!bz_ctl_parse ("sync", "[ACCOUNT]",
-                     "Start a sync of ACCOUNT, or of every enabled account.",
+  if (!bz_ctl_parse ("sync", "[ACCOUNT]", "Start a sync of ACCOUNT, or of every enabled account.",
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc > 2) {
-    g_printerr ("buzonctl sync: unexpected argument \"%s\"\n", argv[2]);
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc > 2)
+    {
+      g_printerr ("buzonctl sync: unexpected argument \"%s\"\n", argv[2]);
+      return BZ_CTL_EXIT_USAGE;
+    }
   client = bz_ctl_client_new (&exit_code);
   if (client == NULL)
     return exit_code;
 
-  if (argc == 2) {
-    account = bz_ctl_client_find_account (client, argv[1]);
-    if (account == NULL)
-      return BZ_CTL_EXIT_USAGE;
-    accounts = g_ptr_array_new_with_free_func (g_object_unref);
-    g_ptr_array_add (accounts, g_object_ref (account));
-  } else {
-    g_autoptr(GPtrArray) all = bz_ctl_client_get_accounts (client);
+  if (argc == 2)
+    {
+      account = bz_ctl_client_find_account (client, argv[1]);
+      if (account == NULL)
+        return BZ_CTL_EXIT_USAGE;
+      accounts = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (accounts, g_object_ref (account));
+    }
+  else
+    {
+      g_autoptr (GPtrArray) all = bz_ctl_client_get_accounts (client);
 
-    accounts = g_ptr_array_new_with_free_func (g_object_unref);
-    for (guint i = 0; i < all->len; i++) {
-      BzDbusAccount *a = g_ptr_array_index (all, i);
-      if (bz_dbus_account_get_enabled (a))
-        g_ptr_array_add (accounts, g_object_ref (a));
+      accounts = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < all->len; i++)
+        {
+          BzDbusAccount *a = g_ptr_array_index (all, i);
+          if (bz_dbus_account_get_enabled (a))
+            g_ptr_array_add (accounts, g_object_ref (a));
+        }
+      if (accounts->len == 0)
+        {
+          g_printerr ("buzonctl: buzond has no enabled account\n");
+          return BZ_CTL_EXIT_FAILED;
+        }
     }
-    if (accounts->len == 0) {
-      g_printerr ("buzonctl: buzond has no enabled account\n");
-      return BZ_CTL_EXIT_FAILED;
-    }
-  }
   if (wait)
     return sync_wait (client, accounts, account);
 
-  if (account != NULL) {
-    if (!bz_dbus_account_call_sync_sync (account, NULL, &error))
-      return bz_ctl_print_error ("cannot start the sync", error);
-    g_print ("sync of %s started\n", argv[1]);
-  } else {
-    if (!bz_dbus_manager_call_sync_all_sync (client->manager, NULL, &error))
-      return bz_ctl_print_error ("cannot start the sync", error);
-    g_print ("sync of %u account%s started\n", accounts->len, accounts->len == 1 ? "" : "s");
-  }
+  if (account != NULL)
+    {
+      if (!bz_dbus_account_call_sync_sync (account, NULL, &error))
+        return bz_ctl_print_error ("cannot start the sync", error);
+      g_print ("sync of %s started\n", argv[1]);
+    }
+  else
+    {
+      if (!bz_dbus_manager_call_sync_all_sync (client->manager, NULL, &error))
+        return bz_ctl_print_error ("cannot start the sync", error);
+      g_print ("sync of %u account%s started\n", accounts->len, accounts->len == 1 ? "" : "s");
+    }
   return BZ_CTL_EXIT_OK;
 }

@@ -8,18 +8,18 @@
 
 #include "bz-ctl.h"
 
-typedef struct {
+typedef struct
+{
   BzCtlClient *client;
-  GHashTable *states;  /* object path -> last State seen */
+  GHashTable *states; /* object path -> last State seen */
   GMainLoop *loop;
 } WatchRun;
 
 /* Every line starts with the local time; stdout is flushed per line so a
  * pipe reader sees each event as it happens. */
-static void G_GNUC_PRINTF (1, 2)
-watch_print (const char *format, ...)
+static void G_GNUC_PRINTF (1, 2) watch_print (const char *format, ...)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
   g_autofree char *text = NULL;
   g_autofree char *line = NULL;
@@ -58,26 +58,30 @@ watch_state (WatchRun *run, BzDbusAccount *account)
     return;
   /* connecting -> syncing -> idle is one sync: its start here, its end as
    * SyncFinished; other moves (offline, disabled, back to idle) are news */
-  if (state_is_active (state)) {
-    if (!state_is_active (before))
-      watch_print ("%s: sync started (%s)", bz_dbus_account_get_name (account), state);
-  } else if (g_strcmp0 (state, "error") == 0) {
-    if (!state_is_active (before))
-      watch_print ("%s: state error: %s", bz_dbus_account_get_name (account),
-                   bz_dbus_account_get_last_error (account));
-  } else if (!state_is_active (before) || g_strcmp0 (state, "idle") != 0) {
-    watch_print ("%s: state %s", bz_dbus_account_get_name (account), state);
-  }
+  if (state_is_active (state))
+    {
+      if (!state_is_active (before))
+        watch_print ("%s: sync started (%s)", bz_dbus_account_get_name (account), state);
+    }
+  else if (g_strcmp0 (state, "error") == 0)
+    {
+      if (!state_is_active (before))
+        watch_print ("%s: state error: %s", bz_dbus_account_get_name (account),
+                     bz_dbus_account_get_last_error (account));
+    }
+  else if (!state_is_active (before) || g_strcmp0 (state, "idle") != 0)
+    {
+      watch_print ("%s: state %s", bz_dbus_account_get_name (account), state);
+    }
   g_hash_table_insert (run->states, g_strdup (path), g_strdup (state));
 }
 
 static void
 properties_changed_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
-                       GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
-                       gpointer user_data)
+                       GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpointer user_data)
 {
   WatchRun *run = user_data;
-  g_autoptr(GVariant) state = NULL;
+  g_autoptr (GVariant) state = NULL;
 
   if (!BZ_DBUS_IS_ACCOUNT (proxy))
     return;
@@ -87,9 +91,8 @@ properties_changed_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *obje
 }
 
 static void
-signal_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
-           GDBusProxy *proxy, const char *sender, const char *signal_name,
-           GVariant *parameters, gpointer user_data)
+signal_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *object, GDBusProxy *proxy,
+           const char *sender, const char *signal_name, GVariant *parameters, gpointer user_data)
 {
   gboolean ok = FALSE;
   guint new_messages = 0;
@@ -100,19 +103,17 @@ signal_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
     return;
   g_variant_get (parameters, "(bu&s)", &ok, &new_messages, &error);
   if (ok)
-    watch_print ("%s: sync finished, %u new message%s", account_name (proxy),
-                 new_messages, new_messages == 1 ? "" : "s");
+    watch_print ("%s: sync finished, %u new message%s", account_name (proxy), new_messages,
+                 new_messages == 1 ? "" : "s");
   else
     watch_print ("%s: sync failed: %s", account_name (proxy), error);
 }
 
 static void
-message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl,
-                   const char *path, const char *from, const char *subject,
-                   gint64 date, gpointer user_data)
+message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl, const char *path,
+                   const char *from, const char *subject, gint64 date, gpointer user_data)
 {
-  watch_print ("%s: new message from %s: %s", account,
-               from[0] != '\0' ? from : "(unknown sender)",
+  watch_print ("%s: new message from %s: %s", account, from[0] != '\0' ? from : "(unknown sender)",
                subject[0] != '\0' ? subject : "(no subject)");
 }
 
@@ -120,7 +121,7 @@ static void
 object_added_cb (GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
 {
   WatchRun *run = user_data;
-  g_autoptr(BzDbusAccount) account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (object));
+  g_autoptr (BzDbusAccount) account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (object));
 
   if (account == NULL)
     return;
@@ -132,7 +133,7 @@ static void
 object_removed_cb (GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
 {
   WatchRun *run = user_data;
-  g_autoptr(BzDbusAccount) account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (object));
+  g_autoptr (BzDbusAccount) account = bz_dbus_object_get_account (BZ_DBUS_OBJECT (object));
   const char *path = g_dbus_object_get_object_path (object);
 
   /* the object manager also drops every object when buzond exits */
@@ -159,10 +160,10 @@ quit_cb (gpointer user_data)
 int
 bz_ctl_watch (int argc, char **argv)
 {
-  g_autoptr(BzCtlClient) client = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(GHashTable) states = NULL;
-  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr (BzCtlClient) client = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GHashTable) states = NULL;
+  g_autoptr (GPtrArray) accounts = NULL;
   WatchRun run = { 0 };
   guint sigint_id, sigterm_id;
   int exit_code;
@@ -172,10 +173,11 @@ bz_ctl_watch (int argc, char **argv)
                      "stored) until interrupted.",
                      NULL, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
-  if (argc > 1) {
-    g_printerr ("buzonctl watch: unexpected argument \"%s\"\n", argv[1]);
-    return BZ_CTL_EXIT_USAGE;
-  }
+  if (argc > 1)
+    {
+      g_printerr ("buzonctl watch: unexpected argument \"%s\"\n", argv[1]);
+      return BZ_CTL_EXIT_USAGE;
+    }
   client = bz_ctl_client_new (&exit_code);
   if (client == NULL)
     return exit_code;
@@ -187,21 +189,19 @@ bz_ctl_watch (int argc, char **argv)
 
   /* what is going on already is the baseline, not an event */
   accounts = bz_ctl_client_get_accounts (client);
-  for (guint i = 0; i < accounts->len; i++) {
-    BzDbusAccount *account = g_ptr_array_index (accounts, i);
-    g_hash_table_insert (states,
-                         g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (account))),
-                         g_strdup (bz_dbus_account_get_state (account)));
-  }
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      BzDbusAccount *account = g_ptr_array_index (accounts, i);
+      g_hash_table_insert (states, g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (account))),
+                           g_strdup (bz_dbus_account_get_state (account)));
+    }
   g_signal_connect (client->objects, "interface-proxy-properties-changed",
                     G_CALLBACK (properties_changed_cb), &run);
-  g_signal_connect (client->objects, "interface-proxy-signal",
-                    G_CALLBACK (signal_cb), &run);
+  g_signal_connect (client->objects, "interface-proxy-signal", G_CALLBACK (signal_cb), &run);
   g_signal_connect (client->objects, "object-added", G_CALLBACK (object_added_cb), &run);
   g_signal_connect (client->objects, "object-removed", G_CALLBACK (object_removed_cb), &run);
   g_signal_connect (client->manager, "message-stored", G_CALLBACK (message_stored_cb), &run);
-  g_signal_connect (client->manager, "notify::g-name-owner",
-                    G_CALLBACK (owner_changed_cb), &run);
+  g_signal_connect (client->manager, "notify::g-name-owner", G_CALLBACK (owner_changed_cb), &run);
   sigint_id = g_unix_signal_add (SIGINT, quit_cb, loop);
   sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, loop);
 

@@ -13,9 +13,8 @@ G_BEGIN_DECLS
 
 /* Exit codes, as buzond's (DESIGN.md "Command line"). */
 #define BZ_CTL_EXIT_OK 0
-#define BZ_CTL_EXIT_FAILED 1    /* a sync or keyring operation failed */
-#define BZ_CTL_EXIT_USAGE 2     /* bad arguments, bad config, no daemon */
-
+#define BZ_CTL_EXIT_FAILED 1 /* a sync or keyring operation failed */
+#define BZ_CTL_EXIT_USAGE 2  /* bad arguments, bad config, no daemon */
 
 /* A command: @argv[0] is the command name; returns an exit code. */
 typedef int (*BzCtlCommandFunc) (int argc, char **argv);
@@ -33,14 +32,14 @@ int bz_ctl_forget_password (int argc, char **argv);
  * the usage line), printing errors to stderr. Returns FALSE when the caller
  * must exit with BZ_CTL_EXIT_USAGE; argv keeps only positional arguments.
  * On --help GOption prints and exits 0 itself. */
-gboolean bz_ctl_parse (const char *name, const char *params,
-                       const char *summary, const GOptionEntry *entries,
-                       int *argc, char ***argv);
+gboolean bz_ctl_parse (const char *name, const char *params, const char *summary,
+                       const GOptionEntry *entries, int *argc, char ***argv);
 
 /* What a command talking to buzond holds. */
-typedef struct {
-  BzDbusManager *manager;       /* org.buzon.Agent1.Manager at the root */
-  GDBusObjectManager *objects;  /* the account objects */
+typedef struct
+{
+  BzDbusManager *manager;      /* org.buzon.Agent1.Manager at the root */
+  GDBusObjectManager *objects; /* the account objects */
 } BzCtlClient;
 
 /* Connects to buzond, starting it by D-Bus activation when it can be.
@@ -85,7 +84,7 @@ char *bz_ctl_format_date (gint64 when);
  * (counted in terminal columns: a CJK character is two, a combining mark
  * none); the last column is not padded. */
 typedef struct _BzCtlTable BzCtlTable;
-BzCtlTable *bz_ctl_table_new (guint columns, ...);  /* the header cells */
+BzCtlTable *bz_ctl_table_new (guint columns, ...); /* the header cells */
 /* Adds a row of exactly as many cells as columns; the cells are copied. */
 void bz_ctl_table_add (BzCtlTable *table, ...);
 /* Returns the table as text, one line per row. New string. */

@@ -10,9 +10,10 @@
 #include "bz-secrets.h"
 #include "bz-sync.h"
 
-struct _BzDaemonAccount {
+struct _BzDaemonAccount
+{
   GObject parent_instance;
-  BzDaemon *daemon;            /* not referenced; NULL once detached */
+  BzDaemon *daemon; /* not referenced; NULL once detached */
   /* The daemon whose sync slot the running sync holds (weak): kept after
    * bz_daemon_account_detach(), so the slot is freed when the sync really
    * ends, not when a reload forgets the account. */
@@ -22,11 +23,11 @@ struct _BzDaemonAccount {
   BzDbusAccount *iface;
   guint timer_id;
   gboolean online;
-  gboolean queued;             /* waiting for a slot */
-  gboolean due;                /* a sync was due while offline */
-  guint n_failures;            /* in a row */
-  GCancellable *cancellable;   /* non-NULL while running */
-  BzAccount *running_account;  /* the settings the running sync uses */
+  gboolean queued;            /* waiting for a slot */
+  gboolean due;               /* a sync was due while offline */
+  guint n_failures;           /* in a row */
+  GCancellable *cancellable;  /* non-NULL while running */
+  BzAccount *running_account; /* the settings the running sync uses */
   /* the newest message of the running sync, for the notification */
   gint64 newest_date;
   char *newest_from;
@@ -113,11 +114,9 @@ schedule (BzDaemonAccount *self, guint64 delay_ms, const char *why)
       return;
     }
   delay_ms = MIN (delay_ms, (guint64) G_MAXUINT);
-  self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) delay_ms, timer_cb,
-                                       self, NULL);
-  bz_dbus_account_set_next_sync (self->iface,
-                                 g_get_real_time () / G_USEC_PER_SEC +
-                                 (gint64) ((delay_ms + 999) / 1000));
+  self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) delay_ms, timer_cb, self, NULL);
+  bz_dbus_account_set_next_sync (self->iface, g_get_real_time () / G_USEC_PER_SEC +
+                                                  (gint64) ((delay_ms + 999) / 1000));
   bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name,
                  "next sync in %" G_GUINT64_FORMAT " ms (%s)", delay_ms, why);
 }
@@ -172,13 +171,11 @@ progress_cb (const BzSyncProgress *progress, gpointer user_data)
   if (self->cancellable == NULL)
     return;
   set_state (self, "syncing");
-  bz_dbus_account_set_progress (self->iface,
-                                g_variant_new ("(uu)", progress->messages_done,
-                                               progress->messages_total));
+  bz_dbus_account_set_progress (
+      self->iface, g_variant_new ("(uu)", progress->messages_done, progress->messages_total));
 }
 
-static void finish_sync (BzDaemonAccount *self, const BzSyncResult *result,
-                         const GError *error);
+static void finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *error);
 
 static void
 release_slot (BzDaemonAccount *self)
@@ -189,8 +186,8 @@ release_slot (BzDaemonAccount *self)
     return;
   g_object_remove_weak_pointer (G_OBJECT (slot), (gpointer *) &self->slot);
   self->slot = NULL;
-  bz_daemon_sync_ended (slot, self, self->stored_this_sync,
-                        self->newest_from, self->newest_subject);
+  bz_daemon_sync_ended (slot, self, self->stored_this_sync, self->newest_from,
+                        self->newest_subject);
 }
 
 static gboolean
@@ -200,7 +197,7 @@ announce_cb (gpointer user_data)
 
   for (guint i = 0; i < ANNOUNCE_CHUNK && !g_queue_is_empty (&self->announce); i++)
     {
-      g_autoptr(BzDbMessage) message = g_queue_pop_head (&self->announce);
+      g_autoptr (BzDbMessage) message = g_queue_pop_head (&self->announce);
 
       if (self->daemon != NULL)
         bz_daemon_emit_message_stored (self->daemon, message);
@@ -210,7 +207,7 @@ announce_cb (gpointer user_data)
   self->announce_id = 0;
   if (self->end_pending)
     {
-      g_autoptr(GError) error = g_steal_pointer (&self->end_error);
+      g_autoptr (GError) error = g_steal_pointer (&self->end_error);
 
       self->end_pending = FALSE;
       finish_sync (self, self->end_has_result ? &self->end_result : NULL, error);
@@ -244,8 +241,8 @@ stored_cb (const BzDbMessage *message, gpointer user_data)
   copy->headers.subject = g_strdup (message->headers.subject);
   g_queue_push_tail (&self->announce, copy);
   if (self->announce_id == 0)
-    self->announce_id = g_idle_add_full (G_PRIORITY_LOW, announce_cb, g_object_ref (self),
-                                         g_object_unref);
+    self->announce_id =
+        g_idle_add_full (G_PRIORITY_LOW, announce_cb, g_object_ref (self), g_object_unref);
 }
 
 /* The sync ended: announce it once every MessageStored has gone out. */
@@ -286,8 +283,7 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
       self->n_failures = 0;
       bz_dbus_account_set_last_sync (self->iface, g_get_real_time () / G_USEC_PER_SEC);
       bz_dbus_account_set_last_error (self->iface, "");
-      bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name,
-                     "synced: %u new, %u stored, %.1f s",
+      bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "synced: %u new, %u stored, %.1f s",
                      new_messages, result->stored_total, result->seconds);
     }
   else
@@ -319,11 +315,11 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
       else
         {
           BzSyncFailure failure = bz_sync_classify_error (error);
-          gboolean no_password = g_error_matches (error, BZ_SECRETS_ERROR,
-                                                  BZ_SECRETS_ERROR_NOT_FOUND);
+          gboolean no_password =
+              g_error_matches (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_NOT_FOUND);
 
-          delay = bz_schedule_retry_ms (tuning, self->account->interval_min, failure,
-                                        no_password, self->n_failures, random);
+          delay = bz_schedule_retry_ms (tuning, self->account->interval_min, failure, no_password,
+                                        self->n_failures, random);
           why = bz_sync_failure_to_string (failure);
         }
       schedule (self, delay, why);
@@ -340,9 +336,9 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
 static void
 sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
   BzSyncResult result = { 0 };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   bz_sync_run_finish (BZ_SYNC (source), res, &result, &error);
   end_sync (self, &result, error);
@@ -351,9 +347,9 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzSync) sync = NULL;
+  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzSync) sync = NULL;
   char *password = bz_secrets_lookup_finish (res, &error);
 
   if (password == NULL)
@@ -400,8 +396,8 @@ bz_daemon_account_run (BzDaemonAccount *self)
   clear_timer (self);
   bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
   set_state (self, "connecting");
-  bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)",
-                 self->account->host, self->account->port);
+  bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)", self->account->host,
+                 self->account->port);
   bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
                            g_object_ref (self));
 }
@@ -441,7 +437,8 @@ bz_daemon_account_request_sync_for_client (BzDaemonAccount *self)
   /* Nothing runs before the network is back, which may be hours: a client
    * waiting for SyncFinished (buzonctl sync --wait) gets its answer now. */
   text = g_strdup_printf ("%s: offline: no network connection; "
-                          "will sync when the network is back", self->account->name);
+                          "will sync when the network is back",
+                          self->account->name);
   bz_dbus_account_emit_sync_finished (self->iface, FALSE, 0, text);
 }
 
@@ -455,8 +452,9 @@ bz_daemon_account_start (BzDaemonAccount *self, guint index)
     return;
   tuning = bz_daemon_get_tuning (self->daemon);
   update_resting_state (self);
-  schedule (self, bz_schedule_first_ms (tuning, self->account->interval_min, index,
-                                        g_random_int ()), "start");
+  schedule (self,
+            bz_schedule_first_ms (tuning, self->account->interval_min, index, g_random_int ()),
+            "start");
 }
 
 void
@@ -494,8 +492,7 @@ bz_daemon_account_set_online (BzDaemonAccount *self, gboolean online)
     return;
   update_resting_state (self);
   /* Back online: whatever was missed, soon. */
-  if (online && self->daemon != NULL &&
-      (self->due || self->account->interval_min > 0))
+  if (online && self->daemon != NULL && (self->due || self->account->interval_min > 0))
     schedule (self, bz_daemon_get_tuning (self->daemon)->first_delay_ms, "network back");
 }
 
@@ -608,8 +605,7 @@ bz_daemon_account_init (BzDaemonAccount *self)
 }
 
 BzDaemonAccount *
-bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count,
-                       gboolean online)
+bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count, gboolean online)
 {
   BzDaemonAccount *self = g_object_new (BZ_TYPE_DAEMON_ACCOUNT, NULL);
   g_autofree char *path = bz_account_object_path (account->name);

@@ -20,8 +20,8 @@ G_DECLARE_FINAL_TYPE (BzDaemonAccount, bz_daemon_account, BZ, DAEMON_ACCOUNT, GO
 /* A new account object for @account (referenced) of @daemon (not
  * referenced: the daemon calls bz_daemon_account_detach() before it lets
  * go). @stored_count starts StoredCount. Transfer full. */
-BzDaemonAccount *bz_daemon_account_new (BzDaemon *daemon, BzAccount *account,
-                                        guint stored_count, gboolean online);
+BzDaemonAccount *bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count,
+                                        gboolean online);
 
 /* Borrowed. */
 BzAccount *bz_daemon_account_get_account (BzDaemonAccount *self);

@@ -6,7 +6,8 @@
 #include "bz-db.h"
 #include "bz-dbus-utf8.h"
 
-typedef struct {
+typedef struct
+{
   char *db_path;
   char *account;
   guint limit;
@@ -31,7 +32,7 @@ scan_maildir (const char *maildir)
   for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
       g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
       const char *name;
 
       while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
@@ -72,13 +73,14 @@ locate (GHashTable *maildirs, const char *recorded)
 static void
 save_paths (BzDb *db, GPtrArray *messages, GPtrArray *moved)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!bz_db_begin (db, &error))
     goto fail;
   for (guint i = 0; i < moved->len; i++)
     {
-      const BzDbMessage *m = g_ptr_array_index (messages, GPOINTER_TO_UINT (g_ptr_array_index (moved, i)));
+      const BzDbMessage *m =
+          g_ptr_array_index (messages, GPOINTER_TO_UINT (g_ptr_array_index (moved, i)));
 
       if (!bz_db_set_stored (db, m->account, m->uidl, m->path, &error))
         goto fail;
@@ -89,8 +91,7 @@ save_paths (BzDb *db, GPtrArray *messages, GPtrArray *moved)
 
 fail:
   bz_db_rollback (db);
-  bz_daemon_log (G_LOG_LEVEL_DEBUG, NULL, "cannot record moved message paths: %s",
-                 error->message);
+  bz_daemon_log (G_LOG_LEVEL_DEBUG, NULL, "cannot record moved message paths: %s", error->message);
 }
 
 static void
@@ -123,11 +124,11 @@ static void
 list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ListData *data = task_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GHashTable) maildirs = NULL;
-  g_autoptr(GPtrArray) moved = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GHashTable) maildirs = NULL;
+  g_autoptr (GPtrArray) moved = g_ptr_array_new ();
   GVariantBuilder builder;
 
   /* Our own connection: WAL lets it read while a sync writes. */
@@ -139,8 +140,8 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  maildirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                    (GDestroyNotify) g_hash_table_unref);
+  maildirs =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
   for (guint i = 0; i < messages->len; i++)
     {
       BzDbMessage *m = g_ptr_array_index (messages, i);
@@ -167,10 +168,9 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
 void
 bz_daemon_list_async (const char *db_path, const char *account, guint limit,
-                      GCancellable *cancellable, GAsyncReadyCallback callback,
-                      gpointer user_data)
+                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   ListData *data = g_new0 (ListData, 1);
 
   data->db_path = g_strdup (db_path);

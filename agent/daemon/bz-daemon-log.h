@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Logs @format in the "buzond" domain; @account may be NULL. */
-void bz_daemon_log (GLogLevelFlags level, const char *account,
-                    const char *format, ...) G_GNUC_PRINTF (3, 4);
+void bz_daemon_log (GLogLevelFlags level, const char *account, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS

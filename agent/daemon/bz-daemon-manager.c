@@ -28,8 +28,8 @@ log_config_errors (BzConfig *config)
 gboolean
 bz_daemon_reload (BzDaemon *self, GError **error)
 {
-  g_autoptr(BzConfig) config = bz_config_load (bz_config_get_path (self->config), error);
-  g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (BzConfig) config = bz_config_load (bz_config_get_path (self->config), error);
+  g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *accounts;
   GPtrArray *errors;
   GHashTableIter iter;
@@ -38,8 +38,8 @@ bz_daemon_reload (BzDaemon *self, GError **error)
   g_return_val_if_fail (BZ_IS_DAEMON (self), FALSE);
   if (config == NULL)
     {
-      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "reload failed, keeping the running configuration: %s",
-                     (*error)->message);
+      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL,
+                     "reload failed, keeping the running configuration: %s", (*error)->message);
       return FALSE;
     }
   if (self->closing)
@@ -63,8 +63,9 @@ bz_daemon_reload (BzDaemon *self, GError **error)
 
       bz_daemon_log (G_LOG_LEVEL_INFO, name, "removed from the configuration");
       bz_daemon_dequeue (self, account);
-      g_dbus_object_manager_server_unexport (self->manager,
-                                             g_dbus_object_get_object_path (G_DBUS_OBJECT (bz_daemon_account_get_object (account))));
+      g_dbus_object_manager_server_unexport (
+          self->manager,
+          g_dbus_object_get_object_path (G_DBUS_OBJECT (bz_daemon_account_get_object (account))));
       /* A running sync stops at a safe point and frees its slot only then
        * (max-parallel holds, and a shutdown waits for it). */
       bz_daemon_account_detach (account);
@@ -91,7 +92,7 @@ bz_daemon_reload (BzDaemon *self, GError **error)
   errors = bz_config_get_errors (config);
   if (errors->len > 0)
     {
-      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr (GString) text = g_string_new (NULL);
 
       for (guint i = 0; i < errors->len; i++)
         {
@@ -109,7 +110,7 @@ static gboolean
 handle_reload_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpointer user_data)
 {
   BzDaemon *self = BZ_DAEMON (user_data);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "reload requested over D-Bus");
   if (!bz_daemon_reload (self, &error))
@@ -148,9 +149,9 @@ handle_sync_all_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpo
 static void
 listed_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) messages = bz_daemon_list_finish (res, &error);
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) messages = bz_daemon_list_finish (res, &error);
 
   if (messages == NULL)
     {
@@ -173,18 +174,16 @@ handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation
 
   if (account[0] != '\0' && !bz_account_name_is_valid (account))
     {
-      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR,
-                                             BZ_DBUS_ERROR_INVALID_ARGS,
+      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS,
                                              "\"%s\" is not an account name ([A-Za-z0-9._-]{1,64})",
                                              account);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (account[0] != '\0' && bz_config_find_account (self->config, account) == NULL)
     {
-      g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR,
-                                             BZ_DBUS_ERROR_UNKNOWN_ACCOUNT,
-                                             "no account named \"%s\" in %s", account,
-                                             bz_config_get_path (self->config));
+      g_dbus_method_invocation_return_error (
+          invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT, "no account named \"%s\" in %s",
+          account, bz_config_get_path (self->config));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (limit == 0)
@@ -192,9 +191,8 @@ handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation
   limit = MIN (limit, BZ_LIST_MAX_LIMIT);
   /* DESIGN.md: the main loop never waits for the disk. The query, the search
    * for moved files and the database update run in a worker. */
-  bz_daemon_list_async (bz_daemon_get_database_path (self),
-                        account[0] != '\0' ? account : NULL, limit, NULL, listed_cb,
-                        g_object_ref (invocation));
+  bz_daemon_list_async (bz_daemon_get_database_path (self), account[0] != '\0' ? account : NULL,
+                        limit, NULL, listed_cb, g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 /* Shared by bz-daemon.c (life cycle, bus, queue, signals) and
  * bz-daemon-manager.c (the Manager methods and reload). */
-struct _BzDaemon {
+struct _BzDaemon
+{
   GObject parent_instance;
   BzConfig *config;
   BzScheduleTuning tuning;
@@ -26,13 +27,13 @@ struct _BzDaemon {
   GDBusObjectManagerServer *manager;
   BzDbusManager *manager_iface;
   BzNetmon *netmon;
-  GHashTable *accounts;   /* name -> BzDaemonAccount* */
-  GQueue waiting;         /* BzDaemonAccount*, referenced */
+  GHashTable *accounts; /* name -> BzDaemonAccount* */
+  GQueue waiting;       /* BzDaemonAccount*, referenced */
   guint running;
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
-  BzDb *db;               /* main-thread reads for StoredCount (ListMessages has its own) */
+  BzDb *db; /* main-thread reads for StoredCount (ListMessages has its own) */
 };
 
 /* bz-daemon-manager.c: connects the Manager's method handlers. */
@@ -55,9 +56,8 @@ void bz_daemon_enqueue (BzDaemon *self, BzDaemonAccount *account);
 void bz_daemon_dequeue (BzDaemon *self, BzDaemonAccount *account);
 /* The sync of @account ended: frees its slot. @new_messages and the newest
  * message's @from / @subject feed the notification. */
-void bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account,
-                           guint new_messages, const char *from,
-                           const char *subject);
+void bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messages,
+                           const char *from, const char *subject);
 /* Emits Manager.MessageStored. */
 void bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message);
 

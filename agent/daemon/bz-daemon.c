@@ -63,7 +63,7 @@ pump (BzDaemon *self)
   while (!self->closing && self->running < bz_config_get_max_parallel (self->config) &&
          !g_queue_is_empty (&self->waiting))
     {
-      g_autoptr(BzDaemonAccount) account = g_queue_pop_head (&self->waiting);
+      g_autoptr (BzDaemonAccount) account = g_queue_pop_head (&self->waiting);
 
       self->running++;
       bz_daemon_account_run (account);
@@ -93,8 +93,8 @@ bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messag
   g_return_if_fail (self->running > 0);
   self->running--;
   if (new_messages > 0 && bz_config_get_notify (self->config) && self->bus != NULL)
-    bz_notify_new_mail (self->bus, bz_daemon_account_get_name (account), new_messages,
-                        from, subject);
+    bz_notify_new_mail (self->bus, bz_daemon_account_get_name (account), new_messages, from,
+                        subject);
   pump (self);
   maybe_quit (self);
 }
@@ -109,8 +109,8 @@ bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message)
   g_autofree char *from = bz_dbus_utf8 (message->headers.from);
   g_autofree char *subject = bz_dbus_utf8 (message->headers.subject);
 
-  bz_dbus_manager_emit_message_stored (self->manager_iface, account, uidl, path, from,
-                                       subject, message->headers.date);
+  bz_dbus_manager_emit_message_stored (self->manager_iface, account, uidl, path, from, subject,
+                                       message->headers.date);
 }
 
 /* --- accounts ------------------------------------------------------------ */
@@ -118,8 +118,8 @@ bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message)
 static void
 recovered_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(BzDaemonAccount) daemon_account = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzDaemonAccount) daemon_account = user_data;
+  g_autoptr (GError) error = NULL;
   guint stored = 0;
 
   if (!bz_sync_recover_finish (res, &stored, &error))
@@ -134,7 +134,7 @@ recovered_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 void
 bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BzDb *db = bz_daemon_get_db (self, &error);
   guint stored = 0;
   BzDaemonAccount *daemon_account;
@@ -142,15 +142,15 @@ bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
   if (db == NULL || !bz_db_count_stored (db, account->name, &stored, &error))
     bz_daemon_log (G_LOG_LEVEL_WARNING, account->name, "cannot count stored messages: %s",
                    error->message);
-  daemon_account = bz_daemon_account_new (self, account, stored,
-                                          bz_netmon_get_online (self->netmon));
+  daemon_account =
+      bz_daemon_account_new (self, account, stored, bz_netmon_get_online (self->netmon));
   g_hash_table_replace (self->accounts, g_strdup (account->name), daemon_account);
   g_dbus_object_manager_server_export (self->manager,
                                        bz_daemon_account_get_object (daemon_account));
   /* DESIGN.md: recovery at start-up, not only before the next sync, which
    * with interval = 0 may be far away. */
-  bz_sync_recover_async (account, bz_daemon_get_database_path (self), NULL,
-                         recovered_cb, g_object_ref (daemon_account));
+  bz_sync_recover_async (account, bz_daemon_get_database_path (self), NULL, recovered_cb,
+                         g_object_ref (daemon_account));
   if (self->name_owned)
     bz_daemon_account_start (daemon_account, index);
 }
@@ -201,8 +201,8 @@ bz_daemon_shutdown (BzDaemon *self)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     bz_daemon_account_cancel (value);
   if (self->running > 0 && self->loop != NULL)
-    self->shutdown_timeout_id = g_timeout_add (BZ_DAEMON_SHUTDOWN_TIMEOUT_MS,
-                                               shutdown_timeout_cb, self);
+    self->shutdown_timeout_id =
+        g_timeout_add (BZ_DAEMON_SHUTDOWN_TIMEOUT_MS, shutdown_timeout_cb, self);
   maybe_quit (self);
 }
 
@@ -216,7 +216,7 @@ terminate_cb (gpointer user_data)
 static gboolean
 hangup_cb (gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "SIGHUP: reloading the configuration");
   if (!bz_daemon_reload (BZ_DAEMON (user_data), &error))
@@ -230,12 +230,12 @@ static void
 bus_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
 {
   BzDaemon *self = BZ_DAEMON (user_data);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GPtrArray *accounts = bz_config_get_accounts (self->config);
 
   self->bus = g_object_ref (bus);
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager_iface),
-                                         bus, BZ_DBUS_PATH, &error))
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager_iface), bus,
+                                         BZ_DBUS_PATH, &error))
     {
       bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "cannot export %s: %s", BZ_DBUS_PATH,
                      error->message);
@@ -276,7 +276,8 @@ name_lost_cb (GDBusConnection *bus, const char *name, gpointer user_data)
     g_printerr ("buzond: cannot connect to the session bus (is DBUS_SESSION_BUS_ADDRESS set?)\n");
   else if (!self->name_owned)
     g_printerr ("buzond: another buzond already owns %s on this session bus; "
-                "talk to it with buzonctl\n", name);
+                "talk to it with buzonctl\n",
+                name);
   else
     bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "lost the name %s; exiting", name);
   self->exit_code = 1;
@@ -300,10 +301,9 @@ bz_daemon_run (BzDaemon *self)
   self->signal_ids[0] = g_unix_signal_add (SIGTERM, terminate_cb, self);
   self->signal_ids[1] = g_unix_signal_add (SIGINT, terminate_cb, self);
   self->signal_ids[2] = g_unix_signal_add (SIGHUP, hangup_cb, self);
-  self->owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, BZ_DBUS_NAME,
-                                   G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                   bus_acquired_cb, name_acquired_cb, name_lost_cb,
-                                   self, NULL);
+  self->owner_id =
+      g_bus_own_name (G_BUS_TYPE_SESSION, BZ_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                      bus_acquired_cb, name_acquired_cb, name_lost_cb, self, NULL);
   g_main_loop_run (self->loop);
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "exiting with status %d", self->exit_code);
   return self->exit_code;

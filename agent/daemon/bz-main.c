@@ -22,23 +22,22 @@ main (int argc, char **argv)
       "Read accounts from FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
     { "once", 0, 0, G_OPTION_ARG_NONE, &once,
       "Sync every enabled account once, print a summary line each, exit", NULL },
-    { "account", 'a', 0, G_OPTION_ARG_STRING, &account,
-      "Only this account (with --once)", "NAME" },
+    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, "Only this account (with --once)", "NAME" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- POP3 mail-sync agent");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(BzDaemon) daemon = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- POP3 mail-sync agent");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (BzDaemon) daemon = NULL;
 
   setlocale (LC_ALL, "");
   g_set_prgname ("buzond");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
-    "Exit status: 0 all synced, 1 at least one account failed, "
-    "2 usage or config error.");
+                                    "Exit status: 0 all synced, 1 at least one account failed, "
+                                    "2 usage or config error.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("buzond: %s\nTry \"buzond --help\".\n", error->message);

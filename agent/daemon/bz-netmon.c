@@ -4,9 +4,10 @@
 #include "bz-daemon-log.h"
 #include "bz-netmon.h"
 
-struct _BzNetmon {
+struct _BzNetmon
+{
   GObject parent_instance;
-  GNetworkMonitor *monitor;  /* borrowed singleton, or NULL with the hook */
+  GNetworkMonitor *monitor; /* borrowed singleton, or NULL with the hook */
   GFileMonitor *file_monitor;
   GFile *offline_file;
   gboolean online;
@@ -14,7 +15,12 @@ struct _BzNetmon {
 
 G_DEFINE_TYPE (BzNetmon, bz_netmon, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_ONLINE, N_PROPS };
+enum
+{
+  PROP_0,
+  PROP_ONLINE,
+  N_PROPS
+};
 static GParamSpec *props[N_PROPS];
 
 static void
@@ -34,8 +40,8 @@ network_changed_cb (GNetworkMonitor *monitor, gboolean available, gpointer user_
 }
 
 static void
-offline_file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other,
-                         GFileMonitorEvent event, gpointer user_data)
+offline_file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                         gpointer user_data)
 {
   BzNetmon *self = BZ_NETMON (user_data);
 
@@ -79,8 +85,8 @@ bz_netmon_class_init (BzNetmonClass *klass)
 
   object_class->get_property = bz_netmon_get_property;
   object_class->dispose = bz_netmon_dispose;
-  props[PROP_ONLINE] = g_param_spec_boolean ("online", NULL, NULL, TRUE,
-                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_ONLINE] =
+      g_param_spec_boolean ("online", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -98,16 +104,16 @@ bz_netmon_new (void)
 
   if (hook != NULL && hook[0] != '\0')
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       self->offline_file = g_file_new_for_path (hook);
-      self->file_monitor = g_file_monitor_file (self->offline_file, G_FILE_MONITOR_NONE,
-                                                NULL, &error);
+      self->file_monitor =
+          g_file_monitor_file (self->offline_file, G_FILE_MONITOR_NONE, NULL, &error);
       if (self->file_monitor == NULL)
         bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "cannot watch %s: %s", hook, error->message);
       else
-        g_signal_connect (self->file_monitor, "changed",
-                          G_CALLBACK (offline_file_changed_cb), self);
+        g_signal_connect (self->file_monitor, "changed", G_CALLBACK (offline_file_changed_cb),
+                          self);
       self->online = !g_file_query_exists (self->offline_file, NULL);
       return self;
     }

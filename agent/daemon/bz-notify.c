@@ -8,17 +8,17 @@ static void
 notify_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autofree char *account = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             res, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
 
   if (reply == NULL)
     bz_daemon_log (G_LOG_LEVEL_DEBUG, account, "notification not shown: %s", error->message);
 }
 
 void
-bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count,
-                    const char *from, const char *subject)
+bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count, const char *from,
+                    const char *subject)
 {
   g_autofree char *summary = NULL;
   g_autofree char *body = NULL;
@@ -26,21 +26,18 @@ bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count,
   GVariantBuilder hints;
 
   g_return_if_fail (G_IS_DBUS_CONNECTION (bus));
-  summary = g_strdup_printf (count == 1 ? "%u new message (%s)" : "%u new messages (%s)",
-                             count, account);
-  text = g_strdup_printf ("%s\n%s", from != NULL ? from : "",
-                          subject != NULL ? subject : "");
+  summary =
+      g_strdup_printf (count == 1 ? "%u new message (%s)" : "%u new messages (%s)", count, account);
+  text = g_strdup_printf ("%s\n%s", from != NULL ? from : "", subject != NULL ? subject : "");
   /* The body may be read as markup: a sender like "<bob@x>" must stay text. */
   body = g_markup_escape_text (text, -1);
   g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("email.arrived"));
   g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("buzond"));
-  g_dbus_connection_call (bus, "org.freedesktop.Notifications",
-                          "/org/freedesktop/Notifications",
+  g_dbus_connection_call (bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
                           "org.freedesktop.Notifications", "Notify",
-                          g_variant_new ("(susssasa{sv}i)", "buzon", (guint32) 0,
-                                         "mail-unread", summary, body, NULL,
-                                         &hints, (gint32) -1),
-                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
-                          5000, NULL, notify_cb, g_strdup (account));
+                          g_variant_new ("(susssasa{sv}i)", "buzon", (guint32) 0, "mail-unread",
+                                         summary, body, NULL, &hints, (gint32) -1),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, notify_cb,
+                          g_strdup (account));
 }

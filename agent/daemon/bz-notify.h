@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 /* One notification: @count new messages for @account, the newest from
  * @from about @subject (both may be NULL). Returns at once. */
-void bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count,
-                         const char *from, const char *subject);
+void bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count, const char *from,
+                         const char *subject);
 
 G_END_DECLS

@@ -10,18 +10,20 @@
 #include "bz-secrets.h"
 #include "bz-sync.h"
 
-typedef struct {
+typedef struct
+{
   BzConfig *config;
-  GPtrArray *queue;      /* BzAccount*, not yet started */
+  GPtrArray *queue; /* BzAccount*, not yet started */
   guint running;
   guint failed;
   gboolean tty;
-  gint64 now;            /* BUZON_TEST_NOW, or 0 for the real clock */
+  gint64 now; /* BUZON_TEST_NOW, or 0 for the real clock */
   GMainLoop *loop;
-  GHashTable *progress;  /* account name -> BzSyncProgress* */
+  GHashTable *progress; /* account name -> BzSyncProgress* */
 } OnceRun;
 
-typedef struct {
+typedef struct
+{
   OnceRun *once;
   BzAccount *account;
   BzSync *sync;
@@ -49,7 +51,7 @@ draw_progress (OnceRun *once)
 {
   GHashTableIter iter;
   gpointer key, value;
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
 
   if (!once->tty)
     return;
@@ -60,9 +62,8 @@ draw_progress (OnceRun *once)
       g_autofree char *done = g_format_size (p->bytes_done);
       g_autofree char *total = g_format_size (p->bytes_total);
 
-      g_string_append_printf (line, "%s%s: %u/%u messages, %s of %s",
-                              line->len ? "  " : "", (const char *) key,
-                              p->messages_done, p->messages_total, done, total);
+      g_string_append_printf (line, "%s%s: %u/%u messages, %s of %s", line->len ? "  " : "",
+                              (const char *) key, p->messages_done, p->messages_total, done, total);
     }
   clear_progress_line (once);
   fputs (line->str, stderr);
@@ -99,10 +100,9 @@ failure_kind (const GError *error)
 }
 
 static void
-print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r,
-               const GError *error)
+print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r, const GError *error)
 {
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
 
   g_string_append_printf (line, "%s: ", account->name);
   if (error != NULL)
@@ -145,7 +145,7 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   OnceJob *job = user_data;
   BzSyncResult result = { 0 };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!bz_sync_run_finish (BZ_SYNC (source), res, &result, &error))
     {
@@ -161,7 +161,7 @@ static void
 password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   OnceJob *job = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *password = bz_secrets_lookup_finish (res, &error);
 
   if (password == NULL)
@@ -198,9 +198,9 @@ int
 bz_once_run (BzConfig *config, const char *account_name)
 {
   GPtrArray *accounts = bz_config_get_accounts (config);
-  g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_account_unref);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GHashTable) progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray) queue = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_account_unref);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GHashTable) progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GPtrArray *errors = bz_config_get_errors (config);
   gboolean config_errors = FALSE;
   const char *now_env = g_getenv ("BUZON_TEST_NOW");
@@ -223,8 +223,8 @@ bz_once_run (BzConfig *config, const char *account_name)
       if (account == NULL)
         {
           if (!config_errors)
-            g_printerr ("buzond: %s: no account named \"%s\"\n",
-                        bz_config_get_path (config), account_name);
+            g_printerr ("buzond: %s: no account named \"%s\"\n", bz_config_get_path (config),
+                        account_name);
           return BZ_EXIT_USAGE;
         }
       g_ptr_array_add (queue, bz_account_ref (account));

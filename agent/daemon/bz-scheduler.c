@@ -45,8 +45,8 @@ jitter (guint64 span, guint32 random)
 }
 
 guint64
-bz_schedule_first_ms (const BzScheduleTuning *tuning, guint interval_min,
-                      guint index, guint32 random)
+bz_schedule_first_ms (const BzScheduleTuning *tuning, guint interval_min, guint index,
+                      guint32 random)
 {
   if (interval_min == 0)
     return BZ_SCHEDULE_NEVER;
@@ -56,8 +56,7 @@ bz_schedule_first_ms (const BzScheduleTuning *tuning, guint interval_min,
 }
 
 guint64
-bz_schedule_interval_ms (const BzScheduleTuning *tuning, guint interval_min,
-                         guint32 random)
+bz_schedule_interval_ms (const BzScheduleTuning *tuning, guint interval_min, guint32 random)
 {
   guint64 interval;
 
@@ -68,9 +67,8 @@ bz_schedule_interval_ms (const BzScheduleTuning *tuning, guint interval_min,
 }
 
 guint64
-bz_schedule_retry_ms (const BzScheduleTuning *tuning, guint interval_min,
-                      BzSyncFailure failure, gboolean missing_password,
-                      guint n_failures, guint32 random)
+bz_schedule_retry_ms (const BzScheduleTuning *tuning, guint interval_min, BzSyncFailure failure,
+                      gboolean missing_password, guint n_failures, guint32 random)
 {
   guint64 delay = tuning->backoff_base_ms;
 

@@ -23,13 +23,14 @@ G_BEGIN_DECLS
  * coming back start one. */
 #define BZ_SCHEDULE_NEVER G_MAXUINT64
 
-typedef struct {
-  guint64 first_delay_ms;     /* after start, reload and network return */
-  guint64 backoff_base_ms;    /* first retry after a temporary failure */
-  guint64 backoff_cap_ms;     /* no retry waits longer (1 h) */
-  guint64 login_delay_ms;     /* [LOGIN-DELAY] without a known delay (15 min) */
-  guint64 no_password_ms;     /* retry of a missing password (6 h) */
-  gdouble interval_scale;     /* applied to interval minutes */
+typedef struct
+{
+  guint64 first_delay_ms;  /* after start, reload and network return */
+  guint64 backoff_base_ms; /* first retry after a temporary failure */
+  guint64 backoff_cap_ms;  /* no retry waits longer (1 h) */
+  guint64 login_delay_ms;  /* [LOGIN-DELAY] without a known delay (15 min) */
+  guint64 no_password_ms;  /* retry of a missing password (6 h) */
+  gdouble interval_scale;  /* applied to interval minutes */
 } BzScheduleTuning;
 
 /* Defaults, overridden by the BUZON_TEST_* variables above. */
@@ -38,8 +39,8 @@ void bz_schedule_tuning_init (BzScheduleTuning *tuning);
 /* Delay of the first sync of the account at position @index (accounts are
  * spread a little so they do not all connect at once); @random is any
  * 32-bit random number. BZ_SCHEDULE_NEVER when @interval_min is 0. */
-guint64 bz_schedule_first_ms (const BzScheduleTuning *tuning, guint interval_min,
-                              guint index, guint32 random);
+guint64 bz_schedule_first_ms (const BzScheduleTuning *tuning, guint interval_min, guint index,
+                              guint32 random);
 
 /* Delay after a successful sync: the interval plus up to 10 % (at most two
  * minutes) of jitter. BZ_SCHEDULE_NEVER when @interval_min is 0. */
@@ -53,7 +54,7 @@ guint64 bz_schedule_interval_ms (const BzScheduleTuning *tuning, guint interval_
  * a missing password (@missing_password) after a long delay. On-demand
  * accounts (@interval_min 0) are never retried automatically. */
 guint64 bz_schedule_retry_ms (const BzScheduleTuning *tuning, guint interval_min,
-                              BzSyncFailure failure, gboolean missing_password,
-                              guint n_failures, guint32 random);
+                              BzSyncFailure failure, gboolean missing_password, guint n_failures,
+                              guint32 random);
 
 G_END_DECLS

@@ -18,8 +18,7 @@ bz_dbus_error_quark (void)
 
   /* Thread-safe and idempotent; the mapping must exist before the first
    * error crosses the bus in either direction. */
-  g_dbus_error_register_error_domain ("bz-dbus-error-quark", &quark,
-                                      bz_dbus_error_entries,
+  g_dbus_error_register_error_domain ("bz-dbus-error-quark", &quark, bz_dbus_error_entries,
                                       G_N_ELEMENTS (bz_dbus_error_entries));
   return (GQuark) quark;
 }

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 /* Registers the domain with GDBus on first use, in any thread. */
 GQuark bz_dbus_error_quark (void);
 
-typedef enum {
+typedef enum
+{
   BZ_DBUS_ERROR_UNKNOWN_ACCOUNT, /* org.buzon.Agent1.Error.UnknownAccount */
   BZ_DBUS_ERROR_DISABLED,        /* org.buzon.Agent1.Error.Disabled */
   BZ_DBUS_ERROR_CONFIG,          /* org.buzon.Agent1.Error.Config */

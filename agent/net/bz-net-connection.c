@@ -17,11 +17,8 @@
 G_DEFINE_TYPE (BzNetConnection, bz_net_connection, G_TYPE_OBJECT)
 
 void
-bz_net_connection_set_error (BzNetConnection *self,
-                             GError         **error,
-                             BzNetError       code,
-                             const char      *format,
-                             ...)
+bz_net_connection_set_error (BzNetConnection *self, GError **error, BzNetError code,
+                             const char *format, ...)
 {
   va_list args;
   g_autofree char *msg = NULL;
@@ -33,47 +30,44 @@ bz_net_connection_set_error (BzNetConnection *self,
 }
 
 void
-bz_net_connection_take_io_error (BzNetConnection *self,
-                                 GError         **error,
-                                 GError          *io_error,
-                                 const char      *what)
+bz_net_connection_take_io_error (BzNetConnection *self, GError **error, GError *io_error,
+                                 const char *what)
 {
-  g_autoptr(GError) error_local = io_error;
+  g_autoptr (GError) error_local = io_error;
 
-  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_propagate_error (error, g_steal_pointer (&error_local));
-    return;
-  }
-  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_TIMEOUT,
-                                 "no progress for %u ms while %s",
-                                 self->io_timeout_ms, what);
-    return;
-  }
+  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&error_local));
+      return;
+    }
+  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_TIMEOUT,
+                                   "no progress for %u ms while %s", self->io_timeout_ms, what);
+      return;
+    }
   if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-      g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED,
-                                 "connection closed by the server while %s (%s)",
-                                 what, error_local->message);
-    return;
-  }
-  bz_net_connection_set_error (self, error, BZ_NET_ERROR_IO,
-                               "error while %s: %s", what, error_local->message);
+      g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED,
+                                   "connection closed by the server while %s (%s)", what,
+                                   error_local->message);
+      return;
+    }
+  bz_net_connection_set_error (self, error, BZ_NET_ERROR_IO, "error while %s: %s", what,
+                               error_local->message);
 }
 
 gboolean
-bz_net_connection_wait (BzNetConnection *self,
-                        GIOCondition     condition,
-                        gint64           timeout_ms,
-                        GCancellable    *cancellable,
-                        GError         **error)
+bz_net_connection_wait (BzNetConnection *self, GIOCondition condition, gint64 timeout_ms,
+                        GCancellable *cancellable, GError **error)
 {
-  if (self->socket == NULL) {
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "connection is closed");
-    return FALSE;
-  }
-  return g_socket_condition_timed_wait (self->socket, condition,
-                                        MAX (timeout_ms, 0) * 1000,
+  if (self->socket == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "connection is closed");
+      return FALSE;
+    }
+  return g_socket_condition_timed_wait (self->socket, condition, MAX (timeout_ms, 0) * 1000,
                                         cancellable, error);
 }
 
@@ -82,7 +76,8 @@ bz_net_connection_wait (BzNetConnection *self,
 /* GSocketClient's own timeout covers each connect() but not name
  * resolution, so the whole attempt runs on a private main context with one
  * deadline; the worker thread iterates it until the attempt ends. */
-typedef struct {
+typedef struct
+{
   GSocketConnection *connection;
   GError *error;
   gboolean done;
@@ -95,8 +90,8 @@ bz_net_connection_connect_cb (GObject *source, GAsyncResult *res, gpointer user_
 {
   BzNetConnectHelper *helper = user_data;
 
-  helper->connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source),
-                                                               res, &helper->error);
+  helper->connection =
+      g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), res, &helper->error);
   helper->done = TRUE;
 }
 
@@ -117,53 +112,54 @@ bz_net_connection_forward_cancel_cb (GCancellable *cancellable, gpointer user_da
 }
 
 static void
-bz_net_connection_take_connect_error (BzNetConnection *self,
-                                      GError         **error,
-                                      GError          *connect_error,
-                                      gboolean         timed_out)
+bz_net_connection_take_connect_error (BzNetConnection *self, GError **error, GError *connect_error,
+                                      gboolean timed_out)
 {
-  g_autoptr(GError) error_local = connect_error;
+  g_autoptr (GError) error_local = connect_error;
 
-  if (timed_out || g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_TIMEOUT,
-                                 "connection timed out after %u ms",
-                                 self->connect_timeout_ms);
-    return;
-  }
-  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_propagate_error (error, g_steal_pointer (&error_local));
-    return;
-  }
+  if (timed_out || g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_TIMEOUT,
+                                   "connection timed out after %u ms", self->connect_timeout_ms);
+      return;
+    }
+  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&error_local));
+      return;
+    }
   if (error_local->domain == G_RESOLVER_ERROR ||
-      g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_RESOLVE,
-                                 "cannot resolve host name (%s)", error_local->message);
-    return;
-  }
-  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_CONNECT, "connection refused");
-    return;
-  }
-  bz_net_connection_set_error (self, error, BZ_NET_ERROR_CONNECT,
-                               "cannot connect (%s)", error_local->message);
+      g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_RESOLVE,
+                                   "cannot resolve host name (%s)", error_local->message);
+      return;
+    }
+  if (g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_CONNECT, "connection refused");
+      return;
+    }
+  bz_net_connection_set_error (self, error, BZ_NET_ERROR_CONNECT, "cannot connect (%s)",
+                               error_local->message);
 }
 
 static gboolean
 bz_net_connection_connect (BzNetConnection *self, GCancellable *cancellable, GError **error)
 {
   BzNetConnectHelper helper = { 0 };
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GCancellable) internal = g_cancellable_new ();
-  g_autoptr(GSource) timeout = NULL;
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GCancellable) internal = g_cancellable_new ();
+  g_autoptr (GSource) timeout = NULL;
   gulong cancel_id = 0;
 
   helper.cancellable = internal;
-  if (cancellable != NULL) {
-    cancel_id = g_cancellable_connect (cancellable,
-                                       G_CALLBACK (bz_net_connection_forward_cancel_cb),
-                                       internal, NULL);
-  }
+  if (cancellable != NULL)
+    {
+      cancel_id = g_cancellable_connect (
+          cancellable, G_CALLBACK (bz_net_connection_forward_cancel_cb), internal, NULL);
+    }
   g_socket_client_set_timeout (client, (self->connect_timeout_ms + 999) / 1000);
   /* a desktop HTTP proxy setting is not meant for POP3, and resolving it
    * would load GIO modules on the worker thread */
@@ -186,12 +182,12 @@ bz_net_connection_connect (BzNetConnection *self, GCancellable *cancellable, GEr
   if (cancellable != NULL)
     g_cancellable_disconnect (cancellable, cancel_id);
 
-  if (helper.connection == NULL) {
-    gboolean timed_out = helper.timed_out &&
-                         !g_cancellable_is_cancelled (cancellable);
-    bz_net_connection_take_connect_error (self, error, helper.error, timed_out);
-    return FALSE;
-  }
+  if (helper.connection == NULL)
+    {
+      gboolean timed_out = helper.timed_out && !g_cancellable_is_cancelled (cancellable);
+      bz_net_connection_take_connect_error (self, error, helper.error, timed_out);
+      return FALSE;
+    }
   self->connection = helper.connection;
   self->socket = g_socket_connection_get_socket (self->connection);
   return TRUE;
@@ -200,7 +196,7 @@ bz_net_connection_connect (BzNetConnection *self, GCancellable *cancellable, GEr
 static void
 bz_net_connection_setup_socket (BzNetConnection *self)
 {
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   /* the client's connect timeout was copied to the socket, where it would
    * cap every later wait; our waits carry their own timeout */
@@ -214,11 +210,9 @@ bz_net_connection_setup_socket (BzNetConnection *self)
 }
 
 BzNetConnection *
-bz_net_connection_open (const BzNetOptions *options,
-                        GCancellable       *cancellable,
-                        GError            **error)
+bz_net_connection_open (const BzNetOptions *options, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzNetConnection) self = NULL;
+  g_autoptr (BzNetConnection) self = NULL;
 
   g_return_val_if_fail (options != NULL, NULL);
   g_return_val_if_fail (options->host != NULL && options->host[0] != '\0', NULL);
@@ -231,8 +225,8 @@ bz_net_connection_open (const BzNetOptions *options,
   self->pin_sha256 = g_strdup (options->pin_sha256);
   self->connect_timeout_ms = options->connect_timeout_ms > 0 ? options->connect_timeout_ms
                                                              : BZ_NET_DEFAULT_CONNECT_TIMEOUT_MS;
-  self->io_timeout_ms = options->io_timeout_ms > 0 ? options->io_timeout_ms
-                                                   : BZ_NET_DEFAULT_IO_TIMEOUT_MS;
+  self->io_timeout_ms =
+      options->io_timeout_ms > 0 ? options->io_timeout_ms : BZ_NET_DEFAULT_IO_TIMEOUT_MS;
   if (strchr (self->host, ':') != NULL)
     self->label = g_strdup_printf ("[%s]:%u", self->host, self->port);
   else
@@ -247,22 +241,22 @@ bz_net_connection_open (const BzNetOptions *options,
 }
 
 gboolean
-bz_net_connection_start_tls (BzNetConnection *self,
-                             GCancellable    *cancellable,
-                             GError         **error)
+bz_net_connection_start_tls (BzNetConnection *self, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (BZ_IS_NET_CONNECTION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->ssl != NULL) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_TLS_HANDSHAKE,
-                                 "TLS was already started on this connection");
-    return FALSE;
-  }
-  if (self->socket == NULL) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
-    return FALSE;
-  }
+  if (self->ssl != NULL)
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_TLS_HANDSHAKE,
+                                   "TLS was already started on this connection");
+      return FALSE;
+    }
+  if (self->socket == NULL)
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
+      return FALSE;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   return bz_net_tls_handshake (self, cancellable, error);
@@ -271,82 +265,76 @@ bz_net_connection_start_tls (BzNetConnection *self,
 /* --- I/O ----------------------------------------------------------------- */
 
 static gssize
-bz_net_connection_plain_read (BzNetConnection *self,
-                              void            *buffer,
-                              gsize            len,
-                              GCancellable    *cancellable,
-                              GError         **error)
+bz_net_connection_plain_read (BzNetConnection *self, void *buffer, gsize len,
+                              GCancellable *cancellable, GError **error)
 {
-  for (;;) {
-    g_autoptr(GError) error_local = NULL;
-    gssize n = g_socket_receive_with_blocking (self->socket, buffer, len, FALSE,
-                                               NULL, &error_local);
-    if (n >= 0)
-      return n;
-    if (!g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-      bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local),
-                                       "reading");
-      return -1;
+  for (;;)
+    {
+      g_autoptr (GError) error_local = NULL;
+      gssize n =
+          g_socket_receive_with_blocking (self->socket, buffer, len, FALSE, NULL, &error_local);
+      if (n >= 0)
+        return n;
+      if (!g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local), "reading");
+          return -1;
+        }
+      g_clear_error (&error_local);
+      /* each wait is bounded by the timeout and only repeats on progress */
+      if (!bz_net_connection_wait (self, G_IO_IN, self->io_timeout_ms, cancellable, &error_local))
+        {
+          bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local),
+                                           "waiting for data");
+          return -1;
+        }
     }
-    g_clear_error (&error_local);
-    /* each wait is bounded by the timeout and only repeats on progress */
-    if (!bz_net_connection_wait (self, G_IO_IN, self->io_timeout_ms, cancellable,
-                                 &error_local)) {
-      bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local),
-                                       "waiting for data");
-      return -1;
-    }
-  }
 }
 
 static gboolean
-bz_net_connection_plain_write_all (BzNetConnection *self,
-                                   const guint8    *data,
-                                   gsize            len,
-                                   GCancellable    *cancellable,
-                                   GError         **error)
+bz_net_connection_plain_write_all (BzNetConnection *self, const guint8 *data, gsize len,
+                                   GCancellable *cancellable, GError **error)
 {
-  while (len > 0) {
-    g_autoptr(GError) error_local = NULL;
-    /* GSocket sends with MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE */
-    gssize n = g_socket_send_with_blocking (self->socket, (const char *) data, len, FALSE,
-                                            NULL, &error_local);
-    if (n > 0) {
-      data += n;
-      len -= n;
-      continue;
+  while (len > 0)
+    {
+      g_autoptr (GError) error_local = NULL;
+      /* GSocket sends with MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE */
+      gssize n = g_socket_send_with_blocking (self->socket, (const char *) data, len, FALSE, NULL,
+                                              &error_local);
+      if (n > 0)
+        {
+          data += n;
+          len -= n;
+          continue;
+        }
+      if (n < 0 && !g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local), "sending");
+          return FALSE;
+        }
+      g_clear_error (&error_local);
+      if (!bz_net_connection_wait (self, G_IO_OUT, self->io_timeout_ms, cancellable, &error_local))
+        {
+          bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local), "sending");
+          return FALSE;
+        }
     }
-    if (n < 0 && !g_error_matches (error_local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-      bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local),
-                                       "sending");
-      return FALSE;
-    }
-    g_clear_error (&error_local);
-    if (!bz_net_connection_wait (self, G_IO_OUT, self->io_timeout_ms, cancellable,
-                                 &error_local)) {
-      bz_net_connection_take_io_error (self, error, g_steal_pointer (&error_local),
-                                       "sending");
-      return FALSE;
-    }
-  }
   return TRUE;
 }
 
 gssize
-bz_net_connection_read (BzNetConnection *self,
-                        void            *buffer,
-                        gsize            len,
-                        GCancellable    *cancellable,
-                        GError         **error)
+bz_net_connection_read (BzNetConnection *self, void *buffer, gsize len, GCancellable *cancellable,
+                        GError **error)
 {
   g_return_val_if_fail (BZ_IS_NET_CONNECTION (self), -1);
   g_return_val_if_fail (buffer != NULL || len == 0, -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
-  if (self->socket == NULL) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
-    return -1;
-  }
+  if (self->socket == NULL)
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
+      return -1;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
   if (len == 0)
@@ -357,20 +345,18 @@ bz_net_connection_read (BzNetConnection *self,
 }
 
 gboolean
-bz_net_connection_write_all (BzNetConnection *self,
-                             const void      *data,
-                             gsize            len,
-                             GCancellable    *cancellable,
-                             GError         **error)
+bz_net_connection_write_all (BzNetConnection *self, const void *data, gsize len,
+                             GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (BZ_IS_NET_CONNECTION (self), FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->socket == NULL) {
-    bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
-    return FALSE;
-  }
+  if (self->socket == NULL)
+    {
+      bz_net_connection_set_error (self, error, BZ_NET_ERROR_CLOSED, "connection is closed");
+      return FALSE;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   if (len == 0)
@@ -413,7 +399,7 @@ bz_net_connection_get_tls_description (BzNetConnection *self)
 void
 bz_net_connection_close (BzNetConnection *self)
 {
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   g_return_if_fail (BZ_IS_NET_CONNECTION (self));
 

@@ -4,4 +4,6 @@
 
 #include "bz-net-connection.h"
 
-G_DEFINE_QUARK (bz-net-error-quark, bz_net_error)
+/* clang-format off: the quark name has hyphens */
+G_DEFINE_QUARK (bz - net - error - quark, bz_net_error)
+/* clang-format on */

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 #define BZ_NET_PIN_LEN 32 /* SHA-256 */
 
-struct _BzNetConnection {
+struct _BzNetConnection
+{
   GObject parent_instance;
 
   char *host;
@@ -40,40 +41,24 @@ struct _BzNetConnection {
   char *peer_pin_hex;
 };
 
-void bz_net_connection_set_error (BzNetConnection *self,
-                                  GError         **error,
-                                  BzNetError       code,
-                                  const char      *format,
-                                  ...) G_GNUC_PRINTF (4, 5);
+void bz_net_connection_set_error (BzNetConnection *self, GError **error, BzNetError code,
+                                  const char *format, ...) G_GNUC_PRINTF (4, 5);
 
 /* Turns a GIO socket error (transfer full) into a BZ_NET_ERROR, keeping
  * G_IO_ERROR_CANCELLED as it is. @what says what was going on. */
-void bz_net_connection_take_io_error (BzNetConnection *self,
-                                      GError         **error,
-                                      GError          *io_error,
-                                      const char      *what);
+void bz_net_connection_take_io_error (BzNetConnection *self, GError **error, GError *io_error,
+                                      const char *what);
 
 /* Waits for @condition for at most @timeout_ms; the error is a raw GIO one
  * (G_IO_ERROR_TIMED_OUT, G_IO_ERROR_CANCELLED, ...). */
-gboolean bz_net_connection_wait (BzNetConnection *self,
-                                 GIOCondition     condition,
-                                 gint64           timeout_ms,
-                                 GCancellable    *cancellable,
-                                 GError         **error);
+gboolean bz_net_connection_wait (BzNetConnection *self, GIOCondition condition, gint64 timeout_ms,
+                                 GCancellable *cancellable, GError **error);
 
-gboolean bz_net_tls_handshake (BzNetConnection *self,
-                               GCancellable    *cancellable,
-                               GError         **error);
-gssize bz_net_tls_read (BzNetConnection *self,
-                        void            *buffer,
-                        gsize            len,
-                        GCancellable    *cancellable,
-                        GError         **error);
-gboolean bz_net_tls_write_all (BzNetConnection *self,
-                               const void      *data,
-                               gsize            len,
-                               GCancellable    *cancellable,
-                               GError         **error);
+gboolean bz_net_tls_handshake (BzNetConnection *self, GCancellable *cancellable, GError **error);
+gssize bz_net_tls_read (BzNetConnection *self, void *buffer, gsize len, GCancellable *cancellable,
+                        GError **error);
+gboolean bz_net_tls_write_all (BzNetConnection *self, const void *data, gsize len,
+                               GCancellable *cancellable, GError **error);
 void bz_net_tls_shutdown (BzNetConnection *self);
 void bz_net_tls_free (BzNetConnection *self);
 

@@ -9,25 +9,27 @@
 #include "bz-pop3-session-private.h"
 
 static gboolean
-bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max,
-                             guint64 *out, const char **end, GError **error)
+bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max, guint64 *out,
+                             const char **end, GError **error)
 {
   char *endp = NULL;
   guint64 value;
 
   while (*str == ' ')
     str++;
-  if (!g_ascii_isdigit (*str)) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: expected a number in \"%.40s\"", self->host, str);
-    return FALSE;
-  }
+  if (!g_ascii_isdigit (*str))
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                   "%s: expected a number in \"%.40s\"", self->host, str);
+      return FALSE;
+    }
   value = g_ascii_strtoull (str, &endp, 10);
-  if (value > max || (*endp != '\0' && *endp != ' ')) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: bad number in \"%.40s\"", self->host, str);
-    return FALSE;
-  }
+  if (value > max || (*endp != '\0' && *endp != ' '))
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: bad number in \"%.40s\"",
+                   self->host, str);
+      return FALSE;
+    }
   *out = value;
   if (end != NULL)
     *end = endp;
@@ -36,8 +38,8 @@ bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max,
 
 /* Parses "msgno value" as answered by LIST and UIDL. */
 static gboolean
-bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno,
-                             const char **rest, GError **error)
+bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno, const char **rest,
+                             GError **error)
 {
   guint64 n;
   const char *end;
@@ -46,11 +48,12 @@ bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno
     return FALSE;
   while (*end == ' ')
     end++;
-  if (*end == '\0') {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: missing value in \"%.40s\"", self->host, line);
-    return FALSE;
-  }
+  if (*end == '\0')
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: missing value in \"%.40s\"",
+                   self->host, line);
+      return FALSE;
+    }
   *msgno = (guint) n;
   *rest = end;
   return TRUE;
@@ -59,25 +62,26 @@ bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno
 /* Sends @line and expects +OK; a -ERR becomes an error named @what. */
 static BzPop3Cmd *
 bz_pop3_commands_simple (BzPop3Session *self, const char *line, BzPop3CmdKind kind,
-                         BzPop3Error fallback, const char *what,
-                         GCancellable *cancellable, GError **error)
+                         BzPop3Error fallback, const char *what, GCancellable *cancellable,
+                         GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = bz_pop3_session_call (self, kind, line, cancellable, error);
+  g_autoptr (BzPop3Cmd) cmd = bz_pop3_session_call (self, kind, line, cancellable, error);
 
   if (cmd == NULL)
     return NULL;
-  if (!cmd->ok) {
-    bz_pop3_session_set_server_error (self, cmd, fallback, what, error);
-    return NULL;
-  }
+  if (!cmd->ok)
+    {
+      bz_pop3_session_set_server_error (self, cmd, fallback, what, error);
+      return NULL;
+    }
   return g_steal_pointer (&cmd);
 }
 
 gboolean
-bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
-                      GCancellable *cancellable, GError **error)
+bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets, GCancellable *cancellable,
+                      GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
   guint64 n, size;
   const char *rest;
 
@@ -99,8 +103,8 @@ bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
 GArray *
 bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
-  g_autoptr(GArray) entries = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
+  g_autoptr (GArray) entries = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
   cmd = bz_pop3_commands_simple (self, "LIST", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_SERVER,
@@ -108,16 +112,17 @@ bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **e
   if (cmd == NULL)
     return NULL;
   entries = g_array_sized_new (FALSE, FALSE, sizeof (BzPop3ListEntry), cmd->lines->len);
-  for (guint i = 0; i < cmd->lines->len; i++) {
-    BzPop3ListEntry entry = { 0 };
-    const char *rest;
+  for (guint i = 0; i < cmd->lines->len; i++)
+    {
+      BzPop3ListEntry entry = { 0 };
+      const char *rest;
 
-    if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i),
-                                      &entry.msgno, &rest, error) ||
-        !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &entry.size, NULL, error))
-      return NULL;
-    g_array_append_val (entries, entry);
-  }
+      if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i), &entry.msgno,
+                                        &rest, error) ||
+          !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &entry.size, NULL, error))
+        return NULL;
+      g_array_append_val (entries, entry);
+    }
   return g_steal_pointer (&entries);
 }
 
@@ -125,7 +130,7 @@ gboolean
 bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
                           GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
   g_autofree char *line = g_strdup_printf ("LIST %u", msgno);
   guint n = 0;
   guint64 value;
@@ -158,23 +163,24 @@ bz_pop3_uidl_list_free (BzPop3UidlList *list)
  * since servers in the wild send UTF-8 and a UIDL only has to be stable.
  * An empty one ("1 \tabc") cannot name a message: a protocol error. */
 static char *
-bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *value,
-                           GError **error)
+bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *value, GError **error)
 {
   gsize len = strcspn (value, " \t");
 
-  if (len == 0) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
-    return NULL;
-  }
+  if (len == 0)
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                   "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
+      return NULL;
+    }
   return g_strndup (value, len);
 }
 
-typedef struct {
+typedef struct
+{
   BzPop3Session *self;
   BzPop3UidlList *list;
-  GError *error;           /* the first bad line */
+  GError *error; /* the first bad line */
 } UidlReader;
 
 /* Each line of the listing as it arrives: no copy of the whole answer. */
@@ -191,11 +197,12 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
   if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error))
     return;
   uidl_len = strcspn (rest, " \t");
-  if (uidl_len == 0) {
-    g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: UIDL line without a UIDL: \"%.40s\"", r->self->host, line);
-    return;
-  }
+  if (uidl_len == 0)
+    {
+      g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                   "%s: UIDL line without a UIDL: \"%.40s\"", r->self->host, line);
+      return;
+    }
   entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
   g_array_append_val (r->list->entries, entry);
 }
@@ -203,8 +210,8 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
 BzPop3UidlList *
 bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
-  g_autoptr(BzPop3Cmd) done = NULL;
+  g_autoptr (BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
+  g_autoptr (BzPop3Cmd) done = NULL;
   UidlReader reader = { self, list, NULL };
   BzPop3Cmd *cmd;
   gboolean ran;
@@ -220,25 +227,26 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
   ran = bz_pop3_session_run (self, cmd, cancellable, error);
   if (ran)
     done = bz_pop3_session_take (self, cmd);
-  if (!ran || !done->ok) {
-    g_clear_error (&reader.error);
-    if (ran)
-      bz_pop3_session_set_server_error (self, done, BZ_POP3_ERROR_NO_UIDL,
-                                        "UIDL failed", error);
-    return NULL;
-  }
-  if (reader.error != NULL) {
-    g_propagate_error (error, reader.error);
-    return NULL;
-  }
+  if (!ran || !done->ok)
+    {
+      g_clear_error (&reader.error);
+      if (ran)
+        bz_pop3_session_set_server_error (self, done, BZ_POP3_ERROR_NO_UIDL, "UIDL failed", error);
+      return NULL;
+    }
+  if (reader.error != NULL)
+    {
+      g_propagate_error (error, reader.error);
+      return NULL;
+    }
   return g_steal_pointer (&list);
 }
 
 char *
-bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
-                          GCancellable *cancellable, GError **error)
+bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno, GCancellable *cancellable,
+                          GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
   g_autofree char *line = g_strdup_printf ("UIDL %u", msgno);
   guint n = 0;
   const char *rest;
@@ -249,12 +257,13 @@ bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
     return NULL;
   /* Without a response code, -ERR is either "no such message" or "no
    * UIDL at all"; CAPA tells which when the server has it. */
-  if (!cmd->ok) {
-    BzPop3Error fallback = bz_pop3_session_has_capability (self, "UIDL")
-                           ? BZ_POP3_ERROR_SERVER : BZ_POP3_ERROR_NO_UIDL;
-    bz_pop3_session_set_server_error (self, cmd, fallback, "UIDL failed", error);
-    return NULL;
-  }
+  if (!cmd->ok)
+    {
+      BzPop3Error fallback = bz_pop3_session_has_capability (self, "UIDL") ? BZ_POP3_ERROR_SERVER
+                                                                           : BZ_POP3_ERROR_NO_UIDL;
+      bz_pop3_session_set_server_error (self, cmd, fallback, "UIDL failed", error);
+      return NULL;
+    }
   if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error))
     return NULL;
   return bz_pop3_commands_dup_uidl (self, cmd->text, rest, error);
@@ -269,53 +278,55 @@ bz_pop3_commands_window (BzPop3Session *self)
 }
 
 gboolean
-bz_pop3_session_fetch_many (BzPop3Session *self,
-                            const guint *msgnos, gsize n_msgnos,
-                            gboolean top, guint top_lines,
-                            BzPop3MessageSink *sink,
-                            GCancellable *cancellable, GError **error)
+bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos, gboolean top,
+                            guint top_lines, BzPop3MessageSink *sink, GCancellable *cancellable,
+                            GError **error)
 {
   guint window;
   gsize next = 0;
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
   g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
   g_return_val_if_fail (sink != NULL && sink->begin != NULL && sink->write != NULL &&
-                        sink->end != NULL && sink->fail != NULL, FALSE);
+                            sink->end != NULL && sink->fail != NULL,
+                        FALSE);
 
   if (!bz_pop3_session_check_usable (self, error))
     return FALSE;
   window = bz_pop3_commands_window (self);
   self->sink = sink;
-  while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
-    BzPop3Cmd *head;
-    gboolean sent_group = FALSE;
+  while (next < n_msgnos || !g_queue_is_empty (&self->inflight))
+    {
+      BzPop3Cmd *head;
+      gboolean sent_group = FALSE;
 
-    /* Refilled in groups: one TLS record and one segment for many
+      /* Refilled in groups: one TLS record and one segment for many
      * commands, instead of one for each answer read. */
-    while (next < n_msgnos && g_queue_get_length (&self->inflight) < window &&
-           (sent_group || g_queue_get_length (&self->inflight) <= window / 2)) {
-      char line[64];
-      BzPop3Cmd *cmd;
+      while (next < n_msgnos && g_queue_get_length (&self->inflight) < window &&
+             (sent_group || g_queue_get_length (&self->inflight) <= window / 2))
+        {
+          char line[64];
+          BzPop3Cmd *cmd;
 
-      if (top)
-        g_snprintf (line, sizeof (line), "TOP %u %u", msgnos[next], top_lines);
-      else
-        g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
-      cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
-      cmd->msgno = msgnos[next++];
-      sent_group = TRUE;
+          if (top)
+            g_snprintf (line, sizeof (line), "TOP %u %u", msgnos[next], top_lines);
+          else
+            g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
+          cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
+          cmd->msgno = msgnos[next++];
+          sent_group = TRUE;
+        }
+      if (!bz_pop3_session_run (self, NULL, cancellable, &error_local))
+        {
+          bz_pop3_session_fail_inflight (self, error_local);
+          self->sink = NULL;
+          g_propagate_error (error, g_steal_pointer (&error_local));
+          return FALSE;
+        }
+      while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done)
+        bz_pop3_cmd_free (g_queue_pop_head (&self->inflight));
     }
-    if (!bz_pop3_session_run (self, NULL, cancellable, &error_local)) {
-      bz_pop3_session_fail_inflight (self, error_local);
-      self->sink = NULL;
-      g_propagate_error (error, g_steal_pointer (&error_local));
-      return FALSE;
-    }
-    while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done)
-      bz_pop3_cmd_free (g_queue_pop_head (&self->inflight));
-  }
   self->sink = NULL;
   return TRUE;
 }
@@ -328,15 +339,14 @@ bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
 }
 
 gboolean
-bz_pop3_session_top (BzPop3Session *self, guint msgno, guint lines,
-                     BzPop3MessageSink *sink, GCancellable *cancellable, GError **error)
+bz_pop3_session_top (BzPop3Session *self, guint msgno, guint lines, BzPop3MessageSink *sink,
+                     GCancellable *cancellable, GError **error)
 {
   return bz_pop3_session_fetch_many (self, &msgno, 1, TRUE, lines, sink, cancellable, error);
 }
 
 gboolean
-bz_pop3_session_dele (BzPop3Session *self, guint msgno,
-                      GCancellable *cancellable, GError **error)
+bz_pop3_session_dele (BzPop3Session *self, guint msgno, GCancellable *cancellable, GError **error)
 {
   return bz_pop3_session_dele_many (self, &msgno, 1, cancellable, error);
 }
@@ -350,53 +360,58 @@ typedef gboolean (*BzPop3OkFunc) (BzPop3Session *self, BzPop3Cmd *cmd, gsize ind
  * nothing new is sent, but the answers to what is in flight are still read
  * so that the session stays usable. */
 static gboolean
-bz_pop3_commands_simple_many (BzPop3Session *self, const char *verb,
-                              const guint *msgnos, gsize n_msgnos,
-                              BzPop3OkFunc on_ok, gpointer user_data,
+bz_pop3_commands_simple_many (BzPop3Session *self, const char *verb, const guint *msgnos,
+                              gsize n_msgnos, BzPop3OkFunc on_ok, gpointer user_data,
                               GCancellable *cancellable, GError **error)
 {
   guint window;
   gsize next = 0;
   gsize answered = 0;
-  g_autoptr(GError) first_err = NULL;
+  g_autoptr (GError) first_err = NULL;
 
   if (!bz_pop3_session_check_usable (self, error))
     return FALSE;
   window = bz_pop3_commands_window (self);
-  while (next < n_msgnos || !g_queue_is_empty (&self->inflight)) {
-    BzPop3Cmd *head;
+  while (next < n_msgnos || !g_queue_is_empty (&self->inflight))
+    {
+      BzPop3Cmd *head;
 
-    while (first_err == NULL && next < n_msgnos &&
-           g_queue_get_length (&self->inflight) < window) {
-      char line[48];
-      BzPop3Cmd *cmd;
+      while (first_err == NULL && next < n_msgnos && g_queue_get_length (&self->inflight) < window)
+        {
+          char line[48];
+          BzPop3Cmd *cmd;
 
-      g_snprintf (line, sizeof (line), "%s %u", verb, msgnos[next]);
-      cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, line);
-      cmd->msgno = msgnos[next++];
+          g_snprintf (line, sizeof (line), "%s %u", verb, msgnos[next]);
+          cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, line);
+          cmd->msgno = msgnos[next++];
+        }
+      if (g_queue_is_empty (&self->inflight))
+        break;
+      if (!bz_pop3_session_run (self, NULL, cancellable, error))
+        return FALSE;
+      while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done)
+        {
+          g_autoptr (BzPop3Cmd) cmd = g_queue_pop_head (&self->inflight);
+          gsize index = answered++;
+
+          if (first_err != NULL)
+            continue;
+          if (!cmd->ok)
+            {
+              g_autofree char *what = g_strdup_printf ("%s %u failed", verb, cmd->msgno);
+              bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, what, &first_err);
+            }
+          else if (on_ok != NULL)
+            {
+              on_ok (self, cmd, index, user_data, &first_err);
+            }
+        }
     }
-    if (g_queue_is_empty (&self->inflight))
-      break;
-    if (!bz_pop3_session_run (self, NULL, cancellable, error))
+  if (first_err != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first_err));
       return FALSE;
-    while ((head = g_queue_peek_head (&self->inflight)) != NULL && head->done) {
-      g_autoptr(BzPop3Cmd) cmd = g_queue_pop_head (&self->inflight);
-      gsize index = answered++;
-
-      if (first_err != NULL)
-        continue;
-      if (!cmd->ok) {
-        g_autofree char *what = g_strdup_printf ("%s %u failed", verb, cmd->msgno);
-        bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, what, &first_err);
-      } else if (on_ok != NULL) {
-        on_ok (self, cmd, index, user_data, &first_err);
-      }
     }
-  }
-  if (first_err != NULL) {
-    g_propagate_error (error, g_steal_pointer (&first_err));
-    return FALSE;
-  }
   return TRUE;
 }
 
@@ -406,14 +421,14 @@ bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msg
 {
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
   g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
-  return bz_pop3_commands_simple_many (self, "DELE", msgnos, n_msgnos, NULL, NULL,
-                                       cancellable, error);
+  return bz_pop3_commands_simple_many (self, "DELE", msgnos, n_msgnos, NULL, NULL, cancellable,
+                                       error);
 }
 
 /* "+OK msgno size" of LIST n: the size into sizes[index]. */
 static gboolean
-bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index,
-                          gpointer user_data, GError **error)
+bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index, gpointer user_data,
+                          GError **error)
 {
   guint64 *sizes = user_data;
   const char *rest;
@@ -422,30 +437,30 @@ bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index,
   if (!bz_pop3_commands_parse_pair (self, cmd->text != NULL ? cmd->text : "", &n, &rest, error) ||
       !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &sizes[index], NULL, error))
     return FALSE;
-  if (n != cmd->msgno) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: LIST %u answered for message %u", self->host, cmd->msgno, n);
-    return FALSE;
-  }
+  if (n != cmd->msgno)
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                   "%s: LIST %u answered for message %u", self->host, cmd->msgno, n);
+      return FALSE;
+    }
   return TRUE;
 }
 
 gboolean
-bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
-                           guint64 *sizes, GCancellable *cancellable, GError **error)
+bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos, guint64 *sizes,
+                           GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
   g_return_val_if_fail (msgnos != NULL || n_msgnos == 0, FALSE);
   g_return_val_if_fail (sizes != NULL || n_msgnos == 0, FALSE);
-  return bz_pop3_commands_simple_many (self, "LIST", msgnos, n_msgnos,
-                                       bz_pop3_commands_list_ok, sizes,
-                                       cancellable, error);
+  return bz_pop3_commands_simple_many (self, "LIST", msgnos, n_msgnos, bz_pop3_commands_list_ok,
+                                       sizes, cancellable, error);
 }
 
 gboolean
 bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
   cmd = bz_pop3_commands_simple (self, "RSET", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
@@ -456,7 +471,7 @@ bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **e
 gboolean
 bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
   cmd = bz_pop3_commands_simple (self, "NOOP", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
@@ -467,7 +482,7 @@ bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **e
 gboolean
 bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
   gboolean ok;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);

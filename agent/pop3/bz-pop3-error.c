@@ -3,4 +3,6 @@
 
 #include "bz-pop3-error.h"
 
-G_DEFINE_QUARK (bz-pop3-error-quark, bz_pop3_error)
+/* clang-format off: the quark name has hyphens */
+G_DEFINE_QUARK (bz - pop3 - error - quark, bz_pop3_error)
+/* clang-format on */

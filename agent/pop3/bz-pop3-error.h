@@ -10,19 +10,20 @@ GQuark bz_pop3_error_quark (void);
 
 /* The RFC 2449 response codes map to their own error codes so that callers
  * can tell a temporary failure from a permanent one. */
-typedef enum {
-  BZ_POP3_ERROR_PROTOCOL,        /* garbage, unexpected response */
-  BZ_POP3_ERROR_LINE_TOO_LONG,   /* a line over the parser's cap */
-  BZ_POP3_ERROR_SERVER,          /* -ERR without a response code */
-  BZ_POP3_ERROR_IN_USE,          /* [IN-USE] */
-  BZ_POP3_ERROR_LOGIN_DELAY,     /* [LOGIN-DELAY] */
-  BZ_POP3_ERROR_SYS_TEMP,        /* [SYS/TEMP] */
-  BZ_POP3_ERROR_SYS_PERM,        /* [SYS/PERM] */
-  BZ_POP3_ERROR_AUTH,            /* [AUTH] or a rejected login */
-  BZ_POP3_ERROR_NO_STLS,         /* security=starttls but no STLS in CAPA */
-  BZ_POP3_ERROR_NO_AUTH_METHOD,  /* no method usable on this channel */
-  BZ_POP3_ERROR_NO_UIDL,         /* server does not implement UIDL */
-  BZ_POP3_ERROR_CLOSED,          /* connection ended inside a response */
+typedef enum
+{
+  BZ_POP3_ERROR_PROTOCOL,       /* garbage, unexpected response */
+  BZ_POP3_ERROR_LINE_TOO_LONG,  /* a line over the parser's cap */
+  BZ_POP3_ERROR_SERVER,         /* -ERR without a response code */
+  BZ_POP3_ERROR_IN_USE,         /* [IN-USE] */
+  BZ_POP3_ERROR_LOGIN_DELAY,    /* [LOGIN-DELAY] */
+  BZ_POP3_ERROR_SYS_TEMP,       /* [SYS/TEMP] */
+  BZ_POP3_ERROR_SYS_PERM,       /* [SYS/PERM] */
+  BZ_POP3_ERROR_AUTH,           /* [AUTH] or a rejected login */
+  BZ_POP3_ERROR_NO_STLS,        /* security=starttls but no STLS in CAPA */
+  BZ_POP3_ERROR_NO_AUTH_METHOD, /* no method usable on this channel */
+  BZ_POP3_ERROR_NO_UIDL,        /* server does not implement UIDL */
+  BZ_POP3_ERROR_CLOSED,         /* connection ended inside a response */
 } BzPop3Error;
 
 G_END_DECLS

@@ -26,56 +26,55 @@ bz_pop3_cmd_free (BzPop3Cmd *cmd)
 static BzPop3Cmd *
 bz_pop3_session_current (BzPop3Session *self)
 {
-  for (GList *l = self->inflight.head; l != NULL; l = l->next) {
-    BzPop3Cmd *cmd = l->data;
-    if (!cmd->done)
-      return cmd;
-  }
+  for (GList *l = self->inflight.head; l != NULL; l = l->next)
+    {
+      BzPop3Cmd *cmd = l->data;
+      if (!cmd->done)
+        return cmd;
+    }
   return NULL;
 }
 
 static BzPop3Error
 bz_pop3_session_code_to_error (const char *code, BzPop3Error fallback)
 {
-  static const struct {
+  static const struct
+  {
     const char *code;
     BzPop3Error error;
   } map[] = {
-    { "IN-USE", BZ_POP3_ERROR_IN_USE },
-    { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
-    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP },
-    { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
+    { "IN-USE", BZ_POP3_ERROR_IN_USE },     { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
+    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP }, { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
     { "AUTH", BZ_POP3_ERROR_AUTH },
   };
 
   if (code == NULL)
     return fallback;
   /* Codes are hierarchical (RFC 2449 §8): "SYS/TEMP/QUOTA" is a SYS/TEMP. */
-  for (guint i = 0; i < G_N_ELEMENTS (map); i++) {
-    gsize len = strlen (map[i].code);
-    if (g_ascii_strncasecmp (code, map[i].code, len) == 0 &&
-        (code[len] == '\0' || code[len] == '/'))
-      return map[i].error;
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    {
+      gsize len = strlen (map[i].code);
+      if (g_ascii_strncasecmp (code, map[i].code, len) == 0 &&
+          (code[len] == '\0' || code[len] == '/'))
+        return map[i].error;
+    }
   return fallback;
 }
 
 static GError *
-bz_pop3_session_server_error (BzPop3Session *self, BzPop3Cmd *cmd,
-                              BzPop3Error fallback, const char *what)
+bz_pop3_session_server_error (BzPop3Session *self, BzPop3Cmd *cmd, BzPop3Error fallback,
+                              const char *what)
 {
   return g_error_new (BZ_POP3_ERROR, bz_pop3_session_code_to_error (cmd->code, fallback),
-                      "%s: %s: -ERR%s%s%s%s%s", self->host, what,
-                      cmd->code != NULL ? " [" : "",
-                      cmd->code != NULL ? cmd->code : "",
-                      cmd->code != NULL ? "]" : "",
+                      "%s: %s: -ERR%s%s%s%s%s", self->host, what, cmd->code != NULL ? " [" : "",
+                      cmd->code != NULL ? cmd->code : "", cmd->code != NULL ? "]" : "",
                       cmd->text != NULL && cmd->text[0] != '\0' ? " " : "",
                       cmd->text != NULL ? cmd->text : "");
 }
 
 void
-bz_pop3_session_set_server_error (BzPop3Session *self, BzPop3Cmd *cmd,
-                                  BzPop3Error fallback, const char *what, GError **error)
+bz_pop3_session_set_server_error (BzPop3Session *self, BzPop3Cmd *cmd, BzPop3Error fallback,
+                                  const char *what, GError **error)
 {
   g_propagate_error (error, bz_pop3_session_server_error (self, cmd, fallback, what));
 }
@@ -104,70 +103,78 @@ bz_pop3_session_sink_flush (BzPop3Session *self, GError **error)
 }
 
 static gboolean
-bz_pop3_session_on_status (gpointer user_data, gboolean ok, gboolean continuation,
-                           const char *code, const char *text, GError **error)
+bz_pop3_session_on_status (gpointer user_data, gboolean ok, gboolean continuation, const char *code,
+                           const char *text, GError **error)
 {
   BzPop3Session *self = user_data;
   BzPop3Cmd *cmd = bz_pop3_session_current (self);
 
-  if (cmd == NULL) {
-    g_set_error_literal (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                         "response without a command");
-    return FALSE;
-  }
+  if (cmd == NULL)
+    {
+      g_set_error_literal (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                           "response without a command");
+      return FALSE;
+    }
   cmd->ok = ok;
   cmd->continuation = continuation;
   cmd->code = g_strdup (code);
   cmd->text = g_strdup (text);
-  if (ok && !continuation && cmd->kind == BZ_POP3_CMD_SINK) {
-    cmd->began = TRUE;
-    self->sinkbuf_len = 0;
-    return self->sink->begin (self->sink, cmd->msgno, error);
-  }
-  if (ok && !continuation && cmd->kind == BZ_POP3_CMD_LINES) {
-    g_string_truncate (self->line, 0);
-    return TRUE;
-  }
+  if (ok && !continuation && cmd->kind == BZ_POP3_CMD_SINK)
+    {
+      cmd->began = TRUE;
+      self->sinkbuf_len = 0;
+      return self->sink->begin (self->sink, cmd->msgno, error);
+    }
+  if (ok && !continuation && cmd->kind == BZ_POP3_CMD_LINES)
+    {
+      g_string_truncate (self->line, 0);
+      return TRUE;
+    }
   cmd->done = TRUE;
-  if (cmd->kind == BZ_POP3_CMD_SINK) {
-    g_autoptr(GError) reason =
-      bz_pop3_session_server_error (self, cmd, BZ_POP3_ERROR_SERVER, "message not retrieved");
-    self->sink->fail (self->sink, cmd->msgno, reason);
-  }
+  if (cmd->kind == BZ_POP3_CMD_SINK)
+    {
+      g_autoptr (GError) reason =
+          bz_pop3_session_server_error (self, cmd, BZ_POP3_ERROR_SERVER, "message not retrieved");
+      self->sink->fail (self->sink, cmd->msgno, reason);
+    }
   return TRUE;
 }
 
 static gboolean
-bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len,
-                         gboolean eol, GError **error)
+bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len, gboolean eol,
+                         GError **error)
 {
   BzPop3Session *self = user_data;
   BzPop3Cmd *cmd = bz_pop3_session_current (self);
 
   g_assert (cmd != NULL);
-  if (cmd->kind == BZ_POP3_CMD_LINES) {
-    g_string_append_len (self->line, data, len);
-    if (eol) {
-      if (cmd->line_func != NULL)
-        cmd->line_func (self->line->str, self->line->len, cmd->line_data);
-      else
-        g_ptr_array_add (cmd->lines, g_strndup (self->line->str, self->line->len));
-      g_string_truncate (self->line, 0);
+  if (cmd->kind == BZ_POP3_CMD_LINES)
+    {
+      g_string_append_len (self->line, data, len);
+      if (eol)
+        {
+          if (cmd->line_func != NULL)
+            cmd->line_func (self->line->str, self->line->len, cmd->line_data);
+          else
+            g_ptr_array_add (cmd->lines, g_strndup (self->line->str, self->line->len));
+          g_string_truncate (self->line, 0);
+        }
+      return TRUE;
     }
-    return TRUE;
-  }
 
   /* Coalesce lines into one sink write per buffer; a fragment too big for
    * the buffer goes straight through. */
-  if (self->sinkbuf_len + len + 1 > BZ_POP3_SINK_BUFFER) {
-    if (!bz_pop3_session_sink_flush (self, error))
-      return FALSE;
-    if (len + 1 > BZ_POP3_SINK_BUFFER) {
-      if (!self->sink->write (self->sink, data, len, error))
+  if (self->sinkbuf_len + len + 1 > BZ_POP3_SINK_BUFFER)
+    {
+      if (!bz_pop3_session_sink_flush (self, error))
         return FALSE;
-      len = 0;
+      if (len + 1 > BZ_POP3_SINK_BUFFER)
+        {
+          if (!self->sink->write (self->sink, data, len, error))
+            return FALSE;
+          len = 0;
+        }
     }
-  }
   memcpy (self->sinkbuf + self->sinkbuf_len, data, len);
   self->sinkbuf_len += len;
   if (eol)
@@ -205,14 +212,14 @@ bz_pop3_session_queue (BzPop3Session *self, BzPop3CmdKind kind, const char *line
   if (kind == BZ_POP3_CMD_LINES)
     cmd->lines = g_ptr_array_new_with_free_func (g_free);
   g_queue_push_tail (&self->inflight, cmd);
-  bz_pop3_parser_expect (self->parser,
-                         kind == BZ_POP3_CMD_SIMPLE ? BZ_POP3_EXPECT_SINGLE :
-                         kind == BZ_POP3_CMD_AUTH ? BZ_POP3_EXPECT_CONTINUATION :
-                         BZ_POP3_EXPECT_MULTI);
-  if (line != NULL) {
-    g_string_append (self->wbuf, line);
-    g_string_append (self->wbuf, "\r\n");
-  }
+  bz_pop3_parser_expect (self->parser, kind == BZ_POP3_CMD_SIMPLE ? BZ_POP3_EXPECT_SINGLE
+                                       : kind == BZ_POP3_CMD_AUTH ? BZ_POP3_EXPECT_CONTINUATION
+                                                                  : BZ_POP3_EXPECT_MULTI);
+  if (line != NULL)
+    {
+      g_string_append (self->wbuf, line);
+      g_string_append (self->wbuf, "\r\n");
+    }
   return cmd;
 }
 
@@ -231,16 +238,17 @@ bz_pop3_session_flush (BzPop3Session *self, GCancellable *cancellable, GError **
 
   if (self->wbuf->len == 0)
     return TRUE;
-  ok = bz_net_connection_write_all (self->conn, self->wbuf->str, self->wbuf->len,
-                                    cancellable, error);
+  ok = bz_net_connection_write_all (self->conn, self->wbuf->str, self->wbuf->len, cancellable,
+                                    error);
   /* The buffer may have carried a password; it is pre-sized so that a
    * login line never made it reallocate and leave a copy behind. */
   explicit_bzero (self->wbuf->str, self->wbuf->len);
   g_string_truncate (self->wbuf, 0);
-  if (!ok) {
-    self->broken = TRUE;
-    bz_pop3_session_prefix_error (self, error);
-  }
+  if (!ok)
+    {
+      self->broken = TRUE;
+      bz_pop3_session_prefix_error (self, error);
+    }
   return ok;
 }
 
@@ -254,42 +262,44 @@ bz_pop3_session_count_done (BzPop3Session *self)
 }
 
 gboolean
-bz_pop3_session_run (BzPop3Session *self, BzPop3Cmd *cmd,
-                     GCancellable *cancellable, GError **error)
+bz_pop3_session_run (BzPop3Session *self, BzPop3Cmd *cmd, GCancellable *cancellable, GError **error)
 {
   guint done_before = cmd == NULL ? bz_pop3_session_count_done (self) : 0;
 
   if (!bz_pop3_session_flush (self, cancellable, error))
     return FALSE;
-  for (;;) {
-    gssize n;
+  for (;;)
+    {
+      gssize n;
 
-    if (cmd != NULL ? cmd->done : bz_pop3_session_count_done (self) > done_before)
-      return TRUE;
-    if (bz_pop3_parser_pending (self->parser) == 0)
-      return TRUE;
-    n = bz_net_connection_read (self->conn, self->rbuf, BZ_POP3_READ_CHUNK,
-                                cancellable, error);
-    if (n < 0) {
-      self->broken = TRUE;
-      bz_pop3_session_prefix_error (self, error);
-      return FALSE;
+      if (cmd != NULL ? cmd->done : bz_pop3_session_count_done (self) > done_before)
+        return TRUE;
+      if (bz_pop3_parser_pending (self->parser) == 0)
+        return TRUE;
+      n = bz_net_connection_read (self->conn, self->rbuf, BZ_POP3_READ_CHUNK, cancellable, error);
+      if (n < 0)
+        {
+          self->broken = TRUE;
+          bz_pop3_session_prefix_error (self, error);
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          self->broken = TRUE;
+          g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED,
+                       "%s: connection closed by the server inside a response", self->host);
+          return FALSE;
+        }
+      if (!bz_pop3_parser_feed (self->parser, self->rbuf, n, error))
+        {
+          self->broken = TRUE;
+          /* A sink may fail without an error, and callers may pass none. */
+          if (error != NULL && *error != NULL &&
+              ((*error)->domain == BZ_POP3_ERROR || (*error)->domain == BZ_NET_ERROR))
+            bz_pop3_session_prefix_error (self, error);
+          return FALSE;
+        }
     }
-    if (n == 0) {
-      self->broken = TRUE;
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED,
-                   "%s: connection closed by the server inside a response", self->host);
-      return FALSE;
-    }
-    if (!bz_pop3_parser_feed (self->parser, self->rbuf, n, error)) {
-      self->broken = TRUE;
-      /* A sink may fail without an error, and callers may pass none. */
-      if (error != NULL && *error != NULL &&
-          ((*error)->domain == BZ_POP3_ERROR || (*error)->domain == BZ_NET_ERROR))
-        bz_pop3_session_prefix_error (self, error);
-      return FALSE;
-    }
-  }
 }
 
 BzPop3Cmd *
@@ -309,31 +319,33 @@ bz_pop3_session_call (BzPop3Session *self, BzPop3CmdKind kind, const char *line,
 gboolean
 bz_pop3_session_check_usable (BzPop3Session *self, GError **error)
 {
-  if (self->conn == NULL || self->broken) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED,
-                 "%s: the session ended after an earlier error or QUIT", self->host);
-    return FALSE;
-  }
+  if (self->conn == NULL || self->broken)
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED,
+                   "%s: the session ended after an earlier error or QUIT", self->host);
+      return FALSE;
+    }
   return TRUE;
 }
 
 void
 bz_pop3_session_fail_inflight (BzPop3Session *self, const GError *reason)
 {
-  for (GList *l = self->inflight.head; l != NULL; l = l->next) {
-    BzPop3Cmd *cmd = l->data;
-    if (cmd->done || cmd->kind != BZ_POP3_CMD_SINK)
-      continue;
-    cmd->done = TRUE;
-    self->sink->fail (self->sink, cmd->msgno, reason);
-  }
+  for (GList *l = self->inflight.head; l != NULL; l = l->next)
+    {
+      BzPop3Cmd *cmd = l->data;
+      if (cmd->done || cmd->kind != BZ_POP3_CMD_SINK)
+        continue;
+      cmd->done = TRUE;
+      self->sink->fail (self->sink, cmd->msgno, reason);
+    }
   g_queue_clear_full (&self->inflight, (GDestroyNotify) bz_pop3_cmd_free);
 }
 
 gboolean
 bz_pop3_session_read_capa (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
 
   g_hash_table_remove_all (self->capa);
   self->have_capa = FALSE;
@@ -344,17 +356,18 @@ bz_pop3_session_read_capa (BzPop3Session *self, GCancellable *cancellable, GErro
   if (!cmd->ok)
     return TRUE;
   self->have_capa = TRUE;
-  for (guint i = 0; i < cmd->lines->len; i++) {
-    const char *line = g_ptr_array_index (cmd->lines, i);
-    const char *space = strchr (line, ' ');
-    g_autofree char *tag = NULL;
+  for (guint i = 0; i < cmd->lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (cmd->lines, i);
+      const char *space = strchr (line, ' ');
+      g_autofree char *tag = NULL;
 
-    tag = g_ascii_strup (line, space != NULL ? space - line : -1);
-    if (tag[0] == '\0')
-      continue;
-    g_hash_table_replace (self->capa, g_steal_pointer (&tag),
-                          space != NULL ? g_strstrip (g_strdup (space)) : g_strdup (""));
-  }
+      tag = g_ascii_strup (line, space != NULL ? space - line : -1);
+      if (tag[0] == '\0')
+        continue;
+      g_hash_table_replace (self->capa, g_steal_pointer (&tag),
+                            space != NULL ? g_strstrip (g_strdup (space)) : g_strdup (""));
+    }
   return TRUE;
 }
 
@@ -372,33 +385,34 @@ bz_pop3_session_read_apop_timestamp (BzPop3Session *self, const char *greeting)
 static gboolean
 bz_pop3_session_start_tls (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  if (!bz_net_connection_start_tls (self->conn, cancellable, error)) {
-    self->broken = TRUE;
-    bz_pop3_session_prefix_error (self, error);
-    return FALSE;
-  }
+  if (!bz_net_connection_start_tls (self->conn, cancellable, error))
+    {
+      self->broken = TRUE;
+      bz_pop3_session_prefix_error (self, error);
+      return FALSE;
+    }
   return TRUE;
 }
 
 static gboolean
 bz_pop3_session_stls (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(BzPop3Cmd) cmd = NULL;
+  g_autoptr (BzPop3Cmd) cmd = NULL;
 
-  if (!bz_pop3_session_has_capability (self, "STLS")) {
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_STLS,
-                 "%s: security is starttls but the server does not offer STLS",
-                 self->host);
-    return FALSE;
-  }
+  if (!bz_pop3_session_has_capability (self, "STLS"))
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_STLS,
+                   "%s: security is starttls but the server does not offer STLS", self->host);
+      return FALSE;
+    }
   cmd = bz_pop3_session_call (self, BZ_POP3_CMD_SIMPLE, "STLS", cancellable, error);
   if (cmd == NULL)
     return FALSE;
-  if (!cmd->ok) {
-    bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_NO_STLS,
-                                      "STLS refused", error);
-    return FALSE;
-  }
+  if (!cmd->ok)
+    {
+      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_NO_STLS, "STLS refused", error);
+      return FALSE;
+    }
   /* Nothing can be buffered here: a byte after the +OK would already have
    * failed the parser, so no plaintext injection survives into TLS. */
   if (!bz_pop3_session_start_tls (self, cancellable, error))
@@ -408,12 +422,11 @@ bz_pop3_session_stls (BzPop3Session *self, GCancellable *cancellable, GError **e
 }
 
 BzPop3Session *
-bz_pop3_session_connect (const BzPop3SessionOptions *options,
-                         GCancellable               *cancellable,
-                         GError                    **error)
+bz_pop3_session_connect (const BzPop3SessionOptions *options, GCancellable *cancellable,
+                         GError **error)
 {
-  g_autoptr(BzPop3Session) self = NULL;
-  g_autoptr(BzPop3Cmd) greeting = NULL;
+  g_autoptr (BzPop3Session) self = NULL;
+  g_autoptr (BzPop3Cmd) greeting = NULL;
   BzPop3Cmd *queued;
 
   g_return_val_if_fail (options != NULL, NULL);
@@ -431,12 +444,12 @@ bz_pop3_session_connect (const BzPop3SessionOptions *options,
     self->options.pipeline_window = BZ_POP3_DEFAULT_WINDOW;
 
   self->conn = bz_net_connection_open (&self->options.net, cancellable, error);
-  if (self->conn == NULL) {
-    bz_pop3_session_prefix_error (self, error);
-    return NULL;
-  }
-  if (options->security == BZ_SECURITY_TLS &&
-      !bz_pop3_session_start_tls (self, cancellable, error))
+  if (self->conn == NULL)
+    {
+      bz_pop3_session_prefix_error (self, error);
+      return NULL;
+    }
+  if (options->security == BZ_SECURITY_TLS && !bz_pop3_session_start_tls (self, cancellable, error))
     return NULL;
 
   /* Owned by the in-flight queue until taken: a failed read leaves it
@@ -445,17 +458,17 @@ bz_pop3_session_connect (const BzPop3SessionOptions *options,
   if (!bz_pop3_session_run (self, queued, cancellable, error))
     return NULL;
   greeting = bz_pop3_session_take (self, queued);
-  if (!greeting->ok) {
-    bz_pop3_session_set_server_error (self, greeting, BZ_POP3_ERROR_SERVER,
-                                      "server refused the connection", error);
-    return NULL;
-  }
+  if (!greeting->ok)
+    {
+      bz_pop3_session_set_server_error (self, greeting, BZ_POP3_ERROR_SERVER,
+                                        "server refused the connection", error);
+      return NULL;
+    }
   bz_pop3_session_read_apop_timestamp (self, greeting->text);
 
   if (!bz_pop3_session_read_capa (self, cancellable, error))
     return NULL;
-  if (options->security == BZ_SECURITY_STARTTLS &&
-      !bz_pop3_session_stls (self, cancellable, error))
+  if (options->security == BZ_SECURITY_STARTTLS && !bz_pop3_session_stls (self, cancellable, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -12,29 +12,33 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  BzNetOptions net;            /* host, port, trust, pin, timeouts */
+typedef struct
+{
+  BzNetOptions net; /* host, port, trust, pin, timeouts */
   BzSecurity security;
   /* TRUE only when the user allowed plaintext (security=none on loopback or
    * allow-plaintext=true): then a password may cross an unencrypted channel. */
   gboolean allow_plaintext;
-  guint pipeline_window;       /* commands in flight with PIPELINING; 0 = default */
+  guint pipeline_window; /* commands in flight with PIPELINING; 0 = default */
 } BzPop3SessionOptions;
 
-typedef struct {
+typedef struct
+{
   guint msgno;
   guint64 size;
 } BzPop3ListEntry;
 
-typedef struct {
+typedef struct
+{
   guint msgno;
   const char *uidl;
 } BzPop3UidlEntry;
 
 /* A UIDL listing: 50,000 entries take ~2 MB, not one allocation each. */
-typedef struct {
-  GArray *entries;          /* BzPop3UidlEntry, in the server's order */
-  GStringChunk *strings;    /* owns every entry's uidl (may be stolen) */
+typedef struct
+{
+  GArray *entries;       /* BzPop3UidlEntry, in the server's order */
+  GStringChunk *strings; /* owns every entry's uidl (may be stolen) */
 } BzPop3UidlList;
 
 void bz_pop3_uidl_list_free (BzPop3UidlList *list);
@@ -45,10 +49,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzPop3UidlList, bz_pop3_uidl_list_free)
  * as the first member of your own struct to carry state. A callback that
  * returns FALSE aborts the whole operation with its error. */
 typedef struct _BzPop3MessageSink BzPop3MessageSink;
-struct _BzPop3MessageSink {
+struct _BzPop3MessageSink
+{
   gboolean (*begin) (BzPop3MessageSink *sink, guint msgno, GError **error);
-  gboolean (*write) (BzPop3MessageSink *sink, const char *data, gsize len,
-                     GError **error);
+  gboolean (*write) (BzPop3MessageSink *sink, const char *data, gsize len, GError **error);
   gboolean (*end) (BzPop3MessageSink *sink, guint msgno, GError **error);
   /* The message will not complete: the server answered -ERR (@reason in
    * BZ_POP3_ERROR; the operation goes on with the next message) or the
@@ -64,19 +68,14 @@ G_DECLARE_FINAL_TYPE (BzPop3Session, bz_pop3_session, BZ, POP3_SESSION, GObject)
  * says (STLS missing from CAPA is BZ_POP3_ERROR_NO_STLS, never a fall-back)
  * and reads CAPA. Returns a new session (transfer full) or NULL. */
 BzPop3Session *bz_pop3_session_connect (const BzPop3SessionOptions *options,
-                                        GCancellable               *cancellable,
-                                        GError                    **error);
+                                        GCancellable *cancellable, GError **error);
 
 /* Authenticates. BZ_AUTH_AUTO picks the strongest method offered that does
  * not expose the password on this channel. @password is not kept; the
  * buffers that carried it are wiped. Rejection is BZ_POP3_ERROR_AUTH (or the
  * response code's error, e.g. BZ_POP3_ERROR_IN_USE). */
-gboolean bz_pop3_session_login (BzPop3Session *self,
-                                BzAuthMethod   method,
-                                const char    *user,
-                                const char    *password,
-                                GCancellable  *cancellable,
-                                GError       **error);
+gboolean bz_pop3_session_login (BzPop3Session *self, BzAuthMethod method, const char *user,
+                                const char *password, GCancellable *cancellable, GError **error);
 
 /* CAPA tags, upper case, e.g. "PIPELINING", "UIDL", "TOP", "STLS". */
 gboolean bz_pop3_session_has_capability (BzPop3Session *self, const char *tag);
@@ -89,53 +88,42 @@ BzNetConnection *bz_pop3_session_get_connection (BzPop3Session *self);
 gboolean bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
                                GCancellable *cancellable, GError **error);
 /* Returns a GArray of BzPop3ListEntry (transfer full) or NULL. */
-GArray *bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable,
-                              GError **error);
+GArray *bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error);
 gboolean bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
                                    GCancellable *cancellable, GError **error);
 /* LIST n for each of @msgnos (pipelined when offered), the sizes into
  * @sizes (parallel to @msgnos); fails on the first -ERR. Cheaper than a
  * whole LIST when only a few of a large mailbox are wanted. */
-gboolean bz_pop3_session_list_many (BzPop3Session *self,
-                                    const guint *msgnos, gsize n_msgnos,
-                                    guint64 *sizes,
-                                    GCancellable *cancellable, GError **error);
+gboolean bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                                    guint64 *sizes, GCancellable *cancellable, GError **error);
 /* Returns the whole UIDL listing (transfer full) or NULL;
  * BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
 BzPop3UidlList *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
                                       GError **error);
 /* Returns the UIDL of @msgno (transfer full) or NULL. */
-char *bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno,
-                                GCancellable *cancellable, GError **error);
+char *bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno, GCancellable *cancellable,
+                                GError **error);
 
-gboolean bz_pop3_session_retr (BzPop3Session *self, guint msgno,
-                               BzPop3MessageSink *sink,
+gboolean bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
                                GCancellable *cancellable, GError **error);
 gboolean bz_pop3_session_top (BzPop3Session *self, guint msgno, guint lines,
-                              BzPop3MessageSink *sink,
-                              GCancellable *cancellable, GError **error);
+                              BzPop3MessageSink *sink, GCancellable *cancellable, GError **error);
 /* RETR (or TOP @top_lines when @top is TRUE) each of @msgnos, pipelined with
  * a bounded window when the server advertises PIPELINING, one at a time
  * otherwise. A per-message -ERR goes to sink->fail and the rest continue. */
-gboolean bz_pop3_session_fetch_many (BzPop3Session *self,
-                                     const guint *msgnos, gsize n_msgnos,
-                                     gboolean top, guint top_lines,
-                                     BzPop3MessageSink *sink,
+gboolean bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                                     gboolean top, guint top_lines, BzPop3MessageSink *sink,
                                      GCancellable *cancellable, GError **error);
 
-gboolean bz_pop3_session_dele (BzPop3Session *self, guint msgno,
-                               GCancellable *cancellable, GError **error);
+gboolean bz_pop3_session_dele (BzPop3Session *self, guint msgno, GCancellable *cancellable,
+                               GError **error);
 /* DELE each of @msgnos (pipelined when offered); fails on the first -ERR. */
-gboolean bz_pop3_session_dele_many (BzPop3Session *self,
-                                    const guint *msgnos, gsize n_msgnos,
+gboolean bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
                                     GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable,
-                               GError **error);
-gboolean bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable,
-                               GError **error);
+gboolean bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error);
+gboolean bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* QUIT: the server commits DELEs now. Closes the connection either way. */
-gboolean bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable,
-                               GError **error);
+gboolean bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* Drops the connection without QUIT, so the server rolls back any DELE. */
 void bz_pop3_session_abort (BzPop3Session *self);
 

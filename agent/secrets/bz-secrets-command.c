@@ -15,7 +15,8 @@
 /* enough to show a useful message, short enough for one log line */
 #define BZ_SECRETS_STDERR_SNIPPET_MAX 200
 
-typedef struct {
+typedef struct
+{
   char *account_name;
   guint timeout_ms;
   GSubprocess *proc;
@@ -29,14 +30,16 @@ typedef struct {
 static void
 bz_secrets_command_free (BzSecretsCommand *data)
 {
-  if (data->timeout_source != NULL) {
-    g_source_destroy (data->timeout_source);
-    g_source_unref (data->timeout_source);
-  }
-  if (data->caller_cancellable != NULL) {
-    g_cancellable_disconnect (data->caller_cancellable, data->caller_handler);
-    g_object_unref (data->caller_cancellable);
-  }
+  if (data->timeout_source != NULL)
+    {
+      g_source_destroy (data->timeout_source);
+      g_source_unref (data->timeout_source);
+    }
+  if (data->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (data->caller_cancellable, data->caller_handler);
+      g_object_unref (data->caller_cancellable);
+    }
   g_clear_object (&data->io_cancellable);
   g_clear_object (&data->proc);
   g_free (data->account_name);
@@ -77,8 +80,7 @@ bz_secrets_command_timeout_cb (gpointer user_data)
 }
 
 static void
-bz_secrets_command_caller_cancelled_cb (GCancellable *cancellable,
-                                        gpointer      user_data)
+bz_secrets_command_caller_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 {
   GCancellable *io_cancellable = user_data;
   g_cancellable_cancel (io_cancellable);
@@ -102,15 +104,13 @@ bz_secrets_first_line (GBytes *bytes, gsize max)
 }
 
 static void
-bz_secrets_command_communicate_cb (GObject      *source,
-                                   GAsyncResult *result,
-                                   gpointer      user_data)
+bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   BzSecretsCommand *data = g_task_get_task_data (task);
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GBytes) err = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *err_line = NULL;
   const char *name = data->account_name;
   const char *text;
@@ -118,46 +118,50 @@ bz_secrets_command_communicate_cb (GObject      *source,
   gsize len = 0;
   char *password;
 
-  if (!g_subprocess_communicate_finish (data->proc, result, &out, &err, &error)) {
-    bz_secrets_command_kill (data);
-    if (data->timed_out) {
-      g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                               BZ_SECRETS_ERROR_COMMAND_TIMEOUT,
-                               "password-command for account %s did not "
-                               "finish within %u s and was killed", name,
-                               (data->timeout_ms + 999) / 1000);
-    } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_task_return_error (task, g_steal_pointer (&error));
-    } else {
-      g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                               BZ_SECRETS_ERROR_COMMAND_FAILED,
-                               "password-command for account %s: %s",
-                               name, error->message);
+  if (!g_subprocess_communicate_finish (data->proc, result, &out, &err, &error))
+    {
+      bz_secrets_command_kill (data);
+      if (data->timed_out)
+        {
+          g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_TIMEOUT,
+                                   "password-command for account %s did not "
+                                   "finish within %u s and was killed",
+                                   name, (data->timeout_ms + 999) / 1000);
+        }
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+        }
+      else
+        {
+          g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
+                                   "password-command for account %s: %s", name, error->message);
+        }
+      return;
     }
-    return;
-  }
 
   err_line = bz_secrets_first_line (err, BZ_SECRETS_STDERR_SNIPPET_MAX);
-  if (g_subprocess_get_if_signaled (data->proc)) {
-    int sig = g_subprocess_get_term_sig (data->proc);
-    g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                             BZ_SECRETS_ERROR_COMMAND_FAILED,
-                             "password-command for account %s was killed by "
-                             "signal %d (%s)%s%s", name, sig, g_strsignal (sig),
-                             *err_line != '\0' ? ": " : "", err_line);
-    bz_secrets_wipe_bytes (out);
-    return;
-  }
-  if (g_subprocess_get_exit_status (data->proc) != 0) {
-    g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                             BZ_SECRETS_ERROR_COMMAND_FAILED,
-                             "password-command for account %s failed with "
-                             "exit status %d%s%s", name,
-                             g_subprocess_get_exit_status (data->proc),
-                             *err_line != '\0' ? ": " : "", err_line);
-    bz_secrets_wipe_bytes (out);
-    return;
-  }
+  if (g_subprocess_get_if_signaled (data->proc))
+    {
+      int sig = g_subprocess_get_term_sig (data->proc);
+      g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
+                               "password-command for account %s was killed by "
+                               "signal %d (%s)%s%s",
+                               name, sig, g_strsignal (sig), *err_line != '\0' ? ": " : "",
+                               err_line);
+      bz_secrets_wipe_bytes (out);
+      return;
+    }
+  if (g_subprocess_get_exit_status (data->proc) != 0)
+    {
+      g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
+                               "password-command for account %s failed with "
+                               "exit status %d%s%s",
+                               name, g_subprocess_get_exit_status (data->proc),
+                               *err_line != '\0' ? ": " : "", err_line);
+      bz_secrets_wipe_bytes (out);
+      return;
+    }
 
   text = out != NULL ? g_bytes_get_data (out, &len) : NULL;
   nl = text != NULL ? memchr (text, '\n', len) : NULL;
@@ -165,35 +169,32 @@ bz_secrets_command_communicate_cb (GObject      *source,
     len = nl - text;
   if (len > 0 && text[len - 1] == '\r')
     len--;
-  if (len == 0) {
-    g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                             BZ_SECRETS_ERROR_COMMAND_EMPTY,
-                             "password-command for account %s printed nothing",
-                             name);
-    bz_secrets_wipe_bytes (out);
-    return;
-  }
+  if (len == 0)
+    {
+      g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_EMPTY,
+                               "password-command for account %s printed nothing", name);
+      bz_secrets_wipe_bytes (out);
+      return;
+    }
   password = bz_secrets_password_from_data (text, len, name, &error);
   bz_secrets_wipe_bytes (out);
-  if (password == NULL) {
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
+  if (password == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_debug ("password for account %s from its password-command", name);
   g_task_return_pointer (task, password, (GDestroyNotify) bz_secrets_password_free);
 }
 
 void
-bz_secrets_run_command_async (const char          *account_name,
-                              const char          *command,
-                              guint                timeout_ms,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
+bz_secrets_run_command_async (const char *account_name, const char *command, guint timeout_ms,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
   BzSecretsCommand *data;
 
   g_return_if_fail (account_name != NULL);
@@ -209,36 +210,33 @@ bz_secrets_run_command_async (const char          *account_name,
 
   /* stdin stays /dev/null (the GSubprocess default): a command that asks
    * on the terminal must fail, not hang the daemon */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, bz_secrets_command_child_setup,
-                                         NULL, NULL);
-  data->proc = g_subprocess_launcher_spawn (launcher, &error,
-                                            "/bin/sh", "-c", command, NULL);
-  if (data->proc == NULL) {
-    g_task_return_new_error (task, BZ_SECRETS_ERROR,
-                             BZ_SECRETS_ERROR_COMMAND_FAILED,
-                             "password-command for account %s could not be "
-                             "started: %s", account_name, error->message);
-    return;
-  }
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, bz_secrets_command_child_setup, NULL, NULL);
+  data->proc = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", command, NULL);
+  if (data->proc == NULL)
+    {
+      g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
+                               "password-command for account %s could not be "
+                               "started: %s",
+                               account_name, error->message);
+      return;
+    }
 
-  if (cancellable != NULL) {
-    data->caller_cancellable = g_object_ref (cancellable);
-    data->caller_handler = g_cancellable_connect (cancellable,
-                                                  G_CALLBACK (bz_secrets_command_caller_cancelled_cb),
-                                                  g_object_ref (data->io_cancellable),
-                                                  g_object_unref);
-  }
+  if (cancellable != NULL)
+    {
+      data->caller_cancellable = g_object_ref (cancellable);
+      data->caller_handler =
+          g_cancellable_connect (cancellable, G_CALLBACK (bz_secrets_command_caller_cancelled_cb),
+                                 g_object_ref (data->io_cancellable), g_object_unref);
+    }
   data->timeout_source = g_timeout_source_new (data->timeout_ms);
-  g_source_set_callback (data->timeout_source, bz_secrets_command_timeout_cb,
-                         data, NULL);
+  g_source_set_callback (data->timeout_source, bz_secrets_command_timeout_cb, data, NULL);
   g_source_set_static_name (data->timeout_source, "[buzon] password-command timeout");
   g_source_attach (data->timeout_source, g_task_get_context (task));
 
   g_subprocess_communicate_async (data->proc, NULL, data->io_cancellable,
-                                  bz_secrets_command_communicate_cb,
-                                  g_steal_pointer (&task));
+                                  bz_secrets_command_communicate_cb, g_steal_pointer (&task));
 }
 
 char *

@@ -19,13 +19,14 @@ G_BEGIN_DECLS
 #define BZ_SECRETS_ERROR (bz_secrets_error_quark ())
 GQuark bz_secrets_error_quark (void);
 
-typedef enum {
-  BZ_SECRETS_ERROR_NOT_FOUND,        /* no entry; the message says what to run */
-  BZ_SECRETS_ERROR_KEYRING,          /* the secret service failed or is missing */
-  BZ_SECRETS_ERROR_INVALID,          /* a password POP3 cannot send (CR, LF) */
-  BZ_SECRETS_ERROR_COMMAND_FAILED,   /* could not start, non-zero exit, killed */
-  BZ_SECRETS_ERROR_COMMAND_EMPTY,    /* printed nothing */
-  BZ_SECRETS_ERROR_COMMAND_TIMEOUT,  /* ran too long and was killed */
+typedef enum
+{
+  BZ_SECRETS_ERROR_NOT_FOUND,       /* no entry; the message says what to run */
+  BZ_SECRETS_ERROR_KEYRING,         /* the secret service failed or is missing */
+  BZ_SECRETS_ERROR_INVALID,         /* a password POP3 cannot send (CR, LF) */
+  BZ_SECRETS_ERROR_COMMAND_FAILED,  /* could not start, non-zero exit, killed */
+  BZ_SECRETS_ERROR_COMMAND_EMPTY,   /* printed nothing */
+  BZ_SECRETS_ERROR_COMMAND_TIMEOUT, /* ran too long and was killed */
 } BzSecretsError;
 
 /* How long a password-command may run (it may wait for a GPG pinentry). */
@@ -47,26 +48,20 @@ void bz_secrets_password_free (char *password);
  * BZ_SECRETS_ERROR_INVALID naming @account_name when the password holds
  * NUL, CR or LF, which would end or split the POP3 command carrying it, or
  * is longer than BZ_SECRETS_PASSWORD_MAX bytes. */
-char *bz_secrets_password_from_data (const char  *data,
-                                     gsize        len,
-                                     const char  *account_name,
-                                     GError     **error);
+char *bz_secrets_password_from_data (const char *data, gsize len, const char *account_name,
+                                     GError **error);
 
 /* Looks up @account's password without blocking the calling thread's main
  * context; @callback runs in that context. */
-void bz_secrets_lookup_async (BzAccount           *account,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data);
+void bz_secrets_lookup_async (BzAccount *account, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 /* Returns the password (transfer full, free with bz_secrets_password_free())
  * or NULL with @error set in BZ_SECRETS_ERROR or G_IO_ERROR_CANCELLED. */
 char *bz_secrets_lookup_finish (GAsyncResult *result, GError **error);
 
 /* Blocking form for worker threads: runs the async lookup in a private
  * main context. Same ownership and errors as bz_secrets_lookup_finish(). */
-char *bz_secrets_lookup_sync (BzAccount     *account,
-                              GCancellable  *cancellable,
-                              GError       **error);
+char *bz_secrets_lookup_sync (BzAccount *account, GCancellable *cancellable, GError **error);
 
 /* Runs @command with /bin/sh -c (stdin /dev/null, in its own process
  * group), and takes the first line of its standard output without CR/LF.
@@ -74,31 +69,23 @@ char *bz_secrets_lookup_sync (BzAccount     *account,
  * cancellation, the whole process group is killed. Errors name
  * @account_name and quote the first line of standard error, never of
  * standard output. bz_secrets_lookup_async() uses this for password-command. */
-void bz_secrets_run_command_async (const char          *account_name,
-                                   const char          *command,
-                                   guint                timeout_ms,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data);
+void bz_secrets_run_command_async (const char *account_name, const char *command, guint timeout_ms,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
 /* Same ownership and errors as bz_secrets_lookup_finish(). */
 char *bz_secrets_run_command_finish (GAsyncResult *result, GError **error);
 
 /* Stores @password under our schema for @account in the default
  * collection, labelled "buzon: <account> (<user>@<host>)", replacing any
  * earlier one. @password is copied. */
-void bz_secrets_store_async (BzAccount           *account,
-                             const char          *password,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data);
+void bz_secrets_store_async (BzAccount *account, const char *password, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE, or FALSE with @error set (BZ_SECRETS_ERROR_KEYRING, _INVALID). */
 gboolean bz_secrets_store_finish (GAsyncResult *result, GError **error);
 
 /* Removes our entry for @account (never mpop's). */
-void bz_secrets_clear_async (BzAccount           *account,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data);
+void bz_secrets_clear_async (BzAccount *account, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE when an entry was removed; FALSE with BZ_SECRETS_ERROR_NOT_FOUND
  * when there was none, or BZ_SECRETS_ERROR_KEYRING. */
 gboolean bz_secrets_clear_finish (GAsyncResult *result, GError **error);

@@ -31,22 +31,24 @@
  * a block is parsed at finish, to keep memory flat. */
 #define BZ_STORE_DEFERRED_HEADERS_MAX (1024 * 1024)
 
-typedef struct {
+typedef struct
+{
   char *uidl;
   char *tmp_path;
-  char *new_path;   /* final path in new/, known at finish */
-  guint64 size;     /* server's size */
+  char *new_path; /* final path in new/, known at finish */
+  guint64 size;   /* server's size */
   BzDbHeaders *headers;
   GBytes *header_block; /* not parsed yet: then headers is NULL */
-  int fd;           /* the finished file, still open for the flush; or -1 */
+  int fd;               /* the finished file, still open for the flush; or -1 */
 } BzStoreItem;
 
-struct _BzStoreBatch {
+struct _BzStoreBatch
+{
   GObject parent_instance;
   BzDb *db;
   char *account;
   char *tmp_dir;
-  int tmp_dir_fd;       /* for creating files, and for syncfs() */
+  int tmp_dir_fd; /* for creating files, and for syncfs() */
   char *new_dir;
   GPtrArray *finished;  /* BzStoreItem */
   guint n_open;         /* finished items with an open fd */
@@ -59,7 +61,7 @@ struct _BzStoreBatch {
   guint64 file_size;
   GByteArray *header;
   gboolean header_done;
-  gint64 now;           /* fixed clock for tests; 0 = real time */
+  gint64 now; /* fixed clock for tests; 0 = real time */
 };
 
 G_DEFINE_TYPE (BzStoreBatch, bz_store_batch, G_TYPE_OBJECT)
@@ -106,10 +108,11 @@ flush_file_system (int fd)
   G_LOCK (fail_writes);
   fail = fail_flush;
   G_UNLOCK (fail_writes);
-  if (fail) {
-    errno = EIO;
-    return -1;
-  }
+  if (fail)
+    {
+      errno = EIO;
+      return -1;
+    }
   return syncfs (fd);
 }
 
@@ -119,19 +122,24 @@ bz_store_write (int fd, const void *data, gsize len)
   gboolean fail = FALSE;
 
   G_LOCK (fail_writes);
-  if (fail_writes_after >= 0) {
-    if ((gint64) len > fail_writes_after) {
-      fail = TRUE;
-      fail_writes_after = 0;
-    } else {
-      fail_writes_after -= (gint64) len;
+  if (fail_writes_after >= 0)
+    {
+      if ((gint64) len > fail_writes_after)
+        {
+          fail = TRUE;
+          fail_writes_after = 0;
+        }
+      else
+        {
+          fail_writes_after -= (gint64) len;
+        }
     }
-  }
   G_UNLOCK (fail_writes);
-  if (fail) {
-    errno = ENOSPC;
-    return -1;
-  }
+  if (fail)
+    {
+      errno = ENOSPC;
+      return -1;
+    }
   return write (fd, data, len);
 }
 
@@ -162,7 +170,7 @@ unlink_tmp (const char *path)
 BzStoreBatch *
 bz_store_batch_new (BzDb *db, const char *account, const char *maildir, GError **error)
 {
-  g_autoptr(BzStoreBatch) self = NULL;
+  g_autoptr (BzStoreBatch) self = NULL;
 
   g_return_val_if_fail (BZ_IS_DB (db), NULL);
   g_return_val_if_fail (account != NULL && maildir != NULL, NULL);
@@ -177,10 +185,11 @@ bz_store_batch_new (BzDb *db, const char *account, const char *maildir, GError *
   /* Opened before any of the batch's files: syncfs() on it reports every
    * write error since. */
   self->tmp_dir_fd = open (self->tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (self->tmp_dir_fd < 0) {
-    bz_store_fail_errno (error, errno, "open folder", self->tmp_dir);
-    return NULL;
-  }
+  if (self->tmp_dir_fd < 0)
+    {
+      bz_store_fail_errno (error, errno, "open folder", self->tmp_dir);
+      return NULL;
+    }
   return g_steal_pointer (&self);
 }
 
@@ -209,7 +218,7 @@ gboolean
 bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError **error)
 {
   g_autofree char *name = bz_store_maildir_unique_name ();
-  g_autoptr(BzStoreItem) item = g_new0 (BzStoreItem, 1);
+  g_autoptr (BzStoreItem) item = g_new0 (BzStoreItem, 1);
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
   g_return_val_if_fail (uidl != NULL, FALSE);
@@ -235,15 +244,17 @@ write_all (BzStoreBatch *self, const guint8 *data, gsize len, GError **error)
 {
   gsize done = 0;
 
-  while (done < len) {
-    gssize n = bz_store_write (self->fd, data + done, len - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return bz_store_fail_errno (error, errno, "write", self->current->tmp_path);
+  while (done < len)
+    {
+      gssize n = bz_store_write (self->fd, data + done, len - done);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return bz_store_fail_errno (error, errno, "write", self->current->tmp_path);
+        }
+      done += (gsize) n;
     }
-    done += (gsize) n;
-  }
   return TRUE;
 }
 
@@ -268,20 +279,23 @@ capture_header (BzStoreBatch *self, const char *data, gsize len)
     return;
   g_byte_array_append (self->header, (const guint8 *) data, (guint) MIN (len, room));
   hdr = self->header->data;
-  if (old_len == 0 && self->header->len > 0 && hdr[0] == '\n') {
-    g_byte_array_set_size (self->header, 0);
-    self->header_done = TRUE;
-    return;
-  }
-  for (guint i = old_len > 0 ? old_len - 1 : 0; i + 1 < self->header->len; i++) {
-    if (hdr[i] == '\n' && (hdr[i + 1] == '\n' ||
-                           (hdr[i + 1] == '\r' && i + 2 < self->header->len &&
-                            hdr[i + 2] == '\n'))) {
-      g_byte_array_set_size (self->header, i + 1);
+  if (old_len == 0 && self->header->len > 0 && hdr[0] == '\n')
+    {
+      g_byte_array_set_size (self->header, 0);
       self->header_done = TRUE;
       return;
     }
-  }
+  for (guint i = old_len > 0 ? old_len - 1 : 0; i + 1 < self->header->len; i++)
+    {
+      if (hdr[i] == '\n' &&
+          (hdr[i + 1] == '\n' ||
+           (hdr[i + 1] == '\r' && i + 2 < self->header->len && hdr[i + 2] == '\n')))
+        {
+          g_byte_array_set_size (self->header, i + 1);
+          self->header_done = TRUE;
+          return;
+        }
+    }
   if (self->header->len >= BZ_STORE_HEADER_CAP)
     self->header_done = TRUE;
 }
@@ -297,24 +311,28 @@ bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len, GError **
   /* Large writes (the POP3 session hands over whole buffers of lines) go
    * to the file as they are: copying them first cost a memcpy of every
    * byte. Small ones are gathered. */
-  if (len >= BZ_STORE_BUFFER_SIZE / 2) {
-    if (!flush_buffer (self, error) || !write_all (self, (const guint8 *) data, len, error)) {
-      bz_store_batch_abort (self);
-      return FALSE;
+  if (len >= BZ_STORE_BUFFER_SIZE / 2)
+    {
+      if (!flush_buffer (self, error) || !write_all (self, (const guint8 *) data, len, error))
+        {
+          bz_store_batch_abort (self);
+          return FALSE;
+        }
+      return TRUE;
     }
-    return TRUE;
-  }
-  while (len > 0) {
-    gsize n = MIN (len, BZ_STORE_BUFFER_SIZE - self->buf_len);
-    memcpy (self->buf + self->buf_len, data, n);
-    self->buf_len += n;
-    data += n;
-    len -= n;
-    if (self->buf_len == BZ_STORE_BUFFER_SIZE && !flush_buffer (self, error)) {
-      bz_store_batch_abort (self);
-      return FALSE;
+  while (len > 0)
+    {
+      gsize n = MIN (len, BZ_STORE_BUFFER_SIZE - self->buf_len);
+      memcpy (self->buf + self->buf_len, data, n);
+      self->buf_len += n;
+      data += n;
+      len -= n;
+      if (self->buf_len == BZ_STORE_BUFFER_SIZE && !flush_buffer (self, error))
+        {
+          bz_store_batch_abort (self);
+          return FALSE;
+        }
     }
-  }
   return TRUE;
 }
 
@@ -329,32 +347,38 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
   g_return_val_if_fail (item != NULL, FALSE);
 
-  if (!flush_buffer (self, error)) {
-    bz_store_batch_abort (self);
-    return FALSE;
-  }
+  if (!flush_buffer (self, error))
+    {
+      bz_store_batch_abort (self);
+      return FALSE;
+    }
   fd = self->fd;
   self->fd = -1;
-  if (self->n_open < BZ_STORE_MAX_OPEN) {
-    item->fd = fd;
-    self->n_open++;
-  } else if (close (fd) != 0) {
-    bz_store_fail_errno (error, errno, "close", item->tmp_path);
-    bz_store_batch_abort (self);
-    return FALSE;
-  }
+  if (self->n_open < BZ_STORE_MAX_OPEN)
+    {
+      item->fd = fd;
+      self->n_open++;
+    }
+  else if (close (fd) != 0)
+    {
+      bz_store_fail_errno (error, errno, "close", item->tmp_path);
+      bz_store_batch_abort (self);
+      return FALSE;
+    }
   base = g_path_get_basename (item->tmp_path);
   final_name = g_strdup_printf ("%s,S=%" G_GUINT64_FORMAT, base, self->file_size);
   item->new_path = g_build_filename (self->new_dir, final_name, NULL);
   if (item->size == 0)
     item->size = self->file_size;
-  if (self->deferred_bytes + self->header->len <= BZ_STORE_DEFERRED_HEADERS_MAX) {
-    item->header_block = g_bytes_new (self->header->data, self->header->len);
-    self->deferred_bytes += self->header->len;
-  } else {
-    item->headers = bz_store_headers_parse ((const char *) self->header->data,
-                                            self->header->len);
-  }
+  if (self->deferred_bytes + self->header->len <= BZ_STORE_DEFERRED_HEADERS_MAX)
+    {
+      item->header_block = g_bytes_new (self->header->data, self->header->len);
+      self->deferred_bytes += self->header->len;
+    }
+  else
+    {
+      item->headers = bz_store_headers_parse ((const char *) self->header->data, self->header->len);
+    }
   g_ptr_array_add (self->finished, g_steal_pointer (&self->current));
   return TRUE;
 }
@@ -363,10 +387,11 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
 static void
 note_error (GError **first, GError *error)
 {
-  if (*first == NULL) {
-    *first = error;
-    return;
-  }
+  if (*first == NULL)
+    {
+      *first = error;
+      return;
+    }
   g_warning ("%s", error->message);
   g_error_free (error);
 }
@@ -385,67 +410,73 @@ note_error (GError **first, GError *error)
 static void
 sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
 {
-  for (guint i = 0; i < items->len;) {
-    BzStoreItem *item = g_ptr_array_index (items, i);
-    int fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
+  for (guint i = 0; i < items->len;)
+    {
+      BzStoreItem *item = g_ptr_array_index (items, i);
+      int fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0) {
+      if (fd < 0)
+        {
+          GError *error = NULL;
+
+          bz_store_fail_errno (&error, errno, "open", item->tmp_path);
+          note_error (first, error);
+          unlink_tmp (item->tmp_path);
+          g_ptr_array_remove_index (items, i);
+          continue;
+        }
+      /* a file system without it is only slower */
+      (void) sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      if (fd != item->fd)
+        close (fd);
+      i++;
+    }
+  if (items->len > 0 && flush_file_system (self->tmp_dir_fd) != 0)
+    {
       GError *error = NULL;
 
-      bz_store_fail_errno (&error, errno, "open", item->tmp_path);
+      bz_store_fail_errno (&error, errno, "flush the messages in", self->tmp_dir);
       note_error (first, error);
-      unlink_tmp (item->tmp_path);
-      g_ptr_array_remove_index (items, i);
-      continue;
+      for (guint i = 0; i < items->len; i++)
+        unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+      g_ptr_array_set_size (items, 0);
     }
-    /* a file system without it is only slower */
-    (void) sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    if (fd != item->fd)
-      close (fd);
-    i++;
-  }
-  if (items->len > 0 && flush_file_system (self->tmp_dir_fd) != 0) {
-    GError *error = NULL;
+  for (guint i = 0; i < items->len;)
+    {
+      BzStoreItem *item = g_ptr_array_index (items, i);
+      int fd = item->fd;
 
-    bz_store_fail_errno (&error, errno, "flush the messages in", self->tmp_dir);
-    note_error (first, error);
-    for (guint i = 0; i < items->len; i++)
-      unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
-    g_ptr_array_set_size (items, 0);
-  }
-  for (guint i = 0; i < items->len;) {
-    BzStoreItem *item = g_ptr_array_index (items, i);
-    int fd = item->fd;
+      item->fd = -1;
+      if (fd >= 0 && close (fd) != 0)
+        {
+          GError *error = NULL;
 
-    item->fd = -1;
-    if (fd >= 0 && close (fd) != 0) {
-      GError *error = NULL;
-
-      bz_store_fail_errno (&error, errno, "close", item->tmp_path);
-      note_error (first, error);
-      unlink_tmp (item->tmp_path);
-      g_ptr_array_remove_index (items, i);
-      continue;
+          bz_store_fail_errno (&error, errno, "close", item->tmp_path);
+          note_error (first, error);
+          unlink_tmp (item->tmp_path);
+          g_ptr_array_remove_index (items, i);
+          continue;
+        }
+      i++;
     }
-    i++;
-  }
 }
 
 /* The index entries that finish left for now. */
 static void
 parse_headers (GPtrArray *items)
 {
-  for (guint i = 0; i < items->len; i++) {
-    BzStoreItem *item = g_ptr_array_index (items, i);
-    gsize len = 0;
-    const char *data;
+  for (guint i = 0; i < items->len; i++)
+    {
+      BzStoreItem *item = g_ptr_array_index (items, i);
+      gsize len = 0;
+      const char *data;
 
-    if (item->header_block == NULL)
-      continue;
-    data = g_bytes_get_data (item->header_block, &len);
-    item->headers = bz_store_headers_parse (data, len);
-    g_clear_pointer (&item->header_block, g_bytes_unref);
-  }
+      if (item->header_block == NULL)
+        continue;
+      data = g_bytes_get_data (item->header_block, &len);
+      item->headers = bz_store_headers_parse (data, len);
+      g_clear_pointer (&item->header_block, g_bytes_unref);
+    }
 }
 
 /* Step 2: one transaction of pending rows. A UIDL already known drops only
@@ -458,28 +489,32 @@ add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
 
   if (!bz_db_begin (self->db, &error))
     goto fail;
-  for (guint i = 0; i < items->len;) {
-    BzStoreItem *item = g_ptr_array_index (items, i);
-    if (!bz_db_add_pending (self->db, self->account, item->uidl, item->new_path,
-                            item->size, now, item->headers, &error)) {
-      if (!g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT)) {
-        bz_db_rollback (self->db);
-        goto fail;
-      }
-      note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DUPLICATE,
-                                      "Not storing %s twice: %s",
-                                      item->tmp_path, error->message));
-      g_clear_error (&error);
-      unlink_tmp (item->tmp_path);
-      g_ptr_array_remove_index (items, i);
-      continue;
+  for (guint i = 0; i < items->len;)
+    {
+      BzStoreItem *item = g_ptr_array_index (items, i);
+      if (!bz_db_add_pending (self->db, self->account, item->uidl, item->new_path, item->size, now,
+                              item->headers, &error))
+        {
+          if (!g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_CONFLICT))
+            {
+              bz_db_rollback (self->db);
+              goto fail;
+            }
+          note_error (first,
+                      g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DUPLICATE,
+                                   "Not storing %s twice: %s", item->tmp_path, error->message));
+          g_clear_error (&error);
+          unlink_tmp (item->tmp_path);
+          g_ptr_array_remove_index (items, i);
+          continue;
+        }
+      i++;
     }
-    i++;
-  }
-  if (!bz_db_commit (self->db, &error)) {
-    bz_db_rollback (self->db);
-    goto fail;
-  }
+  if (!bz_db_commit (self->db, &error))
+    {
+      bz_db_rollback (self->db);
+      goto fail;
+    }
   return TRUE;
 
 fail:
@@ -512,9 +547,9 @@ stored_message (BzStoreBatch *self, BzStoreItem *item, gint64 now)
 gboolean
 bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
 {
-  g_autoptr(GPtrArray) items = NULL;
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
-  g_autoptr(GPtrArray) unrenamed = g_ptr_array_new ();
+  g_autoptr (GPtrArray) items = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
+  g_autoptr (GPtrArray) unrenamed = g_ptr_array_new ();
   GError *first = NULL;
   GError *local = NULL;
   gint64 now = batch_now (self);
@@ -531,58 +566,69 @@ bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
 
   parse_headers (items);
   sync_files (self, items, &first);
-  if (items->len > 0 && add_pending_rows (self, items, &first)) {
-    /* Step 3. A failed rename leaves a pending row without a file: it is
+  if (items->len > 0 && add_pending_rows (self, items, &first))
+    {
+      /* Step 3. A failed rename leaves a pending row without a file: it is
      * dropped in the same transaction as step 4. */
-    for (guint i = 0; i < items->len;) {
-      BzStoreItem *item = g_ptr_array_index (items, i);
-      if (g_rename (item->tmp_path, item->new_path) != 0) {
-        bz_store_fail_errno (&local, errno, "move into new/", item->tmp_path);
-        note_error (&first, g_steal_pointer (&local));
-        unlink_tmp (item->tmp_path);
-        g_ptr_array_add (unrenamed, g_ptr_array_steal_index (items, i));
-        continue;
-      }
-      i++;
-    }
-    /* Step 4. Without a durable rename a stored row could outlive its
+      for (guint i = 0; i < items->len;)
+        {
+          BzStoreItem *item = g_ptr_array_index (items, i);
+          if (g_rename (item->tmp_path, item->new_path) != 0)
+            {
+              bz_store_fail_errno (&local, errno, "move into new/", item->tmp_path);
+              note_error (&first, g_steal_pointer (&local));
+              unlink_tmp (item->tmp_path);
+              g_ptr_array_add (unrenamed, g_ptr_array_steal_index (items, i));
+              continue;
+            }
+          i++;
+        }
+      /* Step 4. Without a durable rename a stored row could outlive its
      * file; the rows stay pending for the next recovery. */
-    if (items->len > 0 && !bz_store_fsync_dir (self->new_dir, &local)) {
-      note_error (&first, g_steal_pointer (&local));
-      g_ptr_array_set_size (items, 0);
+      if (items->len > 0 && !bz_store_fsync_dir (self->new_dir, &local))
+        {
+          note_error (&first, g_steal_pointer (&local));
+          g_ptr_array_set_size (items, 0);
+        }
+      if (items->len > 0 || unrenamed->len > 0)
+        {
+          gboolean ok = bz_db_begin (self->db, &local);
+          for (guint i = 0; ok && i < items->len; i++)
+            {
+              BzStoreItem *item = g_ptr_array_index (items, i);
+              ok = bz_db_set_stored (self->db, self->account, item->uidl, item->new_path, &local);
+            }
+          for (guint i = 0; ok && i < unrenamed->len; i++)
+            {
+              BzStoreItem *item = g_ptr_array_index (unrenamed, i);
+              ok = bz_db_drop_pending (self->db, self->account, item->uidl, &local);
+            }
+          if (ok)
+            ok = bz_db_commit (self->db, &local);
+          if (ok)
+            {
+              for (guint i = 0; i < items->len; i++)
+                g_ptr_array_add (out, stored_message (self, g_ptr_array_index (items, i), now));
+            }
+          else
+            {
+              bz_db_rollback (self->db);
+              note_error (&first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB,
+                                               "%s (the messages stay pending until recovery)",
+                                               local->message));
+              g_clear_error (&local);
+            }
+        }
+      for (guint i = 0; i < unrenamed->len; i++)
+        item_free (g_ptr_array_index (unrenamed, i));
     }
-    if (items->len > 0 || unrenamed->len > 0) {
-      gboolean ok = bz_db_begin (self->db, &local);
-      for (guint i = 0; ok && i < items->len; i++) {
-        BzStoreItem *item = g_ptr_array_index (items, i);
-        ok = bz_db_set_stored (self->db, self->account, item->uidl, item->new_path, &local);
-      }
-      for (guint i = 0; ok && i < unrenamed->len; i++) {
-        BzStoreItem *item = g_ptr_array_index (unrenamed, i);
-        ok = bz_db_drop_pending (self->db, self->account, item->uidl, &local);
-      }
-      if (ok)
-        ok = bz_db_commit (self->db, &local);
-      if (ok) {
-        for (guint i = 0; i < items->len; i++)
-          g_ptr_array_add (out, stored_message (self, g_ptr_array_index (items, i), now));
-      } else {
-        bz_db_rollback (self->db);
-        note_error (&first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB,
-                                         "%s (the messages stay pending until recovery)",
-                                         local->message));
-        g_clear_error (&local);
-      }
-    }
-    for (guint i = 0; i < unrenamed->len; i++)
-      item_free (g_ptr_array_index (unrenamed, i));
-  }
   if (stored != NULL)
     *stored = g_steal_pointer (&out);
-  if (first != NULL) {
-    g_propagate_error (error, first);
-    return FALSE;
-  }
+  if (first != NULL)
+    {
+      g_propagate_error (error, first);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -44,8 +44,8 @@ G_DECLARE_FINAL_TYPE (BzStoreBatch, bz_store_batch, BZ, STORE_BATCH, GObject)
 /* A batch for @account storing into the Maildir at @maildir (created with
  * tmp/ new/ cur/ as needed, mode 0700). Keeps a reference on @db. Returns a
  * new batch or NULL with BZ_STORE_ERROR. */
-BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account,
-                                  const char *maildir, GError **error);
+BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account, const char *maildir,
+                                  GError **error);
 
 /* The time recorded as "fetched" for the messages committed from now on
  * (unix seconds; keep = days:N counts from it); 0 = the real clock. The
@@ -55,12 +55,10 @@ void bz_store_batch_set_now (BzStoreBatch *self, gint64 now);
 /* Starts the message @uidl; @size is the server's size (LIST octets; 0 =
  * use the file's). One message at a time: the previous one must be finished
  * or aborted. FALSE with BZ_STORE_ERROR when the tmp file cannot be made. */
-gboolean bz_store_batch_begin (BzStoreBatch *self, const char *uidl,
-                               guint64 size, GError **error);
+gboolean bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError **error);
 /* Appends @len bytes ("\n" line ends, dot-unstuffed). On error the message
  * is abandoned and its tmp file removed (no abort needed, it is harmless). */
-gboolean bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len,
-                               GError **error);
+gboolean bz_store_batch_write (BzStoreBatch *self, const char *data, gsize len, GError **error);
 /* The message is complete: keeps its file open for the commit and its
  * header block for the index (parsed at commit, or now when the batch
  * holds many). On error the message is abandoned and its tmp file removed. */
@@ -79,8 +77,7 @@ guint bz_store_batch_get_n_finished (BzStoreBatch *self);
  * the failure came after its rename: then its row stays pending and the
  * next bz_store_recover() settles it. A message still in progress is
  * abandoned. The batch is empty afterwards, and can be used again. */
-gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored,
-                                GError **error);
+gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error);
 
 /* Start-up recovery for @account (DESIGN.md): every pending row becomes
  * stored when its file is in new/ or cur/ (with any ":2,..." suffix; the
@@ -90,8 +87,8 @@ gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored,
  * account's lock held (bz-sync-run.c), before each sync and at daemon
  * start (it is cheap when nothing is pending). @n_settled (optional)
  * receives the rows settled. */
-gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir,
-                           guint *n_settled, GError **error);
+gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_settled,
+                           GError **error);
 
 /* For messages listed by the database (bz_db_list_newest()): a file that a
  * mail client moved (new/ -> cur/, flags changed) is found again by its

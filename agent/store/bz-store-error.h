@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 GQuark bz_store_error_quark (void);
 
 /* Messages name the file and carry strerror(). */
-typedef enum {
+typedef enum
+{
   BZ_STORE_ERROR_IO,        /* create, write, fsync, rename failed */
   BZ_STORE_ERROR_NO_SPACE,  /* ENOSPC or EDQUOT: stop fetching, retry later */
   BZ_STORE_ERROR_DUPLICATE, /* the UIDL is already stored: not stored twice */

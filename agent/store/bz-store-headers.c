@@ -21,10 +21,11 @@ ensure_gmime (void)
 {
   static gsize once = 0;
 
-  if (g_once_init_enter (&once)) {
-    g_mime_init ();
-    g_once_init_leave (&once, 1);
-  }
+  if (g_once_init_enter (&once))
+    {
+      g_mime_init ();
+      g_once_init_leave (&once, 1);
+    }
 }
 
 static char *
@@ -41,16 +42,17 @@ is_indexed_field (const char *line, gsize len)
 {
   static const char *const names[] = { "subject", "from", "message-id", "date" };
 
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
-    gsize n = strlen (names[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gsize n = strlen (names[i]);
 
-    if (len <= n || g_ascii_strncasecmp (line, names[i], n) != 0)
-      continue;
-    while (n < len && (line[n] == ' ' || line[n] == '\t'))
-      n++;
-    if (n < len && line[n] == ':')
-      return TRUE;
-  }
+      if (len <= n || g_ascii_strncasecmp (line, names[i], n) != 0)
+        continue;
+      while (n < len && (line[n] == ' ' || line[n] == '\t'))
+        n++;
+      if (n < len && line[n] == ':')
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -66,19 +68,20 @@ append_indexed_fields (GByteArray *out, const char *data, gsize len)
   const char *end = data + len;
   gboolean keep = FALSE;
 
-  while (p < end) {
-    const char *nl = memchr (p, '\n', end - p);
-    const char *next = nl != NULL ? nl + 1 : end;
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      const char *next = nl != NULL ? nl + 1 : end;
 
-    /* the header ends at the first empty line; a TOP answer goes on */
-    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
-      break;
-    if (*p != ' ' && *p != '\t')
-      keep = is_indexed_field (p, next - p);
-    if (keep)
-      g_byte_array_append (out, (const guint8 *) p, (guint) (next - p));
-    p = next;
-  }
+      /* the header ends at the first empty line; a TOP answer goes on */
+      if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+        break;
+      if (*p != ' ' && *p != '\t')
+        keep = is_indexed_field (p, next - p);
+      if (keep)
+        g_byte_array_append (out, (const guint8 *) p, (guint) (next - p));
+      p = next;
+    }
   if (out->len > 0 && out->data[out->len - 1] != '\n')
     g_byte_array_append (out, (const guint8 *) "\n", 1);
 }
@@ -86,10 +89,10 @@ append_indexed_fields (GByteArray *out, const char *data, gsize len)
 BzDbHeaders *
 bz_store_headers_parse (const char *data, gsize len)
 {
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GByteArray) block = g_byte_array_sized_new (MIN (len, 2048) + 2);
+  g_autoptr (GMimeStream) stream = NULL;
+  g_autoptr (GMimeParser) parser = NULL;
+  g_autoptr (GMimeMessage) message = NULL;
+  g_autoptr (GByteArray) block = g_byte_array_sized_new (MIN (len, 2048) + 2);
   BzDbHeaders *headers = g_new0 (BzDbHeaders, 1);
   InternetAddressList *from;
   GDateTime *date;
@@ -110,10 +113,11 @@ bz_store_headers_parse (const char *data, gsize len)
   headers->subject = valid_or_null (g_mime_message_get_subject (message));
   headers->message_id = valid_or_null (g_mime_message_get_message_id (message));
   from = g_mime_message_get_from (message);
-  if (from != NULL && internet_address_list_length (from) > 0) {
-    g_autofree char *text = internet_address_list_to_string (from, NULL, FALSE);
-    headers->from = valid_or_null (text);
-  }
+  if (from != NULL && internet_address_list_length (from) > 0)
+    {
+      g_autofree char *text = internet_address_list_to_string (from, NULL, FALSE);
+      headers->from = valid_or_null (text);
+    }
   date = g_mime_message_get_date (message);
   if (date != NULL)
     headers->date = g_date_time_to_unix (date);

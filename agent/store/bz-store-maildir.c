@@ -14,7 +14,9 @@
 #include "bz-store-maildir.h"
 #include "bz-store-private.h"
 
-G_DEFINE_QUARK (bz-store-error-quark, bz_store_error)
+/* clang-format off: the quark name has hyphens */
+G_DEFINE_QUARK (bz - store - error - quark, bz_store_error)
+/* clang-format on */
 
 gboolean
 bz_store_fail_errno (GError **error, int errsv, const char *what, const char *path)
@@ -23,8 +25,7 @@ bz_store_fail_errno (GError **error, int errsv, const char *what, const char *pa
 
   if (errsv == ENOSPC || errsv == EDQUOT)
     code = BZ_STORE_ERROR_NO_SPACE;
-  g_set_error (error, BZ_STORE_ERROR, code, "Cannot %s %s: %s",
-               what, path, g_strerror (errsv));
+  g_set_error (error, BZ_STORE_ERROR, code, "Cannot %s %s: %s", what, path, g_strerror (errsv));
   return FALSE;
 }
 
@@ -45,11 +46,12 @@ bz_store_fsync_dir (const char *path, GError **error)
 
   if (fd < 0)
     return bz_store_fail_errno (error, errno, "open folder", path);
-  if (fsync (fd) != 0) {
-    int errsv = errno;
-    close (fd);
-    return bz_store_fail_errno (error, errsv, "flush folder", path);
-  }
+  if (fsync (fd) != 0)
+    {
+      int errsv = errno;
+      close (fd);
+      return bz_store_fail_errno (error, errsv, "flush folder", path);
+    }
   if (close (fd) != 0)
     return bz_store_fail_errno (error, errno, "close folder", path);
   return TRUE;
@@ -62,17 +64,19 @@ bz_store_maildir_ensure (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR)) {
-    if (g_mkdir_with_parents (path, 0700) != 0)
-      return bz_store_fail_errno (error, errno, "create Maildir", path);
-  }
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++) {
-    g_autofree char *sub = g_build_filename (path, subdirs[i], NULL);
-    if (g_mkdir (sub, 0700) != 0 && errno != EEXIST)
-      return bz_store_fail_errno (error, errno, "create Maildir folder", sub);
-    if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-      return bz_store_fail_errno (error, ENOTDIR, "use Maildir folder", sub);
-  }
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      if (g_mkdir_with_parents (path, 0700) != 0)
+        return bz_store_fail_errno (error, errno, "create Maildir", path);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *sub = g_build_filename (path, subdirs[i], NULL);
+      if (g_mkdir (sub, 0700) != 0 && errno != EEXIST)
+        return bz_store_fail_errno (error, errno, "create Maildir folder", sub);
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        return bz_store_fail_errno (error, ENOTDIR, "use Maildir folder", sub);
+    }
   /* The folders must outlast a power cut before files are renamed into
    * them: flush the Maildir and the folder holding it. Also when they
    * exist: a process killed between its mkdir() and this flush leaves
@@ -91,14 +95,15 @@ bz_store_maildir_sanitize_host (const char *host)
 {
   GString *out = g_string_new (NULL);
 
-  for (const char *p = host; *p != '\0'; p++) {
-    if (*p == '/')
-      g_string_append (out, "\\057");
-    else if (*p == ':')
-      g_string_append (out, "\\072");
-    else
-      g_string_append_c (out, *p);
-  }
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      if (*p == '/')
+        g_string_append (out, "\\057");
+      else if (*p == ':')
+        g_string_append (out, "\\072");
+      else
+        g_string_append_c (out, *p);
+    }
   return g_string_free (out, FALSE);
 }
 
@@ -108,10 +113,11 @@ bz_store_maildir_host (void)
   static gsize once = 0;
   static char *host = NULL;
 
-  if (g_once_init_enter (&once)) {
-    host = bz_store_maildir_sanitize_host (g_get_host_name ());
-    g_once_init_leave (&once, 1);
-  }
+  if (g_once_init_enter (&once))
+    {
+      host = bz_store_maildir_sanitize_host (g_get_host_name ());
+      g_once_init_leave (&once, 1);
+    }
   return host;
 }
 
@@ -123,25 +129,25 @@ bz_store_maildir_unique_name (void)
   guint q = (guint) g_atomic_int_add (&counter, 1);
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06" G_GINT64_FORMAT "P%dQ%u.%s",
-                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC,
-                          (int) getpid (), q, bz_store_maildir_host ());
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, (int) getpid (), q,
+                          bz_store_maildir_host ());
 }
 
 /* Looks in @dir for @base itself or @base followed by ':'. */
 static char *
 find_in (const char *dir, const char *base)
 {
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   gsize base_len = strlen (base);
   const char *name;
 
   if (d == NULL)
     return NULL;
-  while ((name = g_dir_read_name (d)) != NULL) {
-    if (strncmp (name, base, base_len) == 0 &&
-        (name[base_len] == '\0' || name[base_len] == ':'))
-      return g_build_filename (dir, name, NULL);
-  }
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      if (strncmp (name, base, base_len) == 0 && (name[base_len] == '\0' || name[base_len] == ':'))
+        return g_build_filename (dir, name, NULL);
+    }
   return NULL;
 }
 
@@ -168,9 +174,10 @@ bz_store_maildir_locate (const char *path)
     *colon = '\0';
   cur = g_build_filename (maildir, "cur", NULL);
   found = find_in (cur, base);
-  if (found == NULL) {
-    g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
-    found = find_in (new_dir, base);
-  }
+  if (found == NULL)
+    {
+      g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
+      found = find_in (new_dir, base);
+    }
   return found;
 }

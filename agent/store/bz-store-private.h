@@ -8,8 +8,7 @@ G_BEGIN_DECLS
 
 /* Sets @error for a failed system call on @path; ENOSPC and EDQUOT become
  * BZ_STORE_ERROR_NO_SPACE. Returns FALSE. */
-gboolean bz_store_fail_errno (GError **error, int errsv, const char *what,
-                              const char *path);
+gboolean bz_store_fail_errno (GError **error, int errsv, const char *what, const char *path);
 /* fsync() of a folder, so that entries created or renamed in it last. */
 gboolean bz_store_fsync_dir (const char *path, GError **error);
 

@@ -18,17 +18,17 @@
 static gboolean
 is_ours_now (const char *name)
 {
-  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr (GMatchInfo) match = NULL;
   static GRegex *re = NULL;
   static gsize once = 0;
   g_autofree char *pid = NULL;
   g_autofree char *host = NULL;
 
-  if (g_once_init_enter (&once)) {
-    re = g_regex_new ("^[0-9]+\\.M[0-9]+P([0-9]+)Q[0-9]+\\.(.*)$",
-                      G_REGEX_OPTIMIZE, 0, NULL);
-    g_once_init_leave (&once, 1);
-  }
+  if (g_once_init_enter (&once))
+    {
+      re = g_regex_new ("^[0-9]+\\.M[0-9]+P([0-9]+)Q[0-9]+\\.(.*)$", G_REGEX_OPTIMIZE, 0, NULL);
+      g_once_init_leave (&once, 1);
+    }
   if (!g_regex_match (re, name, 0, &match))
     return FALSE;
   pid = g_match_info_fetch (match, 1);
@@ -46,7 +46,7 @@ static gboolean
 clean_tmp (const char *maildir, GError **error)
 {
   g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
-  g_autoptr(GDir) dir = NULL;
+  g_autoptr (GDir) dir = NULL;
   const char *name;
 
   if (!g_file_test (tmp, G_FILE_TEST_IS_DIR))
@@ -54,16 +54,17 @@ clean_tmp (const char *maildir, GError **error)
   dir = g_dir_open (tmp, 0, NULL);
   if (dir == NULL)
     return bz_store_fail_errno (error, errno, "read", tmp);
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    g_autofree char *path = g_build_filename (tmp, name, NULL);
-    GStatBuf st;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (tmp, name, NULL);
+      GStatBuf st;
 
-    if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || is_ours_now (name))
-      continue;
-    if (g_unlink (path) != 0 && errno != ENOENT)
-      return bz_store_fail_errno (error, errno, "remove", path);
-    g_debug ("removed stray %s", path);
-  }
+      if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || is_ours_now (name))
+        continue;
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        return bz_store_fail_errno (error, errno, "remove", path);
+      g_debug ("removed stray %s", path);
+    }
   return TRUE;
 }
 
@@ -78,22 +79,23 @@ sync_maildir_of (const char *path, GHashTable *synced, GError **error)
 
   if (g_hash_table_contains (synced, maildir))
     return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++) {
-    g_autofree char *sub = g_build_filename (maildir, subdirs[i], NULL);
-    if (!bz_store_fsync_dir (sub, error))
-      return FALSE;
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *sub = g_build_filename (maildir, subdirs[i], NULL);
+      if (!bz_store_fsync_dir (sub, error))
+        return FALSE;
+    }
   g_hash_table_add (synced, g_steal_pointer (&maildir));
   return TRUE;
 }
 
 gboolean
-bz_store_recover (BzDb *db, const char *account, const char *maildir,
-                  guint *n_settled, GError **error)
+bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_settled,
+                  GError **error)
 {
-  g_autoptr(GPtrArray) pending = NULL;
-  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) synced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) pending = NULL;
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) synced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GError *local = NULL;
   gboolean ok;
 
@@ -104,40 +106,45 @@ bz_store_recover (BzDb *db, const char *account, const char *maildir,
   pending = bz_db_list_pending (db, account, &local);
   if (pending == NULL)
     goto db_fail;
-  for (guint i = 0; i < pending->len; i++) {
-    BzDbMessage *msg = g_ptr_array_index (pending, i);
-    char *path = bz_store_maildir_locate (msg->path);
-    if (path != NULL && !sync_maildir_of (path, synced, error)) {
-      g_free (path);
-      return FALSE;
-    }
-    g_ptr_array_add (found, path);
-  }
-  if (pending->len > 0) {
-    ok = bz_db_begin (db, &local);
-    for (guint i = 0; ok && i < pending->len; i++) {
+  for (guint i = 0; i < pending->len; i++)
+    {
       BzDbMessage *msg = g_ptr_array_index (pending, i);
-      const char *path = g_ptr_array_index (found, i);
-      if (path != NULL)
-        ok = bz_db_set_stored (db, account, msg->uidl, path, &local);
-      else
-        ok = bz_db_drop_pending (db, account, msg->uidl, &local);
-      g_debug ("recovery: %s %s", msg->uidl, path != NULL ? path : "fetched again");
+      char *path = bz_store_maildir_locate (msg->path);
+      if (path != NULL && !sync_maildir_of (path, synced, error))
+        {
+          g_free (path);
+          return FALSE;
+        }
+      g_ptr_array_add (found, path);
     }
-    if (ok)
-      ok = bz_db_commit (db, &local);
-    if (!ok) {
-      bz_db_rollback (db);
-      goto db_fail;
+  if (pending->len > 0)
+    {
+      ok = bz_db_begin (db, &local);
+      for (guint i = 0; ok && i < pending->len; i++)
+        {
+          BzDbMessage *msg = g_ptr_array_index (pending, i);
+          const char *path = g_ptr_array_index (found, i);
+          if (path != NULL)
+            ok = bz_db_set_stored (db, account, msg->uidl, path, &local);
+          else
+            ok = bz_db_drop_pending (db, account, msg->uidl, &local);
+          g_debug ("recovery: %s %s", msg->uidl, path != NULL ? path : "fetched again");
+        }
+      if (ok)
+        ok = bz_db_commit (db, &local);
+      if (!ok)
+        {
+          bz_db_rollback (db);
+          goto db_fail;
+        }
     }
-  }
   if (n_settled != NULL)
     *n_settled = pending->len;
   return maildir == NULL || clean_tmp (maildir, error);
 
 db_fail:
-  g_set_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "Recovery of account %s: %s",
-               account, local->message);
+  g_set_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "Recovery of account %s: %s", account,
+               local->message);
   g_error_free (local);
   return FALSE;
 }
@@ -145,30 +152,32 @@ db_fail:
 gboolean
 bz_store_refresh_paths (BzDb *db, GPtrArray *messages, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
   gboolean in_transaction = FALSE;
 
   g_return_val_if_fail (BZ_IS_DB (db), FALSE);
 
-  for (guint i = 0; i < messages->len; i++) {
-    BzDbMessage *msg = g_ptr_array_index (messages, i);
-    g_autofree char *path = NULL;
+  for (guint i = 0; i < messages->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (messages, i);
+      g_autofree char *path = NULL;
 
-    if (msg->path == NULL || g_file_test (msg->path, G_FILE_TEST_EXISTS))
-      continue;
-    path = bz_store_maildir_locate (msg->path);
-    if (path == NULL)
-      continue;
-    if (!in_transaction) {
-      if (!bz_db_begin (db, &local))
+      if (msg->path == NULL || g_file_test (msg->path, G_FILE_TEST_EXISTS))
+        continue;
+      path = bz_store_maildir_locate (msg->path);
+      if (path == NULL)
+        continue;
+      if (!in_transaction)
+        {
+          if (!bz_db_begin (db, &local))
+            goto fail;
+          in_transaction = TRUE;
+        }
+      if (!bz_db_set_stored (db, msg->account, msg->uidl, path, &local))
         goto fail;
-      in_transaction = TRUE;
+      g_free (msg->path);
+      msg->path = g_steal_pointer (&path);
     }
-    if (!bz_db_set_stored (db, msg->account, msg->uidl, path, &local))
-      goto fail;
-    g_free (msg->path);
-    msg->path = g_steal_pointer (&path);
-  }
   if (in_transaction && !bz_db_commit (db, &local))
     goto fail;
   return TRUE;

@@ -22,27 +22,29 @@
  * The worker collects a commit's results (stored messages, the first
  * error) before it hands over the next batch and, at the end, before
  * anything else runs: the keep policy only ever sees committed rows. */
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   GThread *thread;
-  BzStoreBatch *job;           /* handed over, commit not finished */
+  BzStoreBatch *job; /* handed over, commit not finished */
   gboolean quit;
-  GPtrArray *stored;           /* BzDbMessage, committed, not yet collected */
-  GError *error;               /* first commit error not yet collected */
+  GPtrArray *stored; /* BzDbMessage, committed, not yet collected */
+  GError *error;     /* first commit error not yet collected */
 } Committer;
 
-typedef struct {
+typedef struct
+{
   BzPop3MessageSink sink;
   BzSyncRun *run;
-  BzStoreBatch *batch;         /* being filled by the worker */
-  BzStoreBatch *spare;         /* the other one: idle or with the committer */
+  BzStoreBatch *batch; /* being filled by the worker */
+  BzStoreBatch *spare; /* the other one: idle or with the committer */
   Committer *committer;
-  const guint *msgnos;         /* parallel arrays, in the order requested */
+  const guint *msgnos; /* parallel arrays, in the order requested */
   const char *const *uidls;
   const guint64 *sizes;
   gsize n;
-  gsize next;                  /* where the next answer is expected */
+  gsize next; /* where the next answer is expected */
   guint64 batch_bytes;
   gboolean in_message;
 } StoreSink;
@@ -123,7 +125,7 @@ static gboolean
 collect_commits (StoreSink *s, GError **error)
 {
   Committer *c = s->committer;
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GPtrArray) stored = NULL;
   GError *first = NULL;
 
   g_mutex_lock (&c->lock);
@@ -173,11 +175,11 @@ commit_batch (StoreSink *s, GError **error)
 static gboolean
 commit_all (StoreSink *s, GError **error)
 {
-  g_autoptr(GError) handoff_error = NULL;
+  g_autoptr (GError) handoff_error = NULL;
 
   if (!commit_batch (s, &handoff_error))
     {
-      g_autoptr(GError) last_error = NULL;
+      g_autoptr (GError) last_error = NULL;
 
       /* An earlier batch failed: still commit what is finished. */
       if (!commit_batch (s, &last_error) || !collect_commits (s, &last_error))
@@ -267,22 +269,20 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
   if (s->in_message)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
-  if (reason != NULL && reason->domain == BZ_POP3_ERROR &&
-      reason->code == BZ_POP3_ERROR_SERVER)
-    g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name,
-               msgno, uidl ? uidl : "?", reason->message);
+  if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
+    g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name, msgno,
+               uidl ? uidl : "?", reason->message);
 }
 
 gboolean
-bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
-                        const char *const *uidls, const guint64 *sizes, gsize n,
-                        GError **error)
+bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *uidls,
+                        const guint64 *sizes, gsize n, GError **error)
 {
-  g_autoptr(BzDb) commit_db = NULL;
-  g_autoptr(BzStoreBatch) batch = NULL;
-  g_autoptr(BzStoreBatch) spare = NULL;
-  g_autoptr(GError) fetch_error = NULL;
-  g_autoptr(GError) commit_error = NULL;
+  g_autoptr (BzDb) commit_db = NULL;
+  g_autoptr (BzStoreBatch) batch = NULL;
+  g_autoptr (BzStoreBatch) spare = NULL;
+  g_autoptr (GError) fetch_error = NULL;
+  g_autoptr (GError) commit_error = NULL;
   StoreSink s = { 0 };
   gboolean fetched;
   gboolean committed;
@@ -326,8 +326,8 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
   s.n = n;
   s.committer = committer_start ();
 
-  fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0,
-                                        &s.sink, run->cancellable, &fetch_error);
+  fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
+                                        run->cancellable, &fetch_error);
   /* Whatever happened, what arrived whole is kept (DESIGN.md: a dropped
    * connection keeps every message stored so far). */
   if (s.in_message)
@@ -356,10 +356,11 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos,
 
 #define HEADER_BLOCK_MAX (256 * 1024)
 
-typedef struct {
+typedef struct
+{
   BzPop3MessageSink sink;
-  GHashTable *index_by_msgno;  /* msgno -> index + 1 */
-  GPtrArray *headers;          /* BzDbHeaders*, NULL where refused */
+  GHashTable *index_by_msgno; /* msgno -> index + 1 */
+  GPtrArray *headers;         /* BzDbHeaders*, NULL where refused */
   GString *buffer;
 } HeaderSink;
 
@@ -391,8 +392,7 @@ header_end (BzPop3MessageSink *sink, guint msgno, GError **error)
 
   g_return_val_if_fail (idx > 0, FALSE);
   bz_db_headers_free (g_ptr_array_index (h->headers, idx - 1));
-  g_ptr_array_index (h->headers, idx - 1) =
-    bz_store_headers_parse (h->buffer->str, h->buffer->len);
+  g_ptr_array_index (h->headers, idx - 1) = bz_store_headers_parse (h->buffer->str, h->buffer->len);
   return TRUE;
 }
 
@@ -404,9 +404,9 @@ header_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
 GPtrArray *
 bz_sync_fetch_headers (BzSyncRun *run, const guint *msgnos, gsize n, GError **error)
 {
-  g_autoptr(GHashTable) index_by_msgno = g_hash_table_new (NULL, NULL);
-  g_autoptr(GPtrArray) headers = g_ptr_array_new_full (n, (GDestroyNotify) bz_db_headers_free);
-  g_autoptr(GString) buffer = g_string_new (NULL);
+  g_autoptr (GHashTable) index_by_msgno = g_hash_table_new (NULL, NULL);
+  g_autoptr (GPtrArray) headers = g_ptr_array_new_full (n, (GDestroyNotify) bz_db_headers_free);
+  g_autoptr (GString) buffer = g_string_new (NULL);
   HeaderSink h = { 0 };
 
   for (gsize i = 0; i < n; i++)
@@ -421,8 +421,8 @@ bz_sync_fetch_headers (BzSyncRun *run, const guint *msgnos, gsize n, GError **er
   h.index_by_msgno = index_by_msgno;
   h.headers = headers;
   h.buffer = buffer;
-  if (!bz_pop3_session_fetch_many (run->session, msgnos, n, TRUE, 0, &h.sink,
-                                   run->cancellable, error))
+  if (!bz_pop3_session_fetch_many (run->session, msgnos, n, TRUE, 0, &h.sink, run->cancellable,
+                                   error))
     return NULL;
   return g_steal_pointer (&headers);
 }

@@ -8,7 +8,8 @@
 
 #include "bz-sync-private.h"
 
-typedef struct {
+typedef struct
+{
   BzAccount *account;
   char *db_path;
 } RecoverData;
@@ -24,12 +25,11 @@ recover_data_free (gpointer data)
 }
 
 static void
-recover_thread (GTask *task, gpointer source, gpointer task_data,
-                GCancellable *cancellable)
+recover_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   RecoverData *rd = task_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
   guint settled = 0, stored = 0;
   int fd;
 
@@ -47,8 +47,8 @@ recover_thread (GTask *task, gpointer source, gpointer task_data,
       if (!bz_store_recover (db, rd->account->name, rd->account->maildir, &settled, &error))
         g_clear_object (&db);
       else if (settled > 0)
-        g_info ("%s: recovered %u message(s) left pending by an earlier run",
-                rd->account->name, settled);
+        g_info ("%s: recovered %u message(s) left pending by an earlier run", rd->account->name,
+                settled);
     }
   if (fd >= 0)
     close (fd);
@@ -61,11 +61,10 @@ recover_thread (GTask *task, gpointer source, gpointer task_data,
 }
 
 void
-bz_sync_recover_async (BzAccount *account, const char *db_path,
-                       GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data)
+bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   RecoverData *rd = g_new0 (RecoverData, 1);
 
   g_task_set_source_tag (task, bz_sync_recover_async);

@@ -14,14 +14,17 @@
 
 #include "bz-sync-private.h"
 
-G_DEFINE_QUARK (bz-sync-error-quark, bz_sync_error)
+/* clang-format off: the quark name has hyphens */
+G_DEFINE_QUARK (bz - sync - error - quark, bz_sync_error)
+/* clang-format on */
 
 /* One message as the server lists it in this session. */
-typedef struct {
+typedef struct
+{
   guint msgno;
-  gboolean shared;    /* another message has the same UIDL */
+  gboolean shared; /* another message has the same UIDL */
   guint64 size;
-  const char *uidl;   /* borrowed from the UIDL array or the synthetic table */
+  const char *uidl; /* borrowed from the UIDL array or the synthetic table */
 } ServerMessage;
 
 static gint
@@ -39,11 +42,10 @@ check_cancelled (GCancellable *cancellable, GError **error)
 }
 
 static BzPop3Session *
-open_session (BzAccount *account, const char *password,
-              GCancellable *cancellable, GError **error)
+open_session (BzAccount *account, const char *password, GCancellable *cancellable, GError **error)
 {
   BzPop3SessionOptions options = { 0 };
-  g_autoptr(BzPop3Session) session = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
 
   options.net.host = account->host;
   options.net.port = account->port;
@@ -57,14 +59,13 @@ open_session (BzAccount *account, const char *password,
   session = bz_pop3_session_connect (&options, cancellable, error);
   if (session == NULL)
     return NULL;
-  if (!bz_pop3_session_login (session, account->auth, account->user, password,
-                              cancellable, error))
+  if (!bz_pop3_session_login (session, account->auth, account->user, password, cancellable, error))
     {
       bz_pop3_session_abort (session);
       return NULL;
     }
-  g_debug ("%s: logged in to %s as %s with %s", account->name, account->host,
-           account->user, bz_pop3_session_get_auth_used (session));
+  g_debug ("%s: logged in to %s as %s with %s", account->name, account->host, account->user,
+           bz_pop3_session_get_auth_used (session));
   return g_steal_pointer (&session);
 }
 
@@ -76,9 +77,9 @@ static GPtrArray *
 synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
 {
   g_autofree guint *msgnos = g_new (guint, MAX (list->len, 1));
-  g_autoptr(GPtrArray) headers = NULL;
-  g_autoptr(GPtrArray) uidls = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) headers = NULL;
+  g_autoptr (GPtrArray) uidls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint i = 0; i < list->len; i++)
     msgnos[i] = g_array_index (list, BzPop3ListEntry, i).msgno;
@@ -88,9 +89,9 @@ synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
   for (guint i = 0; i < list->len; i++)
     {
       const BzDbHeaders *h = g_ptr_array_index (headers, i);
-      g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-      g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                               g_array_index (list, BzPop3ListEntry, i).size);
+      g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      g_autofree char *size =
+          g_strdup_printf ("%" G_GUINT64_FORMAT, g_array_index (list, BzPop3ListEntry, i).size);
       g_autofree char *date = NULL;
       g_autofree char *base = NULL;
       guint n;
@@ -125,13 +126,14 @@ synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
 /* The session's messages in the server's order. UIDL alone answers an
  * incremental sync; sizes are asked (LIST) only for the messages that are
  * fetched or skipped. */
-typedef struct {
-  GArray *messages;     /* ServerMessage */
-  GPtrArray *names;     /* the UIDLs in server order, borrowed from: */
-  GStringChunk *strings;    /* the server's UIDL listing, or */
-  GPtrArray *synthetic;     /* the names made without UIDL */
-  guint *by_uidl;       /* indices sorted by UIDL, built on first lookup */
-  gboolean have_sizes;  /* from LIST already (a server without UIDL) */
+typedef struct
+{
+  GArray *messages;      /* ServerMessage */
+  GPtrArray *names;      /* the UIDLs in server order, borrowed from: */
+  GStringChunk *strings; /* the server's UIDL listing, or */
+  GPtrArray *synthetic;  /* the names made without UIDL */
+  guint *by_uidl;        /* indices sorted by UIDL, built on first lookup */
+  gboolean have_sizes;   /* from LIST already (a server without UIDL) */
 } ServerList;
 
 static void
@@ -168,14 +170,16 @@ server_list_sort (ServerList *list)
   for (guint i = 0; i < n; i++)
     list->by_uidl[i] = i;
   g_qsort_with_data (list->by_uidl, (gint) n, sizeof (guint), compare_by_uidl, list->messages);
-  for (guint i = 1; i < n; i++) {
-    ServerMessage *a = &g_array_index (list->messages, ServerMessage, list->by_uidl[i - 1]);
-    ServerMessage *b = &g_array_index (list->messages, ServerMessage, list->by_uidl[i]);
-    if (strcmp (a->uidl, b->uidl) == 0) {
-      n_shared += a->shared ? 0 : 1;
-      a->shared = b->shared = TRUE;
+  for (guint i = 1; i < n; i++)
+    {
+      ServerMessage *a = &g_array_index (list->messages, ServerMessage, list->by_uidl[i - 1]);
+      ServerMessage *b = &g_array_index (list->messages, ServerMessage, list->by_uidl[i]);
+      if (strcmp (a->uidl, b->uidl) == 0)
+        {
+          n_shared += a->shared ? 0 : 1;
+          a->shared = b->shared = TRUE;
+        }
     }
-  }
   return n_shared;
 }
 
@@ -188,18 +192,19 @@ server_list_find (ServerList *list, const char *uidl)
 
   if (list->by_uidl == NULL)
     server_list_sort (list);
-  while (lo < hi) {
-    guint mid = lo + (hi - lo) / 2;
-    ServerMessage *m = &g_array_index (list->messages, ServerMessage, list->by_uidl[mid]);
-    int cmp = strcmp (m->uidl, uidl);
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      ServerMessage *m = &g_array_index (list->messages, ServerMessage, list->by_uidl[mid]);
+      int cmp = strcmp (m->uidl, uidl);
 
-    if (cmp == 0)
-      return m->shared ? NULL : m;
-    if (cmp < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+      if (cmp == 0)
+        return m->shared ? NULL : m;
+      if (cmp < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
   return NULL;
 }
 
@@ -221,28 +226,30 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
 
   if (wanted->len == 0 || list->have_sizes)
     return TRUE;
-  if (wanted->len > list->messages->len / 4) {
-    g_autoptr(GArray) all = bz_pop3_session_list (run->session, run->cancellable, error);
-    if (all == NULL)
-      return FALSE;
-    g_array_sort (all, compare_list_msgno);
-    for (guint i = 0; i < wanted->len; i++) {
-      ServerMessage *m = &g_array_index (list->messages, ServerMessage,
-                                         g_array_index (wanted, guint, i));
-      BzPop3ListEntry key = { m->msgno, 0 };
-      const BzPop3ListEntry *e = bsearch (&key, all->data, all->len,
-                                          sizeof (BzPop3ListEntry), compare_list_msgno);
-      m->size = e != NULL ? e->size : 0;
+  if (wanted->len > list->messages->len / 4)
+    {
+      g_autoptr (GArray) all = bz_pop3_session_list (run->session, run->cancellable, error);
+      if (all == NULL)
+        return FALSE;
+      g_array_sort (all, compare_list_msgno);
+      for (guint i = 0; i < wanted->len; i++)
+        {
+          ServerMessage *m =
+              &g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i));
+          BzPop3ListEntry key = { m->msgno, 0 };
+          const BzPop3ListEntry *e =
+              bsearch (&key, all->data, all->len, sizeof (BzPop3ListEntry), compare_list_msgno);
+          m->size = e != NULL ? e->size : 0;
+        }
+      return TRUE;
     }
-    return TRUE;
-  }
   msgnos = g_new (guint, wanted->len);
   sizes = g_new0 (guint64, wanted->len);
   for (guint i = 0; i < wanted->len; i++)
-    msgnos[i] = g_array_index (list->messages, ServerMessage,
-                               g_array_index (wanted, guint, i)).msgno;
-  if (!bz_pop3_session_list_many (run->session, msgnos, wanted->len, sizes,
-                                  run->cancellable, error))
+    msgnos[i] =
+        g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).msgno;
+  if (!bz_pop3_session_list_many (run->session, msgnos, wanted->len, sizes, run->cancellable,
+                                  error))
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
     g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).size = sizes[i];
@@ -254,14 +261,14 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
 static gboolean
 list_server (BzSyncRun *run, ServerList *out, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(BzPop3UidlList) uidls = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (BzPop3UidlList) uidls = NULL;
 
   out->messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
   uidls = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
   if (uidls == NULL)
     {
-      g_autoptr(GArray) list = NULL;
+      g_autoptr (GArray) list = NULL;
 
       if (!g_error_matches (local_error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_UIDL))
         {
@@ -318,7 +325,7 @@ static gboolean
 skip_messages (BzSyncRun *run, GArray *skip, GError **error)
 {
   g_autofree guint *msgnos = NULL;
-  g_autoptr(GPtrArray) headers = NULL;
+  g_autoptr (GPtrArray) headers = NULL;
 
   if (skip->len == 0)
     return TRUE;
@@ -336,9 +343,9 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
                                  g_ptr_array_index (headers, i), error))
         return FALSE;
       run->result->skipped++;
-      g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %"
-              G_GUINT64_FORMAT ")", run->account->name, m->uidl, m->size,
-              run->account->max_size);
+      g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %" G_GUINT64_FORMAT
+              ")",
+              run->account->name, m->uidl, m->size, run->account->max_size);
     }
   return TRUE;
 }
@@ -347,8 +354,8 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
 static GArray *
 messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 {
-  g_autoptr(GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GPtrArray) stored = NULL;
   gint64 before;
 
   switch (run->account->keep)
@@ -378,7 +385,7 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 static gboolean
 apply_keep_policy (BzSyncRun *run, ServerList *server, GError **error)
 {
-  g_autoptr(GArray) dele = NULL;
+  g_autoptr (GArray) dele = NULL;
   g_autofree guint *msgnos = NULL;
   g_autofree const char **uidls = NULL;
 
@@ -394,8 +401,7 @@ apply_keep_policy (BzSyncRun *run, ServerList *server, GError **error)
           msgnos[i] = g_array_index (dele, ServerMessage, i).msgno;
           uidls[i] = g_array_index (dele, ServerMessage, i).uidl;
         }
-      if (!bz_pop3_session_dele_many (run->session, msgnos, dele->len,
-                                      run->cancellable, error))
+      if (!bz_pop3_session_dele_many (run->session, msgnos, dele->len, run->cancellable, error))
         return FALSE;
       /* A cancel after DELE must not commit deletions we did not intend:
        * dropping the connection rolls them back. */
@@ -416,12 +422,12 @@ apply_keep_policy (BzSyncRun *run, ServerList *server, GError **error)
 static gboolean
 sync_session (BzSyncRun *run, GError **error)
 {
-  g_auto(ServerList) server = { 0 };
-  g_autoptr(GArray) new_idx = NULL;
-  g_autoptr(GPtrArray) skipped = NULL;
-  g_autoptr(GArray) wanted = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
-  g_autoptr(GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_auto (ServerList) server = { 0 };
+  g_autoptr (GArray) new_idx = NULL;
+  g_autoptr (GPtrArray) skipped = NULL;
+  g_autoptr (GArray) wanted = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   guint64 max_size = run->account->max_size;
   guint n_new;
 
@@ -431,18 +437,21 @@ sync_session (BzSyncRun *run, GError **error)
     {
       for (guint i = 0; i < server.messages->len; i++)
         {
-          const ServerMessage *m = &g_array_index (server.messages, ServerMessage,
-                                                   server.by_uidl[i]);
-          if (m->shared && (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
-                                                                   server.by_uidl[i - 1]).uidl) != 0))
+          const ServerMessage *m =
+              &g_array_index (server.messages, ServerMessage, server.by_uidl[i]);
+          if (m->shared &&
+              (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
+                                                         server.by_uidl[i - 1])
+                                              .uidl) != 0))
             g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
-                       "they are left on the server", run->account->name, m->uidl);
+                       "they are left on the server",
+                       run->account->name, m->uidl);
         }
     }
   /* the names are the UIDLs in server order, already sorted by by_uidl */
-  new_idx = bz_db_sync_uidls (run->db, run->account->name,
-                              (const char *const *) server.names->pdata, server.names->len,
-                              server.by_uidl, &run->result->gone, error);
+  new_idx =
+      bz_db_sync_uidls (run->db, run->account->name, (const char *const *) server.names->pdata,
+                        server.names->len, server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
   for (guint i = 0; i < new_idx->len; i++)
@@ -472,8 +481,8 @@ sync_session (BzSyncRun *run, GError **error)
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
     {
-      const ServerMessage *m = &g_array_index (server.messages, ServerMessage,
-                                               g_array_index (wanted, guint, i));
+      const ServerMessage *m =
+          &g_array_index (server.messages, ServerMessage, g_array_index (wanted, guint, i));
       if (max_size == 0 || m->size <= max_size)
         g_array_append_val (fetch, *m);
       else if (i < n_new)
@@ -531,16 +540,16 @@ bz_sync_lock_account (const char *db_path, const char *account, GError **error)
   if (g_mkdir_with_parents (lock_dir, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
-                   "cannot create %s: %s", lock_dir, g_strerror (saved));
+      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot create %s: %s", lock_dir,
+                   g_strerror (saved));
       return -1;
     }
   fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     {
       int saved = errno;
-      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
-                   "cannot open %s: %s", path, g_strerror (saved));
+      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot open %s: %s", path,
+                   g_strerror (saved));
       return -1;
     }
   while (flock (fd, LOCK_EX | LOCK_NB) != 0)
@@ -557,19 +566,18 @@ bz_sync_lock_account (const char *db_path, const char *account, GError **error)
         g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_BUSY,
                      "another buzon process is syncing this account right now");
       else
-        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED,
-                     "cannot lock %s: %s", path, g_strerror (saved));
+        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot lock %s: %s", path,
+                     g_strerror (saved));
       return -1;
     }
   return fd;
 }
 
 static gboolean
-run_locked (BzSync *sync, BzAccount *account, const char *db_path,
-            const char *password, gint64 now, GCancellable *cancellable,
-            BzSyncResult *result, GError **error)
+run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *password, gint64 now,
+            GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
-  g_autoptr(BzDb) db = NULL;
+  g_autoptr (BzDb) db = NULL;
   BzSyncRun run = { 0 };
   gint64 start = g_get_monotonic_time ();
   gboolean ok;
@@ -608,9 +616,8 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path,
 }
 
 gboolean
-bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
-                    const char *password, gint64 now, GCancellable *cancellable,
-                    BzSyncResult *result, GError **error)
+bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path, const char *password,
+                    gint64 now, GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
   int lock_fd;
   gboolean ok;

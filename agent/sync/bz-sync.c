@@ -6,7 +6,8 @@
 #include "bz-secrets.h"
 #include "bz-sync-private.h"
 
-struct _BzSync {
+struct _BzSync
+{
   GObject parent_instance;
   BzAccount *account;
   char *db_path;
@@ -78,7 +79,8 @@ bz_sync_set_now (BzSync *self, gint64 now)
 
 /* --- callbacks ----------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   BzSync *sync;
   BzSyncProgress progress;
 } ProgressCall;
@@ -122,11 +124,12 @@ bz_sync_emit_progress (BzSyncRun *run, gboolean force)
   call = g_new0 (ProgressCall, 1);
   call->sync = g_object_ref (self);
   call->progress = run->progress;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT,
-                              progress_call_cb, call, progress_call_free);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, progress_call_cb, call,
+                              progress_call_free);
 }
 
-typedef struct {
+typedef struct
+{
   BzSync *sync;
   BzDbMessage message;
 } StoredCall;
@@ -177,30 +180,31 @@ bz_sync_emit_stored (BzSyncRun *run, const BzDbMessage *message)
   call->message.headers.message_id = g_strdup (message->headers.message_id);
   call->message.headers.from = g_strdup (message->headers.from);
   call->message.headers.subject = g_strdup (message->headers.subject);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT,
-                              stored_call_cb, call, stored_call_free);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, stored_call_cb, call,
+                              stored_call_free);
 }
 
 /* --- running ------------------------------------------------------------- */
 
 gboolean
-bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable,
-             BzSyncResult *result, GError **error)
+bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSyncResult *result,
+             GError **error)
 {
   BzSyncResult local = { 0 };
   gboolean ok;
 
   g_return_val_if_fail (BZ_IS_SYNC (self), FALSE);
   g_return_val_if_fail (password != NULL, FALSE);
-  ok = bz_sync_run_worker (self, self->account, self->db_path, password,
-                           self->now, cancellable, &local, error);
+  ok = bz_sync_run_worker (self, self->account, self->db_path, password, self->now, cancellable,
+                           &local, error);
   if (result != NULL)
     *result = local;
   return ok;
 }
 
-typedef struct {
-  char *password;  /* non-pageable, wiped on free */
+typedef struct
+{
+  char *password; /* non-pageable, wiped on free */
 } RunData;
 
 static void
@@ -219,8 +223,8 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   RunData *rd = task_data;
   GError *error = NULL;
 
-  if (!bz_sync_run_worker (self, self->account, self->db_path, rd->password,
-                           self->now, cancellable, &self->result, &error))
+  if (!bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
+                           &self->result, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -230,8 +234,8 @@ void
 bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                    GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GError) error = NULL;
   RunData *rd;
 
   g_return_if_fail (BZ_IS_SYNC (self));
@@ -242,8 +246,8 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   g_task_set_return_on_cancel (task, FALSE);
 
   rd = g_new0 (RunData, 1);
-  rd->password = bz_secrets_password_from_data (password, strlen (password),
-                                                self->account->name, &error);
+  rd->password =
+      bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
   if (rd->password == NULL)
     {
       run_data_free (rd);
@@ -258,8 +262,7 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
 }
 
 gboolean
-bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result,
-                    GError **error)
+bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
   if (result != NULL)

@@ -19,14 +19,16 @@ G_BEGIN_DECLS
 #define BZ_SYNC_ERROR (bz_sync_error_quark ())
 GQuark bz_sync_error_quark (void);
 
-typedef enum {
-  BZ_SYNC_ERROR_NO_UIDL,   /* server without UIDL and keep is not delete */
-  BZ_SYNC_ERROR_BUSY,      /* another process is syncing the account */
-  BZ_SYNC_ERROR_FAILED,    /* anything else the sync itself detects */
+typedef enum
+{
+  BZ_SYNC_ERROR_NO_UIDL, /* server without UIDL and keep is not delete */
+  BZ_SYNC_ERROR_BUSY,    /* another process is syncing the account */
+  BZ_SYNC_ERROR_FAILED,  /* anything else the sync itself detects */
 } BzSyncError;
 
 /* How the daemon should react to a failed sync. */
-typedef enum {
+typedef enum
+{
   BZ_SYNC_FAILURE_TEMPORARY,   /* network, timeout, [SYS/TEMP]: retry with back-off */
   BZ_SYNC_FAILURE_PERMANENT,   /* [AUTH], [SYS/PERM], TLS trust, config: needs the user */
   BZ_SYNC_FAILURE_LOGIN_DELAY, /* [LOGIN-DELAY]: the server asks us to wait */
@@ -38,19 +40,21 @@ BzSyncFailure bz_sync_classify_error (const GError *error);
 /* "temporary", "permanent", ... for logs. */
 const char *bz_sync_failure_to_string (BzSyncFailure failure);
 
-typedef struct {
+typedef struct
+{
   guint messages_done;
-  guint messages_total;    /* messages to fetch in this sync */
+  guint messages_total; /* messages to fetch in this sync */
   guint64 bytes_done;
   guint64 bytes_total;
 } BzSyncProgress;
 
-typedef struct {
-  guint new_messages;      /* stored by this sync */
-  guint removed;           /* deleted from the server at QUIT */
-  guint skipped;           /* newly recorded as too large */
-  guint gone;              /* newly noticed as vanished from the server */
-  guint stored_total;      /* messages of the account in its Maildir */
+typedef struct
+{
+  guint new_messages; /* stored by this sync */
+  guint removed;      /* deleted from the server at QUIT */
+  guint skipped;      /* newly recorded as too large */
+  guint gone;         /* newly noticed as vanished from the server */
+  guint stored_total; /* messages of the account in its Maildir */
   gdouble seconds;
 } BzSyncResult;
 
@@ -66,10 +70,8 @@ G_DECLARE_FINAL_TYPE (BzSync, bz_sync, BZ, SYNC, GObject)
 BzSync *bz_sync_new (BzAccount *account, const char *db_path);
 
 /* Optional callbacks; set them before running. */
-void bz_sync_set_progress_func (BzSync *self, BzSyncProgressFunc func,
-                                gpointer user_data);
-void bz_sync_set_stored_func (BzSync *self, BzSyncStoredFunc func,
-                              gpointer user_data);
+void bz_sync_set_progress_func (BzSync *self, BzSyncProgressFunc func, gpointer user_data);
+void bz_sync_set_stored_func (BzSync *self, BzSyncStoredFunc func, gpointer user_data);
 /* The time used for keep = days:N, in unix seconds; 0 (default) means the
  * real clock. Tests set it. */
 void bz_sync_set_now (BzSync *self, gint64 now);
@@ -77,33 +79,28 @@ void bz_sync_set_now (BzSync *self, gint64 now);
 /* Runs the sync in a worker thread. @password (copied into non-pageable
  * memory, wiped after use) must not be NULL. Cancelling stops at a safe
  * point: what is fully fetched is committed, nothing is deleted. */
-void bz_sync_run_async (BzSync *self, const char *password,
-                        GCancellable *cancellable,
+void bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE and @result filled, or FALSE with @error set (BZ_POP3_ERROR,
  * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR or
  * G_IO_ERROR_CANCELLED); @result's counters are valid also on failure
  * (what was stored before the failure). */
-gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res,
-                             BzSyncResult *result, GError **error);
+gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result, GError **error);
 
 /* The same work, blocking the calling thread (callbacks are then called
  * directly in it). */
-gboolean bz_sync_run (BzSync *self, const char *password,
-                      GCancellable *cancellable, BzSyncResult *result,
-                      GError **error);
+gboolean bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable,
+                      BzSyncResult *result, GError **error);
 
 /* Start-up recovery of @account without a sync (DESIGN.md: at start-up,
  * pending rows are settled and stray tmp/ files removed), in a worker
  * thread under the account's lock. A sync does the same first, so an
  * account busy syncing elsewhere is not an error. */
-void bz_sync_recover_async (BzAccount *account, const char *db_path,
-                            GCancellable *cancellable,
+void bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE and @stored_count (optional) set to the account's messages in its
  * Maildir afterwards, or FALSE with @error (BZ_DB_ERROR, BZ_STORE_ERROR,
  * BZ_SYNC_ERROR). */
-gboolean bz_sync_recover_finish (GAsyncResult *result, guint *stored_count,
-                                 GError **error);
+gboolean bz_sync_recover_finish (GAsyncResult *result, guint *stored_count, GError **error);
 
 G_END_DECLS

@@ -4,7 +4,8 @@
 
 #include "bz-test-util.h"
 
-typedef struct {
+typedef struct
+{
   GSocketConnection *conn;
   GDataInputStream *in;
   GOutputStream *out;
@@ -20,7 +21,7 @@ bz_test_pop3_clear (BzTestPop3 *self)
 static char *
 bz_test_pop3_line (BzTestPop3 *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *line = g_data_input_stream_read_line_utf8 (self->in, NULL, NULL, &error);
 
   g_assert_no_error (error);
@@ -34,7 +35,7 @@ static char *
 bz_test_pop3_cmd (BzTestPop3 *self, const char *cmd)
 {
   g_autofree char *wire = g_strdup_printf ("%s\r\n", cmd);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_output_stream_write_all (self->out, wire, strlen (wire), NULL, NULL, &error);
   g_assert_no_error (error);
@@ -44,8 +45,8 @@ bz_test_pop3_cmd (BzTestPop3 *self, const char *cmd)
 static void
 bz_test_pop3_connect (BzTestPop3 *self, guint16 port)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *greeting = NULL;
 
   g_socket_client_set_timeout (client, 10);
@@ -86,34 +87,35 @@ test_mailgen (void)
 {
   g_autofree char *dir = bz_test_mkdtemp ("mailgen-XXXXXX");
   g_autofree char *maildir = g_build_filename (dir, "Maildir", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
 
   g_assert_true (g_str_has_prefix (dir, bz_test_env ("BZ_TEST_TMPDIR")));
   mails = bz_test_mailgen (maildir, 4, 9, 10, "small", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (mails->len, ==, 4);
-  for (guint i = 0; i < mails->len; i++) {
-    BzTestMail *mail = g_ptr_array_index (mails, i);
-    g_autofree char *want_id = g_strdup_printf ("bz-%u-9@test.buzon", 10 + i);
-    g_autofree char *contents = NULL;
-    g_autofree char *header = g_strdup_printf ("Message-ID: <%s>\n", want_id);
-    gsize len = 0;
+  for (guint i = 0; i < mails->len; i++)
+    {
+      BzTestMail *mail = g_ptr_array_index (mails, i);
+      g_autofree char *want_id = g_strdup_printf ("bz-%u-9@test.buzon", 10 + i);
+      g_autofree char *contents = NULL;
+      g_autofree char *header = g_strdup_printf ("Message-ID: <%s>\n", want_id);
+      gsize len = 0;
 
-    g_assert_cmpstr (mail->message_id, ==, want_id);
-    g_assert_true (g_file_get_contents (mail->path, &contents, &len, &error));
-    g_assert_no_error (error);
-    g_assert_cmpuint (len, ==, mail->size);
-    g_assert_nonnull (strstr (contents, header));
-    g_assert_null (strstr (contents, "\r\n"));
-  }
+      g_assert_cmpstr (mail->message_id, ==, want_id);
+      g_assert_true (g_file_get_contents (mail->path, &contents, &len, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (len, ==, mail->size);
+      g_assert_nonnull (strstr (contents, header));
+      g_assert_null (strstr (contents, "\r\n"));
+    }
 }
 
 static void
 test_fill_user_and_stat (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
   g_autofree char *user_cmd = g_strdup ("USER test9");
   g_autofree char *pass_cmd = g_strdup_printf ("PASS %s", bz_test_env ("BZ_TEST_PASSWORD"));
   g_autofree char *r1 = NULL;
@@ -144,7 +146,7 @@ static void
 bz_test_exited_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   gboolean *exited = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (g_subprocess_wait_finish (G_SUBPROCESS (source), res, &error));
   g_assert_no_error (error);
@@ -160,8 +162,8 @@ bz_test_flag_cond (gpointer user_data)
 static void
 test_faultpop (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *user = NULL;
   g_autofree char *pass = NULL;
   g_autofree char *stat = NULL;
@@ -196,8 +198,8 @@ test_faultpop (void)
 static void
 test_faultpop_bad_args (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
   const char *args[] = { "--no-such-flag", NULL };
   guint16 port = 0;
 

@@ -11,13 +11,15 @@ G_BEGIN_DECLS
 #define BZ_TEST_ERROR (bz_test_error_quark ())
 GQuark bz_test_error_quark (void);
 
-typedef enum {
+typedef enum
+{
   BZ_TEST_ERROR_FAILED,  /* a helper program failed or said something unexpected */
   BZ_TEST_ERROR_TIMEOUT, /* a helper program did not answer in time */
 } BzTestError;
 
 /* One message written by mailgen.py. */
-typedef struct {
+typedef struct
+{
   char *message_id; /* without angle brackets: "bz-K-S@test.buzon" */
   char *path;       /* absolute path of the file in <maildir>/new */
   guint64 size;     /* bytes on disk (LF line ends) */
@@ -36,34 +38,21 @@ guint16 bz_test_env_port (const char *name);
 /* Starts faultpop.py with the NULL-terminated extra arguments and waits (at
  * most 10 s) for its "PORT n" line. Returns a new subprocess (stdout is a
  * pipe the caller may ignore) or NULL with @error set. */
-GSubprocess *bz_test_faultpop_start (guint16 *port_out,
-                                     GError **error,
-                                     const char *first_arg,
+GSubprocess *bz_test_faultpop_start (guint16 *port_out, GError **error, const char *first_arg,
                                      ...) G_GNUC_NULL_TERMINATED;
 
 /* Same with a NULL-terminated array; @args may be NULL. */
-GSubprocess *bz_test_faultpop_startv (const char *const *args,
-                                      guint16 *port_out,
-                                      GError **error);
+GSubprocess *bz_test_faultpop_startv (const char *const *args, guint16 *port_out, GError **error);
 
 /* Runs mailgen.py into @maildir (profile NULL means "mixed"). Returns a new
  * array of BzTestMail (free function set) or NULL with @error set. */
-GPtrArray *bz_test_mailgen (const char *maildir,
-                            guint count,
-                            guint seed,
-                            guint start,
-                            const char *profile,
-                            GError **error);
+GPtrArray *bz_test_mailgen (const char *maildir, guint count, guint seed, guint start,
+                            const char *profile, GError **error);
 
 /* mailgen into $BZ_TEST_MAIL_ROOT/@user/Maildir; @mails_out (optional)
  * receives a new array as from bz_test_mailgen(). */
-gboolean bz_test_fill_user (const char *user,
-                            guint count,
-                            guint seed,
-                            guint start,
-                            const char *profile,
-                            GPtrArray **mails_out,
-                            GError **error);
+gboolean bz_test_fill_user (const char *user, guint count, guint seed, guint start,
+                            const char *profile, GPtrArray **mails_out, GError **error);
 
 /* A new copy of @data with every CRLF turned into LF (a lone CR stays);
  * @len_out (optional) receives its length. Always NUL-terminated. */

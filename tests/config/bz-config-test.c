@@ -14,7 +14,7 @@ load_text (const char *text, GError **error)
 {
   g_autofree char *path = bz_config_default_path ();
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) write_error = NULL;
+  g_autoptr (GError) write_error = NULL;
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_file_set_contents (path, text, -1, &write_error);
@@ -41,38 +41,37 @@ static void
 test_config_full (void)
 {
   g_autofree char *ca = home_path ("ca.pem");
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *expect = NULL;
   BzAccount *a;
 
   g_file_set_contents (ca, "not checked here\n", -1, &error);
   g_assert_no_error (error);
-  config = load_text (
-    "# buzon accounts\n"
-    "[general]\n"
-    "data-dir = ~/data   # optional\n"
-    "max-parallel = 4\n"
-    "notify = true\n"
-    "\n"
-    "[account work]\n"
-    "host = pop.example.com\n"
-    "port = 1995\n"
-    "security = starttls\n"
-    "user = alice@example.com\n"
-    "auth = apop\n"
-    "interval = 0\n"
-    "keep = days:30\n"
-    "max-size = 10M\n"
-    "maildir = ~/Mail/work/\n"
-    "tls-ca-file = ~/ca.pem\n"
-    "tls-pin-sha256 = AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:"
-    "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\n"
-    "password-command = pass show mail/work | head -n1  # shell comment\n"
-    "timeout = 90\n"
-    "enabled = false\n"
-    "allow-plaintext = true\n",
-    &error);
+  config = load_text ("# buzon accounts\n"
+                      "[general]\n"
+                      "data-dir = ~/data   # optional\n"
+                      "max-parallel = 4\n"
+                      "notify = true\n"
+                      "\n"
+                      "[account work]\n"
+                      "host = pop.example.com\n"
+                      "port = 1995\n"
+                      "security = starttls\n"
+                      "user = alice@example.com\n"
+                      "auth = apop\n"
+                      "interval = 0\n"
+                      "keep = days:30\n"
+                      "max-size = 10M\n"
+                      "maildir = ~/Mail/work/\n"
+                      "tls-ca-file = ~/ca.pem\n"
+                      "tls-pin-sha256 = AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:"
+                      "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89\n"
+                      "password-command = pass show mail/work | head -n1  # shell comment\n"
+                      "timeout = 90\n"
+                      "enabled = false\n"
+                      "allow-plaintext = true\n",
+                      &error);
   g_assert_no_error (error);
   g_assert_nonnull (config);
 
@@ -115,13 +114,13 @@ test_config_full (void)
 static void
 test_config_defaults (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *data_dir = g_build_filename (g_get_user_data_dir (), "buzon", NULL);
   g_autofree char *db = g_build_filename (data_dir, "buzon.db", NULL);
   g_autofree char *maildir = g_build_filename (data_dir, "mail", "a", NULL);
-  g_autofree char *path = g_build_filename (g_get_user_config_dir (), "buzon",
-                                            "accounts.conf", NULL);
+  g_autofree char *path =
+      g_build_filename (g_get_user_config_dir (), "buzon", "accounts.conf", NULL);
   g_autofree char *default_path = bz_config_default_path ();
   BzAccount *a;
   BzAccount *b;
@@ -165,22 +164,24 @@ test_config_defaults (void)
 static void
 test_config_data_dir_relative (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *expect = g_build_filename (g_get_user_config_dir (), "buzon",
-                                              "state", "mail", "a", NULL);
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expect =
+      g_build_filename (g_get_user_config_dir (), "buzon", "state", "mail", "a", NULL);
   BzAccount *a;
 
   /* a relative path is relative to the folder of the config file */
   config = load_text ("[general]\ndata-dir = state\n"
-                      "[account a]\nhost = h\nuser = u\n", &error);
+                      "[account a]\nhost = h\nuser = u\n",
+                      &error);
   g_assert_no_error (error);
   a = bz_config_find_account (config, "a");
   g_assert_nonnull (a);
   g_assert_cmpstr (a->maildir, ==, expect);
 }
 
-typedef struct {
+typedef struct
+{
   const char *what;
   const char *text;
   int code;
@@ -218,9 +219,11 @@ static const ErrorCase account_cases[] = {
   { "keep word", ACCOUNT "keep = sometimes\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] keep = sometimes: expected forever, delete or days:N" },
   { "pin short", ACCOUNT "tls-pin-sha256 = abcd\n", BZ_CONFIG_ERROR_INVALID_VALUE,
-    "[account work] tls-pin-sha256 = abcd: expected the SHA-256 of the server's public key (SPKI) as 64 hex digits" },
-  { "pin not hex", ACCOUNT "tls-pin-sha256 = "
-    "zz00000000000000000000000000000000000000000000000000000000000000\n",
+    "[account work] tls-pin-sha256 = abcd: expected the SHA-256 of the server's public key (SPKI) "
+    "as 64 hex digits" },
+  { "pin not hex",
+    ACCOUNT "tls-pin-sha256 = "
+            "zz00000000000000000000000000000000000000000000000000000000000000\n",
     BZ_CONFIG_ERROR_INVALID_VALUE, "[account work] tls-pin-sha256 = zz00" },
   { "ca file", ACCOUNT "tls-ca-file = /nonexistent/ca.pem\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] tls-ca-file = /nonexistent/ca.pem: no such file" },
@@ -233,16 +236,20 @@ static const ErrorCase account_cases[] = {
   { "missing user", "[account work]\nhost = h\n", BZ_CONFIG_ERROR_MISSING_KEY,
     "accounts.conf: [account work] user: missing" },
   { "bad name", "[account wörk]\nhost = h\nuser = u\n", BZ_CONFIG_ERROR_INVALID_NAME,
-    "accounts.conf: [account wörk]: account name \"wörk\" is not allowed; expected 1 to 64 characters from A-Z a-z 0-9 . _ -" },
-  { "long name", "[account "
+    "accounts.conf: [account wörk]: account name \"wörk\" is not allowed; expected 1 to 64 "
+    "characters from A-Z a-z 0-9 . _ -" },
+  { "long name",
+    "[account "
     "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij12345]\nhost = h\nuser = u\n",
     BZ_CONFIG_ERROR_INVALID_NAME, "is not allowed; expected 1 to 64" },
   { "dot name", "[account .]\nhost = h\nuser = u\n", BZ_CONFIG_ERROR_INVALID_NAME,
-    "[account .]: account name \".\" is not allowed; expected 1 to 64 characters from A-Z a-z 0-9 . _ -, not only dots" },
+    "[account .]: account name \".\" is not allowed; expected 1 to 64 characters from A-Z a-z 0-9 "
+    ". _ -, not only dots" },
   { "dot-dot name", "[account ..]\nhost = h\nuser = u\n", BZ_CONFIG_ERROR_INVALID_NAME,
     "account name \"..\" is not allowed" },
   { "duplicate", ACCOUNT "\n" ACCOUNT, BZ_CONFIG_ERROR_DUPLICATE,
-    "accounts.conf: [account work]: written twice (lines 1 and 5); each account must be defined once" },
+    "accounts.conf: [account work]: written twice (lines 1 and 5); each account must be defined "
+    "once" },
   { "duplicate key", ACCOUNT "port = 1\nport = 2\n", BZ_CONFIG_ERROR_DUPLICATE,
     "accounts.conf: [account work] port: set twice (lines 4 and 5)" },
   { "plaintext remote", ACCOUNT "security = none\n", BZ_CONFIG_ERROR_PLAINTEXT,
@@ -261,7 +268,8 @@ static const ErrorCase file_cases[] = {
   { "unknown group", "[acount work]\nhost = h\n", BZ_CONFIG_ERROR_UNKNOWN_GROUP,
     "accounts.conf: [acount work]: unknown group; expected [general] or [account NAME]" },
   { "general unknown key", "[general]\nmax-paralel = 3\n", BZ_CONFIG_ERROR_UNKNOWN_KEY,
-    "accounts.conf: [general] max-paralel = 3: unknown key; expected one of data-dir, max-parallel, notify" },
+    "accounts.conf: [general] max-paralel = 3: unknown key; expected one of data-dir, "
+    "max-parallel, notify" },
   { "general max-parallel", "[general]\nmax-parallel = 0\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "accounts.conf: [general] max-parallel = 0: expected a whole number from 1 to 64" },
   { "general notify", "[general]\nnotify = on\n", BZ_CONFIG_ERROR_INVALID_VALUE,
@@ -274,8 +282,8 @@ static void
 test_config_account_error (gconstpointer user_data)
 {
   const ErrorCase *tc = user_data;
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   BzConfigAccountError *item;
 
   config = load_text (tc->text, &error);
@@ -293,8 +301,8 @@ static void
 test_config_file_error (gconstpointer user_data)
 {
   const ErrorCase *tc = user_data;
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
 
   config = load_text (tc->text, &error);
   g_assert_null (config);
@@ -305,8 +313,8 @@ test_config_file_error (gconstpointer user_data)
 static void
 test_config_missing_file (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = home_path ("nope.conf");
 
   config = bz_config_load (path, &error);
@@ -318,29 +326,32 @@ test_config_missing_file (void)
 static void
 test_config_plaintext (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   BzAccount *a;
   const char *loopback[] = { "localhost", "LOCALHOST", "127.0.0.1", "127.1.2.3", "::1", "[::1]" };
 
   /* allow-plaintext accepts a remote host */
   config = load_text ("[account work]\nhost = pop.example.com\nuser = u\n"
-                      "security = none\nallow-plaintext = true\n", &error);
+                      "security = none\nallow-plaintext = true\n",
+                      &error);
   g_assert_no_error (error);
   a = bz_config_find_account (config, "work");
   g_assert_nonnull (a);
   g_assert_true (bz_account_plaintext_allowed (a));
   g_clear_object (&config);
 
-  for (guint i = 0; i < G_N_ELEMENTS (loopback); i++) {
-    g_autofree char *text = g_strdup_printf ("[account l]\nhost = %s\nuser = u\n"
-                                             "security = none\n", loopback[i]);
-    config = load_text (text, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
-    g_assert_nonnull (bz_config_find_account (config, "l"));
-    g_clear_object (&config);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (loopback); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[account l]\nhost = %s\nuser = u\n"
+                                               "security = none\n",
+                                               loopback[i]);
+      config = load_text (text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
+      g_assert_nonnull (bz_config_find_account (config, "l"));
+      g_clear_object (&config);
+    }
 
   g_assert_false (bz_host_is_loopback ("128.0.0.1"));
   g_assert_false (bz_host_is_loopback ("localhost.example.com"));
@@ -351,8 +362,8 @@ test_config_plaintext (void)
 static void
 test_config_one_bad_one_good (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   BzConfigAccountError *item;
 
   config = load_text ("[account good]\nhost = a.example.com\nuser = u\n"
@@ -379,8 +390,8 @@ test_config_one_bad_one_good (void)
 static void
 test_config_collisions (void)
 {
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   BzConfigAccountError *item;
 
   config = load_text ("[account a-]\nhost = h\nuser = u\n"
@@ -402,7 +413,8 @@ test_config_collisions (void)
 static void
 test_config_object_path (void)
 {
-  struct {
+  struct
+  {
     const char *name;
     const char *path;
   } cases[] = {
@@ -412,11 +424,12 @@ test_config_object_path (void)
     { "-", "/org/buzon/Agent1/accounts/_2d" },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *path = bz_account_object_path (cases[i].name);
-    g_assert_cmpstr (path, ==, cases[i].path);
-    g_assert_true (g_variant_is_object_path (path));
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = bz_account_object_path (cases[i].name);
+      g_assert_cmpstr (path, ==, cases[i].path);
+      g_assert_true (g_variant_is_object_path (path));
+    }
   g_assert_true (bz_account_name_is_valid ("a.b_c-9"));
   g_assert_false (bz_account_name_is_valid (""));
   g_assert_false (bz_account_name_is_valid ("a b"));
@@ -427,27 +440,28 @@ static void
 test_config_equal (void)
 {
   const char *base = "[account a]\nhost = h\nuser = u\n[account b]\nhost = h\nuser = u\n";
-  g_autoptr(BzConfig) c1 = NULL;
-  g_autoptr(BzConfig) c2 = NULL;
-  g_autoptr(BzConfig) c3 = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) c1 = NULL;
+  g_autoptr (BzConfig) c2 = NULL;
+  g_autoptr (BzConfig) c3 = NULL;
+  g_autoptr (GError) error = NULL;
 
   c1 = load_text (base, &error);
   g_assert_no_error (error);
   c2 = load_text (base, &error);
   g_assert_no_error (error);
   c3 = load_text ("[account a]\nhost = h\nuser = u\n"
-                  "[account b]\nhost = h\nuser = u\ninterval = 5\n", &error);
+                  "[account b]\nhost = h\nuser = u\ninterval = 5\n",
+                  &error);
   g_assert_no_error (error);
 
-  g_assert_true (bz_account_equal (bz_config_find_account (c1, "a"),
-                                   bz_config_find_account (c2, "a")));
-  g_assert_true (bz_account_equal (bz_config_find_account (c1, "a"),
-                                   bz_config_find_account (c3, "a")));
-  g_assert_false (bz_account_equal (bz_config_find_account (c1, "b"),
-                                    bz_config_find_account (c3, "b")));
-  g_assert_false (bz_account_equal (bz_config_find_account (c1, "a"),
-                                    bz_config_find_account (c1, "b")));
+  g_assert_true (
+      bz_account_equal (bz_config_find_account (c1, "a"), bz_config_find_account (c2, "a")));
+  g_assert_true (
+      bz_account_equal (bz_config_find_account (c1, "a"), bz_config_find_account (c3, "a")));
+  g_assert_false (
+      bz_account_equal (bz_config_find_account (c1, "b"), bz_config_find_account (c3, "b")));
+  g_assert_false (
+      bz_account_equal (bz_config_find_account (c1, "a"), bz_config_find_account (c1, "b")));
   g_assert_false (bz_account_equal (bz_config_find_account (c1, "a"), NULL));
   g_assert_true (bz_account_equal (NULL, NULL));
 }
@@ -459,34 +473,35 @@ test_config_design_example (void)
 {
   g_autofree char *ca = home_path ("ca.pem");
   g_autofree char *text = NULL;
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   BzAccount *a;
 
   g_file_set_contents (ca, "not checked here\n", -1, &error);
   g_assert_no_error (error);
   text = g_strdup_printf (
-    "[general]\n"
-    "data-dir = ~/.local/share/buzon     # optional\n"
-    "max-parallel = 2                    # accounts synced at once\n"
-    "notify = false                      # desktop notification on new mail\n"
-    "\n"
-    "[account work]                      # name: [A-Za-z0-9._-]{1,64}\n"
-    "host = pop.example.com\n"
-    "port = 995                          # default: 995 for tls, 110 otherwise\n"
-    "security = tls                      # tls (implicit, default) | starttls | none\n"
-    "user = alice@example.com\n"
-    "auth = auto                         # auto | sasl-plain | user | apop\n"
-    "interval = 15                       # minutes between polls; 0 = on demand only\n"
-    "keep = forever                      # forever | delete | days:N\n"
-    "max-size = 0                        # bytes; larger messages are skipped, 0 = no limit\n"
-    "maildir = ~/Mail/work               # optional\n"
-    "tls-ca-file = %s           # optional extra trust anchor\n"
-    "tls-pin-sha256 = %s              # optional: SHA-256 of the server certificate's public key (SPKI)\n"
-    "password-command = pass show work   # optional; otherwise the keyring\n"
-    "timeout = 60                        # seconds without progress before giving up\n"
-    "enabled = true\n",
-    ca, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+      "[general]\n"
+      "data-dir = ~/.local/share/buzon     # optional\n"
+      "max-parallel = 2                    # accounts synced at once\n"
+      "notify = false                      # desktop notification on new mail\n"
+      "\n"
+      "[account work]                      # name: [A-Za-z0-9._-]{1,64}\n"
+      "host = pop.example.com\n"
+      "port = 995                          # default: 995 for tls, 110 otherwise\n"
+      "security = tls                      # tls (implicit, default) | starttls | none\n"
+      "user = alice@example.com\n"
+      "auth = auto                         # auto | sasl-plain | user | apop\n"
+      "interval = 15                       # minutes between polls; 0 = on demand only\n"
+      "keep = forever                      # forever | delete | days:N\n"
+      "max-size = 0                        # bytes; larger messages are skipped, 0 = no limit\n"
+      "maildir = ~/Mail/work               # optional\n"
+      "tls-ca-file = %s           # optional extra trust anchor\n"
+      "tls-pin-sha256 = %s              # optional: SHA-256 of the server certificate's public key "
+      "(SPKI)\n"
+      "password-command = pass show work   # optional; otherwise the keyring\n"
+      "timeout = 60                        # seconds without progress before giving up\n"
+      "enabled = true\n",
+      ca, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
   config = load_text (text, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
@@ -506,8 +521,8 @@ test_config_nul_byte (void)
 {
   g_autofree char *path = bz_config_default_path ();
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(BzConfig) config = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
   static const char text[] = "[account a]\nhost = h\nuser = u\n\0[account b]\n";
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
@@ -535,13 +550,15 @@ main (int argc, char **argv)
   g_test_add_func ("/config/equal", test_config_equal);
   g_test_add_func ("/config/design-example", test_config_design_example);
   g_test_add_func ("/config/nul-byte", test_config_nul_byte);
-  for (guint i = 0; i < G_N_ELEMENTS (account_cases); i++) {
-    g_autofree char *name = g_strdup_printf ("/config/account-error/%s", account_cases[i].what);
-    g_test_add_data_func (name, &account_cases[i], test_config_account_error);
-  }
-  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++) {
-    g_autofree char *name = g_strdup_printf ("/config/file-error/%s", file_cases[i].what);
-    g_test_add_data_func (name, &file_cases[i], test_config_file_error);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (account_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/config/account-error/%s", account_cases[i].what);
+      g_test_add_data_func (name, &account_cases[i], test_config_account_error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (file_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/config/file-error/%s", file_cases[i].what);
+      g_test_add_data_func (name, &file_cases[i], test_config_file_error);
+    }
   return g_test_run ();
 }

@@ -12,7 +12,8 @@
 /* no test may wait longer than this for one command */
 #define GUARD_MS 20000
 
-typedef struct {
+typedef struct
+{
   GAsyncResult *result;
 } Wait;
 
@@ -32,8 +33,8 @@ guard_cb (gpointer user_data)
 
 /* Runs @command for account "work" and waits (bounded) for its result. */
 static char *
-run (const char *command, guint timeout_ms, GCancellable *cancellable,
-     gint64 *elapsed_us, GError **error)
+run (const char *command, guint timeout_ms, GCancellable *cancellable, gint64 *elapsed_us,
+     GError **error)
 {
   Wait w = { NULL };
   guint guard = g_timeout_add (GUARD_MS, guard_cb, NULL);
@@ -61,7 +62,7 @@ assert_contains (const char *haystack, const char *needle)
 static void
 test_command_first_line (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw;
 
   pw = run ("printf 'secret\\nsecond\\n'", 0, NULL, NULL, &error);
@@ -84,11 +85,12 @@ test_command_first_line (void)
 static void
 test_command_fails (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw;
 
   pw = run ("echo leaked-stdout; echo 'gpg: decryption failed: No secret key' >&2; "
-            "echo more >&2; exit 3", 0, NULL, NULL, &error);
+            "echo more >&2; exit 3",
+            0, NULL, NULL, &error);
   g_assert_null (pw);
   g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED);
   assert_contains (error->message, "password-command for account work");
@@ -115,7 +117,7 @@ test_command_fails (void)
 static void
 test_command_empty (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw;
 
   pw = run ("true", 0, NULL, NULL, &error);
@@ -155,7 +157,7 @@ static pid_t
 read_pid (const char *path)
 {
   g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_get_contents (path, &text, NULL, &error);
   g_assert_no_error (error);
@@ -172,30 +174,33 @@ assert_killed (pid_t pid)
 }
 
 static void
-run_and_assert_group_killed (guint timeout_ms, GCancellable *cancellable,
-                             int code_domain_is_cancel)
+run_and_assert_group_killed (guint timeout_ms, GCancellable *cancellable, int code_domain_is_cancel)
 {
   g_autofree char *dir = g_dir_make_tmp ("buzon-cmd-XXXXXX", NULL);
   g_autofree char *shell_pid = g_build_filename (dir, "sh.pid", NULL);
   g_autofree char *child_pid = g_build_filename (dir, "child.pid", NULL);
   g_autofree char *command = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 elapsed = 0;
   char *pw;
 
   g_assert_nonnull (dir);
   /* the sleep is a grandchild of ours: killing only the shell would leave
    * it running with the pipe open */
-  command = g_strdup_printf ("echo $$ > '%s'; sleep 30 & echo $! > '%s'; wait",
-                             shell_pid, child_pid);
+  command =
+      g_strdup_printf ("echo $$ > '%s'; sleep 30 & echo $! > '%s'; wait", shell_pid, child_pid);
   pw = run (command, timeout_ms, cancellable, &elapsed, &error);
   g_assert_null (pw);
-  if (code_domain_is_cancel) {
-    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  } else {
-    g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_TIMEOUT);
-    assert_contains (error->message, "password-command for account work did not finish within 1 s");
-  }
+  if (code_domain_is_cancel)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+  else
+    {
+      g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_TIMEOUT);
+      assert_contains (error->message,
+                       "password-command for account work did not finish within 1 s");
+    }
   g_assert_cmpint (elapsed, <, 10 * G_USEC_PER_SEC);
   assert_killed (read_pid (shell_pid));
   assert_killed (read_pid (child_pid));
@@ -221,7 +226,7 @@ cancel_cb (gpointer user_data)
 static void
 test_command_cancel (void)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
 
   g_timeout_add (300, cancel_cb, cancellable);
   run_and_assert_group_killed (0, cancellable, TRUE);
@@ -231,7 +236,7 @@ static gpointer
 lookup_thread (gpointer user_data)
 {
   BzAccount *account = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw = bz_secrets_lookup_sync (account, NULL, &error);
   char *copy;
 
@@ -244,8 +249,8 @@ lookup_thread (gpointer user_data)
 static void
 test_command_via_lookup (void)
 {
-  g_autoptr(BzAccount) account = bz_account_new ();
-  g_autoptr(GThread) thread = NULL;
+  g_autoptr (BzAccount) account = bz_account_new ();
+  g_autoptr (GThread) thread = NULL;
   g_autofree char *pw = NULL;
 
   account->name = g_strdup ("work");
@@ -262,7 +267,7 @@ test_command_via_lookup (void)
 static void
 test_password_from_data (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw;
 
   pw = bz_secrets_password_from_data ("abc\xc3\xa4", 5, "work", &error);

@@ -48,7 +48,7 @@ account_new (const char *name, const char *host, const char *user)
 static char *
 lookup (BzAccount *account, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   bz_secrets_lookup_async (account, NULL, wait_cb, &result);
   wait_for (&result);
@@ -58,7 +58,7 @@ lookup (BzAccount *account, GError **error)
 static gboolean
 store (BzAccount *account, const char *password, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   bz_secrets_store_async (account, password, NULL, wait_cb, &result);
   wait_for (&result);
@@ -68,7 +68,7 @@ store (BzAccount *account, const char *password, GError **error)
 static gboolean
 clear (BzAccount *account, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   bz_secrets_clear_async (account, NULL, wait_cb, &result);
   wait_for (&result);
@@ -77,15 +77,13 @@ clear (BzAccount *account, GError **error)
 
 /* What mpop users do: `secret-tool store --label=mpop host H <kind> pop3 user U`. */
 static void
-secret_tool_store (const char *host, const char *kind, const char *user,
-                   const char *password)
+secret_tool_store (const char *host, const char *kind, const char *user, const char *password)
 {
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
 
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error,
-                           "secret-tool", "store", "--label=mpop",
-                           "host", host, kind, "pop3", "user", user, NULL);
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, "secret-tool", "store",
+                           "--label=mpop", "host", host, kind, "pop3", "user", user, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, password, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -96,7 +94,7 @@ secret_tool_store (const char *host, const char *kind, const char *user,
 static void
 assert_lookup (BzAccount *account, const char *expected)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *pw = lookup (account, &error);
 
   g_assert_no_error (error);
@@ -107,9 +105,9 @@ assert_lookup (BzAccount *account, const char *expected)
 static void
 test_keyring_round_trip (void)
 {
-  g_autoptr(BzAccount) account = account_new ("work", "pop.example.com", "alice@example.com");
-  g_autoptr(BzAccount) other = account_new ("work", "pop.example.com", "bob@example.com");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzAccount) account = account_new ("work", "pop.example.com", "alice@example.com");
+  g_autoptr (BzAccount) other = account_new ("work", "pop.example.com", "bob@example.com");
+  g_autoptr (GError) error = NULL;
   const char *password = "p \xc3\xa4\"ss' w\xc3\xb6rd";
   char *pw;
 
@@ -143,8 +141,8 @@ test_keyring_round_trip (void)
 static void
 test_keyring_not_found (void)
 {
-  g_autoptr(BzAccount) account = account_new ("nobody", "pop.nowhere.test", "nobody");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzAccount) account = account_new ("nobody", "pop.nowhere.test", "nobody");
+  g_autoptr (GError) error = NULL;
   char *pw = lookup (account, &error);
 
   g_assert_null (pw);
@@ -157,8 +155,8 @@ test_keyring_not_found (void)
 static void
 test_keyring_store_invalid (void)
 {
-  g_autoptr(BzAccount) account = account_new ("inv", "pop.example.com", "u");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzAccount) account = account_new ("inv", "pop.example.com", "u");
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (store (account, "two\nlines", &error));
   g_assert_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID);
@@ -170,9 +168,9 @@ test_keyring_store_invalid (void)
 static void
 test_keyring_mpop_fallback (void)
 {
-  g_autoptr(BzAccount) account = account_new ("legacy", "pop.mpop.test", "carol");
-  g_autoptr(BzAccount) proto = account_new ("proto", "pop.proto.test", "dave");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzAccount) account = account_new ("legacy", "pop.mpop.test", "carol");
+  g_autoptr (BzAccount) proto = account_new ("proto", "pop.proto.test", "dave");
+  g_autoptr (GError) error = NULL;
 
   /* only mpop's entry: it is used */
   secret_tool_store ("pop.mpop.test", "service", "carol", "mpop pw");

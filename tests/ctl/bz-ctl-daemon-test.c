@@ -29,8 +29,8 @@ static void
 set_password (const char *account, const char *password)
 {
   g_autofree char *input = g_strdup_printf ("%s\n", password);
-  g_autoptr(CtlResult) r = ctl_run_input (input, "set-password", "--config", config_path,
-                                          account, NULL);
+  g_autoptr (CtlResult) r =
+      ctl_run_input (input, "set-password", "--config", config_path, account, NULL);
   g_assert_cmpint (r->status, ==, 0);
 }
 
@@ -38,7 +38,7 @@ set_password (const char *account, const char *password)
 static char *
 status_eval (const char *expr)
 {
-  g_autoptr(CtlResult) r = ctl_run ("status", "--json", NULL);
+  g_autoptr (CtlResult) r = ctl_run ("status", "--json", NULL);
 
   g_assert_cmpint (r->status, ==, 0);
   return ctl_json_eval (r->out, expr);
@@ -47,7 +47,7 @@ status_eval (const char *expr)
 static void
 test_status (void)
 {
-  g_autoptr(CtlResult) table = ctl_run ("status", NULL);
+  g_autoptr (CtlResult) table = ctl_run ("status", NULL);
   g_autofree char *names = status_eval ("[a['name'] for a in d['accounts']]");
   g_autofree char *version = status_eval ("d['version']");
   g_autofree char *d1 = status_eval ("[(a['state'], a['last_sync'], a['stored_count'], "
@@ -72,10 +72,10 @@ test_status (void)
 static void
 test_sync_wait_ok (void)
 {
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtlResult) sync = NULL;
-  g_autoptr(CtlResult) table = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CtlResult) sync = NULL;
+  g_autoptr (CtlResult) table = NULL;
   g_autofree char *d1 = NULL;
 
   g_assert_true (bz_test_fill_user ("test4", 4, 71, 1, "small", &mails, &error));
@@ -100,11 +100,11 @@ test_messages (void)
   const char *json_argv[] = { bz_test_env ("BZ_CTL_BUZONCTL"), "messages", "--json", NULL };
   const char *const c_locale[] = { "LC_ALL=C", NULL };
   /* JSON is UTF-8 even in the C locale */
-  g_autoptr(CtlResult) all = ctl_run_full (json_argv, NULL, c_locale);
-  g_autoptr(CtlResult) two = ctl_run ("messages", "d1", "--limit", "2", "--json", NULL);
-  g_autoptr(CtlResult) table = ctl_run ("messages", NULL);
-  g_autoptr(CtlResult) unknown = ctl_run ("messages", "nosuch", NULL);
-  g_autoptr(CtlResult) bad_limit = ctl_run ("messages", "--limit", "0", NULL);
+  g_autoptr (CtlResult) all = ctl_run_full (json_argv, NULL, c_locale);
+  g_autoptr (CtlResult) two = ctl_run ("messages", "d1", "--limit", "2", "--json", NULL);
+  g_autoptr (CtlResult) table = ctl_run ("messages", NULL);
+  g_autoptr (CtlResult) unknown = ctl_run ("messages", "nosuch", NULL);
+  g_autoptr (CtlResult) bad_limit = ctl_run ("messages", "--limit", "0", NULL);
   g_autofree char *count = NULL;
   g_autofree char *ids = NULL;
   g_autofree char *fields = NULL;
@@ -117,20 +117,22 @@ test_messages (void)
   count = ctl_json_eval (all->out, "len(d)");
   g_assert_cmpstr (count, ==, "4");
   ids = ctl_json_eval (all->out, "sorted(m['message-id'] for m in d)");
-  g_assert_cmpstr (ids, ==, "['bz-1-71@test.buzon', 'bz-2-71@test.buzon', "
+  g_assert_cmpstr (ids, ==,
+                   "['bz-1-71@test.buzon', 'bz-2-71@test.buzon', "
                    "'bz-3-71@test.buzon', 'bz-4-71@test.buzon']");
-  fields = ctl_json_eval (all->out, "all(m['account'] == 'd1' and m['from'] and m['subject'] "
-                          "and m['date'] > 0 and m['size'] > 0 and m['uidl'] for m in d)");
+  fields =
+      ctl_json_eval (all->out, "all(m['account'] == 'd1' and m['from'] and m['subject'] "
+                               "and m['date'] > 0 and m['size'] > 0 and m['uidl'] for m in d)");
   g_assert_cmpstr (fields, ==, "True");
   files = ctl_json_eval (all->out, "all(__import__('os').path.isfile(m['path']) for m in d)");
   g_assert_cmpstr (files, ==, "True");
   /* mailgen's RFC 2047 subjects decode to non-ASCII text, which must
    * come out as it is */
   utf8 = ctl_json_eval (all->out, "'Caf\\u00e9 cr\\u00e8me n\\u00b02 \\u00e0 Gen\\u00e8ve' "
-                       "in [m['subject'] for m in d]");
+                                  "in [m['subject'] for m in d]");
   g_assert_cmpstr (utf8, ==, "True");
   newest_first = ctl_json_eval (all->out, "[m['date'] for m in d] == "
-                                "sorted([m['date'] for m in d], reverse=True)");
+                                          "sorted([m['date'] for m in d], reverse=True)");
   g_assert_cmpstr (newest_first, ==, "True");
 
   g_assert_cmpint (two->status, ==, 0);
@@ -149,9 +151,9 @@ test_messages (void)
 static void
 test_sync_wait_fail (void)
 {
-  g_autoptr(CtlResult) bad = ctl_run ("sync", "bad", "--wait", NULL);
-  g_autoptr(CtlResult) off = ctl_run ("sync", "off", "--wait", NULL);
-  g_autoptr(CtlResult) unknown = ctl_run ("sync", "nosuch", NULL);
+  g_autoptr (CtlResult) bad = ctl_run ("sync", "bad", "--wait", NULL);
+  g_autoptr (CtlResult) off = ctl_run ("sync", "off", "--wait", NULL);
+  g_autoptr (CtlResult) unknown = ctl_run ("sync", "nosuch", NULL);
   g_autofree char *state = NULL;
 
   /* the server refuses the password: a failed sync, exit 1 */
@@ -169,9 +171,9 @@ test_sync_wait_fail (void)
 static void
 test_forget_then_sync (void)
 {
-  g_autoptr(CtlResult) first = NULL;
-  g_autoptr(CtlResult) forget = NULL;
-  g_autoptr(CtlResult) second = NULL;
+  g_autoptr (CtlResult) first = NULL;
+  g_autoptr (CtlResult) forget = NULL;
+  g_autoptr (CtlResult) second = NULL;
   g_autofree char *d2 = NULL;
 
   /* stored while buzond runs: it reads the keyring at sync time */
@@ -188,7 +190,8 @@ test_forget_then_sync (void)
   g_assert_cmpstr (d2, ==, "('error', True)");
 }
 
-typedef struct {
+typedef struct
+{
   GDataInputStream *in;
   GString *text;
   gboolean eof;
@@ -200,10 +203,11 @@ watch_line_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   WatchOutput *w = user_data;
   g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (w->in, res, NULL, NULL);
 
-  if (line == NULL) {
-    w->eof = TRUE;
-    return;
-  }
+  if (line == NULL)
+    {
+      w->eof = TRUE;
+      return;
+    }
   g_string_append_printf (w->text, "%s\n", line);
   g_data_input_stream_read_line_async (w->in, G_PRIORITY_DEFAULT, NULL, watch_line_cb, w);
 }
@@ -234,16 +238,16 @@ proc_done (gpointer data)
 static void
 test_watch (void)
 {
-  g_autoptr(GSubprocess) watch = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(CtlResult) sync = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr (GSubprocess) watch = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (CtlResult) sync = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
   WatchOutput w = { 0 };
 
-  watch = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                            bz_test_env ("BZ_CTL_BUZONCTL"), "watch", NULL);
+  watch = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, bz_test_env ("BZ_CTL_BUZONCTL"),
+                            "watch", NULL);
   g_assert_no_error (error);
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (watch));
   w.in = in;
@@ -261,8 +265,8 @@ test_watch (void)
   assert_contains (text->str, "d1: sync started");
   assert_contains (text->str, "d1: new message from ");
   /* one line per stored message */
-  g_assert_nonnull (strstr (strstr (text->str, "d1: new message from ") + 1,
-                            "d1: new message from "));
+  g_assert_nonnull (
+      strstr (strstr (text->str, "d1: new message from ") + 1, "d1: new message from "));
 
   g_subprocess_send_signal (watch, SIGTERM);
   g_assert_true (ctl_wait (proc_done, watch, 10000));
@@ -273,9 +277,9 @@ test_watch (void)
 static void
 test_sync_wait_tty (void)
 {
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtlResult) r = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CtlResult) r = NULL;
 
   g_assert_true (bz_test_fill_user ("test4", 3, 71, 7, "small", &mails, &error));
   g_assert_no_error (error);
@@ -291,7 +295,7 @@ test_sync_wait_tty (void)
 static void
 test_sync_all (void)
 {
-  g_autoptr(CtlResult) r = NULL;
+  g_autoptr (CtlResult) r = NULL;
 
   set_password ("d2", bz_test_env ("BZ_TEST_PASSWORD"));
   /* d1 and d2 succeed, bad fails: the whole run fails */
@@ -324,19 +328,20 @@ test_no_leak (gconstpointer user_data)
   assert_contains (bus, "GetSecrets");
   assert_contains (bus, "PropertiesChanged");
   g_assert_true (g_file_test (db, G_FILE_TEST_EXISTS));
-  for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++) {
-    ctl_assert_file_lacks (ctl_daemon_log_path (), secrets[i], FALSE);
-    ctl_assert_file_lacks (monitor_log, secrets[i], FALSE);
-    ctl_assert_file_lacks (db, secrets[i], FALSE);
-    ctl_assert_file_lacks (wal, secrets[i], TRUE);
-  }
+  for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      ctl_assert_file_lacks (ctl_daemon_log_path (), secrets[i], FALSE);
+      ctl_assert_file_lacks (monitor_log, secrets[i], FALSE);
+      ctl_assert_file_lacks (db, secrets[i], FALSE);
+      ctl_assert_file_lacks (wal, secrets[i], TRUE);
+    }
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GSubprocess) monitor = NULL;
-  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr (GSubprocess) monitor = NULL;
+  g_autoptr (GSubprocess) daemon = NULL;
   g_autofree char *config = NULL;
   g_autofree char *monitor_log = NULL;
   guint16 port;

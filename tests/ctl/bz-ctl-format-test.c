@@ -9,10 +9,14 @@
 static void
 test_ago (void)
 {
-  const struct { gint64 when; const char *text; } cases[] = {
+  const struct
+  {
+    gint64 when;
+    const char *text;
+  } cases[] = {
     { 0, "never" },
     { NOW, "just now" },
-    { NOW + 30, "just now" },          /* a server clock slightly ahead */
+    { NOW + 30, "just now" }, /* a server clock slightly ahead */
     { NOW - 59, "just now" },
     { NOW - 60, "1 min ago" },
     { NOW - 5 * 60 - 10, "5 min ago" },
@@ -21,29 +25,35 @@ test_ago (void)
     { NOW - 3 * 86400, "3 days ago" },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *text = bz_ctl_format_ago (cases[i].when, NOW);
-    g_assert_cmpstr (text, ==, cases[i].text);
-  }
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = bz_ctl_format_ago (cases[i].when, NOW);
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
 }
 
 static void
 test_in (void)
 {
-  const struct { gint64 when; const char *text; } cases[] = {
+  const struct
+  {
+    gint64 when;
+    const char *text;
+  } cases[] = {
     { 0, "-" },
     { NOW - 10, "now" },
     { NOW + 59, "now" },
     { NOW + 60, "in 1 min" },
-    { NOW + 11 * 60 + 1, "in 12 min" },   /* rounded up */
+    { NOW + 11 * 60 + 1, "in 12 min" }, /* rounded up */
     { NOW + 2 * 3600, "in 2 h" },
     { NOW + 5 * 86400, "in 5 days" },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *text = bz_ctl_format_in (cases[i].when, NOW);
-    g_assert_cmpstr (text, ==, cases[i].text);
-  }
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = bz_ctl_format_in (cases[i].when, NOW);
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
 }
 
 static void
@@ -61,7 +71,7 @@ test_date (void)
 static void
 test_table (void)
 {
-  g_autoptr(BzCtlTable) table = bz_ctl_table_new (3, "A", "BB", "C");
+  g_autoptr (BzCtlTable) table = bz_ctl_table_new (3, "A", "BB", "C");
   g_autofree char *text = NULL;
 
   /* widths count characters: "ü" is one column, not two bytes */
@@ -80,7 +90,7 @@ test_table (void)
 static void
 test_json_string (void)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   bz_ctl_json_string (out, "a\"b\\c\nd\te\x01 ü");
   g_assert_cmpstr (out->str, ==, "\"a\\\"b\\\\c\\nd\\te\\u0001 ü\"");

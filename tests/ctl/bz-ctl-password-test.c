@@ -28,7 +28,7 @@ static guint16 faultpop_port;
 static char *
 lookup (const char *name, const char *host, const char *user, GError **error)
 {
-  g_autoptr(BzAccount) account = bz_account_new ();
+  g_autoptr (BzAccount) account = bz_account_new ();
 
   account->name = g_strdup (name);
   account->host = g_strdup (host);
@@ -47,24 +47,22 @@ static void
 test_not_running (void)
 {
   const char *commands[][4] = {
-    { "status", NULL },
-    { "status", "--json", NULL },
-    { "sync", NULL },
-    { "sync", "kr1", "--wait", NULL },
-    { "messages", NULL },
-    { "watch", NULL },
+    { "status", NULL },   { "status", "--json", NULL },
+    { "sync", NULL },     { "sync", "kr1", "--wait", NULL },
+    { "messages", NULL }, { "watch", NULL },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++) {
-    g_autoptr(CtlResult) r = ctl_run (commands[i][0], commands[i][1], commands[i][2], NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autoptr (CtlResult) r = ctl_run (commands[i][0], commands[i][1], commands[i][2], NULL);
 
-    g_assert_cmpint (r->status, ==, 2);
-    g_assert_cmpstr (r->out, ==, "");
-    g_assert_nonnull (strstr (r->err, "buzond is not running"));
-    g_assert_nonnull (strstr (r->err, "systemctl --user start buzon"));
-    /* one line, no GLib warnings stacked on top */
-    g_assert_cmpint (strchr (r->err, '\n') - r->err + 1, ==, (gssize) strlen (r->err));
-  }
+      g_assert_cmpint (r->status, ==, 2);
+      g_assert_cmpstr (r->out, ==, "");
+      g_assert_nonnull (strstr (r->err, "buzond is not running"));
+      g_assert_nonnull (strstr (r->err, "systemctl --user start buzon"));
+      /* one line, no GLib warnings stacked on top */
+      g_assert_cmpint (strchr (r->err, '\n') - r->err + 1, ==, (gssize) strlen (r->err));
+    }
 }
 
 /* DESIGN.md: buzonctl starts buzond by D-Bus activation when installed.
@@ -82,12 +80,12 @@ test_activation (void)
   g_autofree char *address = NULL;
   g_autofree char *bus_address = NULL;
   g_autofree char *env_address = NULL;
-  g_autoptr(GSubprocess) bus = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GVariant) pid_reply = NULL;
-  g_autoptr(CtlResult) status = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocess) bus = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GVariant) pid_reply = NULL;
+  g_autoptr (CtlResult) status = NULL;
+  g_autoptr (GError) error = NULL;
   const char *argv[] = { bz_test_env ("BZ_CTL_BUZONCTL"), "status", NULL };
   const char *envp[] = { NULL, NULL };
   guint32 pid = 0;
@@ -96,13 +94,13 @@ test_activation (void)
   g_assert_cmpint (g_mkdir_with_parents (services, 0700), ==, 0);
   bus_address = g_strdup_printf ("unix:path=%s/bus", dir);
   conf_text = g_strdup_printf (
-    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-    "<busconfig><type>session</type><listen>unix:path=%s/bus</listen>"
-    "<servicedir>%s</servicedir><policy context=\"default\">"
-    "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/>"
-    "<allow own=\"*\"/></policy></busconfig>\n",
-    dir, services);
+      "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+      " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+      "<busconfig><type>session</type><listen>unix:path=%s/bus</listen>"
+      "<servicedir>%s</servicedir><policy context=\"default\">"
+      "<allow send_destination=\"*\"/><allow receive_sender=\"*\"/>"
+      "<allow own=\"*\"/></policy></busconfig>\n",
+      dir, services);
   g_file_set_contents (bus_conf, conf_text, -1, &error);
   g_assert_no_error (error);
   service_text = g_strdup_printf ("[D-BUS Service]\nName=org.buzon.Agent1\n"
@@ -112,8 +110,8 @@ test_activation (void)
   g_assert_no_error (error);
 
   {
-    g_autoptr(GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+    g_autoptr (GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
     /* what the activated buzond logs joins the log the leak check reads */
     log_fd = open (ctl_daemon_log_path (), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -139,16 +137,16 @@ test_activation (void)
   g_assert_nonnull (strstr (status->out, "kr1"));
 
   /* stop the activated buzond before its bus goes away */
-  connection = g_dbus_connection_new_for_address_sync (address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+  connection =
+      g_dbus_connection_new_for_address_sync (address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
   g_assert_no_error (error);
-  pid_reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
-                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                           "GetConnectionUnixProcessID",
-                                           g_variant_new ("(s)", "org.buzon.Agent1"),
-                                           G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
-                                           5000, NULL, &error);
+  pid_reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetConnectionUnixProcessID", g_variant_new ("(s)", "org.buzon.Agent1"),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (pid_reply, "(u)", &pid);
   g_assert_cmpuint (pid, >, 1);
@@ -164,17 +162,17 @@ test_activation (void)
 static void
 test_usage (void)
 {
-  g_autoptr(CtlResult) help = ctl_run ("set-password", "--help", NULL);
-  g_autoptr(CtlResult) none = ctl_run_input ("x\n", "set-password", "--config", config_path, NULL);
-  g_autoptr(CtlResult) unknown = ctl_run_input ("x\n", "set-password", "--config", config_path,
-                                                "nosuch", NULL);
-  g_autoptr(CtlResult) forget_unknown = ctl_run ("forget-password", "--config", config_path,
-                                                 "nosuch", NULL);
-  g_autoptr(CtlResult) no_config = ctl_run_input ("x\n", "set-password", "--config",
-                                                  "/nonexistent/accounts.conf", "kr1", NULL);
-  g_autoptr(CtlResult) bad_option = ctl_run ("status", "--bogus", NULL);
-  g_autoptr(CtlResult) bad_command = ctl_run ("bogus", NULL);
-  g_autoptr(CtlResult) top_help = ctl_run ("--help", NULL);
+  g_autoptr (CtlResult) help = ctl_run ("set-password", "--help", NULL);
+  g_autoptr (CtlResult) none = ctl_run_input ("x\n", "set-password", "--config", config_path, NULL);
+  g_autoptr (CtlResult) unknown =
+      ctl_run_input ("x\n", "set-password", "--config", config_path, "nosuch", NULL);
+  g_autoptr (CtlResult) forget_unknown =
+      ctl_run ("forget-password", "--config", config_path, "nosuch", NULL);
+  g_autoptr (CtlResult) no_config =
+      ctl_run_input ("x\n", "set-password", "--config", "/nonexistent/accounts.conf", "kr1", NULL);
+  g_autoptr (CtlResult) bad_option = ctl_run ("status", "--bogus", NULL);
+  g_autoptr (CtlResult) bad_command = ctl_run ("bogus", NULL);
+  g_autoptr (CtlResult) top_help = ctl_run ("--help", NULL);
 
   g_assert_cmpint (help->status, ==, 0);
   g_assert_nonnull (strstr (help->out, "buzonctl set-password [OPTION"));
@@ -190,8 +188,8 @@ test_usage (void)
   g_assert_nonnull (strstr (bad_option->err, "--bogus"));
   g_assert_cmpint (bad_command->status, ==, 2);
   g_assert_cmpint (top_help->status, ==, 0);
-  for (const char *c = "status\0sync\0watch\0messages\0set-password\0forget-password\0";
-       *c != '\0'; c += strlen (c) + 1)
+  for (const char *c = "status\0sync\0watch\0messages\0set-password\0forget-password\0"; *c != '\0';
+       c += strlen (c) + 1)
     g_assert_nonnull (strstr (top_help->out, c));
 }
 
@@ -200,10 +198,10 @@ test_set_then_sync (void)
 {
   const char *password = bz_test_env ("BZ_TEST_PASSWORD");
   g_autofree char *input = g_strdup_printf ("%s\n", password);
-  g_autoptr(CtlResult) set = NULL;
-  g_autoptr(CtlResult) once = NULL;
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (CtlResult) set = NULL;
+  g_autoptr (CtlResult) once = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
   char *stored;
 
   g_assert_true (bz_test_fill_user ("test1", 3, 61, 1, "small", &mails, &error));
@@ -226,10 +224,10 @@ test_set_then_sync (void)
 static void
 test_forget_then_sync (void)
 {
-  g_autoptr(CtlResult) forget = ctl_run ("forget-password", "--config", config_path, "kr1", NULL);
-  g_autoptr(CtlResult) again = ctl_run ("forget-password", "--config", config_path, "kr1", NULL);
-  g_autoptr(CtlResult) once = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (CtlResult) forget = ctl_run ("forget-password", "--config", config_path, "kr1", NULL);
+  g_autoptr (CtlResult) again = ctl_run ("forget-password", "--config", config_path, "kr1", NULL);
+  g_autoptr (CtlResult) once = NULL;
+  g_autoptr (GError) error = NULL;
   char *stored;
 
   g_assert_cmpint (forget->status, ==, 0);
@@ -247,14 +245,14 @@ test_forget_then_sync (void)
 static void
 test_unicode_round_trip (void)
 {
-  g_autoptr(CtlResult) set = NULL;
-  g_autoptr(CtlResult) once = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (CtlResult) set = NULL;
+  g_autoptr (CtlResult) once = NULL;
+  g_autoptr (GError) error = NULL;
   char *stored;
 
   /* CRLF from a pipe: the CR is a line end, not part of the password */
-  set = ctl_run_input (UNICODE_PASSWORD "\r\n", "set-password", "--config", config_path,
-                       "uni", NULL);
+  set =
+      ctl_run_input (UNICODE_PASSWORD "\r\n", "set-password", "--config", config_path, "uni", NULL);
   g_assert_cmpint (set->status, ==, 0);
   stored = lookup ("uni", "localhost", "uni", &error);
   g_assert_no_error (error);
@@ -269,13 +267,13 @@ test_unicode_round_trip (void)
 static void
 test_bad_input (void)
 {
-  g_autoptr(CtlResult) empty = ctl_run_input ("", "set-password", "--config", config_path,
-                                              "kr3", NULL);
-  g_autoptr(CtlResult) blank = ctl_run_input ("\n", "set-password", "--config", config_path,
-                                              "kr3", NULL);
-  g_autoptr(CtlResult) latin1 = ctl_run_input ("caf\xe9\n", "set-password", "--config",
-                                               config_path, "kr3", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (CtlResult) empty =
+      ctl_run_input ("", "set-password", "--config", config_path, "kr3", NULL);
+  g_autoptr (CtlResult) blank =
+      ctl_run_input ("\n", "set-password", "--config", config_path, "kr3", NULL);
+  g_autoptr (CtlResult) latin1 =
+      ctl_run_input ("caf\xe9\n", "set-password", "--config", config_path, "kr3", NULL);
+  g_autoptr (GError) error = NULL;
   char *stored;
 
   g_assert_cmpint (empty->status, ==, 1);
@@ -297,10 +295,10 @@ test_tty (void)
                                   "Retype the password: ", TTY_PASSWORD, NULL };
   const char *const mismatch[] = { "Password for kr3", "one thing",
                                    "Retype the password: ", "another", NULL };
-  g_autoptr(CtlResult) r = ctl_run_tty (answers, "set-password", "--config", config_path,
-                                        "kr3", NULL);
-  g_autoptr(CtlResult) m = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (CtlResult) r =
+      ctl_run_tty (answers, "set-password", "--config", config_path, "kr3", NULL);
+  g_autoptr (CtlResult) m = NULL;
+  g_autoptr (GError) error = NULL;
   char *stored;
 
   g_assert_cmpint (r->status, ==, 0);
@@ -346,20 +344,21 @@ test_no_leak (gconstpointer user_data)
   g_assert_nonnull (strstr (bus, "GetSecrets"));
   g_assert_true (g_file_test (db, G_FILE_TEST_EXISTS));
 
-  for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++) {
-    ctl_assert_file_lacks (ctl_daemon_log_path (), secrets[i], FALSE);
-    ctl_assert_file_lacks (monitor_log, secrets[i], FALSE);
-    ctl_assert_file_lacks (db, secrets[i], FALSE);
-    ctl_assert_file_lacks (wal, secrets[i], TRUE);
-  }
+  for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      ctl_assert_file_lacks (ctl_daemon_log_path (), secrets[i], FALSE);
+      ctl_assert_file_lacks (monitor_log, secrets[i], FALSE);
+      ctl_assert_file_lacks (db, secrets[i], FALSE);
+      ctl_assert_file_lacks (wal, secrets[i], TRUE);
+    }
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GSubprocess) faultpop = NULL;
-  g_autoptr(GSubprocess) monitor = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocess) faultpop = NULL;
+  g_autoptr (GSubprocess) monitor = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *config = NULL;
   g_autofree char *monitor_log = NULL;
   int status;
@@ -370,9 +369,9 @@ main (int argc, char **argv)
   /* record the bus before anything touches the keyring */
   monitor = ctl_monitor_start (&monitor_log);
   g_object_set_data_full (G_OBJECT (monitor), "log", g_strdup (monitor_log), g_free);
-  faultpop = bz_test_faultpop_start (&faultpop_port, &error, "--user", "uni",
-                                     "--password", UNICODE_PASSWORD,
-                                     "--max-connections", "5", "--lifetime", "90", NULL);
+  faultpop =
+      bz_test_faultpop_start (&faultpop_port, &error, "--user", "uni", "--password",
+                              UNICODE_PASSWORD, "--max-connections", "5", "--lifetime", "90", NULL);
   g_assert_no_error (error);
 
   config = g_strdup_printf ("[general]\ndata-dir = %s\n\n"

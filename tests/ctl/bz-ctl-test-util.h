@@ -13,10 +13,11 @@ G_BEGIN_DECLS
 #define CTL_RUN_TIMEOUT_MS 30000
 
 /* The output of one finished command. */
-typedef struct {
-  int status;   /* exit code, or 128 + signal */
-  char *out;    /* stdout, NUL-terminated */
-  char *err;    /* stderr, NUL-terminated */
+typedef struct
+{
+  int status; /* exit code, or 128 + signal */
+  char *out;  /* stdout, NUL-terminated */
+  char *err;  /* stderr, NUL-terminated */
 } CtlResult;
 
 void ctl_result_free (CtlResult *result);
@@ -25,8 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlResult, ctl_result_free)
 /* Runs @argv (NULL-terminated) with @input on stdin (NULL: empty) and
  * extra environment @envp ("K=V" strings or NULL), failing the test when it
  * takes longer than CTL_RUN_TIMEOUT_MS. */
-CtlResult *ctl_run_full (const char *const *argv, const char *input,
-                         const char *const *envp);
+CtlResult *ctl_run_full (const char *const *argv, const char *input, const char *const *envp);
 /* buzonctl with the NULL-terminated arguments. */
 CtlResult *ctl_run (const char *first, ...) G_GNUC_NULL_TERMINATED;
 /* buzonctl with @input on stdin. */

@@ -12,7 +12,7 @@ daemon_test_account (const char *name, const char *user, guint16 port, guint int
                      const char *extra)
 {
   g_autofree char *pw_file = g_build_filename (bz_test_env ("BZ_TEST_TMPDIR"), "password", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_file_test (pw_file, G_FILE_TEST_EXISTS))
     g_assert_true (g_file_set_contents (pw_file, bz_test_env ("BZ_TEST_PASSWORD"), -1, &error));
@@ -25,8 +25,8 @@ daemon_test_account (const char *name, const char *user, guint16 port, guint int
 GSubprocess *
 daemon_test_faultpop (guint16 *port, const char *user, const char *first_arg, ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
   GSubprocess *server;
   va_list ap;
 
@@ -53,7 +53,7 @@ daemon_test_write_config (const char *text)
 {
   g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "buzon", NULL);
   g_autofree char *path = g_build_filename (dir, "accounts.conf", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_file_set_contents (path, text, -1, &error);
@@ -75,7 +75,7 @@ daemon_test_count_files (const char *maildir)
   for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
       g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
 
       while (dir != NULL && g_dir_read_name (dir) != NULL)
         n++;
@@ -147,9 +147,9 @@ daemon_test_log_find (DaemonRun *run, const char *needle)
 DaemonRun *
 daemon_test_start (const char *first_env, ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GError) error = NULL;
   DaemonRun *run = g_new0 (DaemonRun, 1);
   gboolean owned = FALSE;
   guint watch_id;
@@ -160,7 +160,7 @@ daemon_test_start (const char *first_env, ...)
   va_start (args, first_env);
   for (const char *env = first_env; env != NULL; env = va_arg (args, const char *))
     {
-      g_auto(GStrv) kv = g_strsplit (env, "=", 2);
+      g_auto (GStrv) kv = g_strsplit (env, "=", 2);
       g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
     }
   va_end (args);
@@ -229,7 +229,7 @@ daemon_test_free (DaemonRun *run)
 BzDbusAccount *
 daemon_test_account_proxy (DaemonRun *run, const char *name)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_strdup_printf ("%s/accounts/%s", BZ_DBUS_PATH, name);
   BzDbusAccount *proxy = bz_dbus_account_proxy_new_sync (run->bus, G_DBUS_PROXY_FLAGS_NONE,
                                                          BZ_DBUS_NAME, path, NULL, &error);
@@ -267,7 +267,8 @@ daemon_test_finished_clear (SyncFinishedLog *log)
   g_array_unref (log->times_us);
 }
 
-typedef struct {
+typedef struct
+{
   SyncFinishedLog *log;
   guint n;
 } FinishedWait;

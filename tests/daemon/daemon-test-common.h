@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct
+{
   GSubprocess *process;
   GDBusConnection *bus;
   BzDbusManager *manager;
@@ -27,14 +28,14 @@ typedef struct {
 /* Starts faultpop for user @user with the harness password, up to 20
  * connections and 100 s, plus the NULL-terminated extra arguments; aborts
  * the test when it does not start. Returns it (force_exit it when done). */
-GSubprocess *daemon_test_faultpop (guint16 *port, const char *user,
-                                   const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+GSubprocess *daemon_test_faultpop (guint16 *port, const char *user, const char *first_arg,
+                                   ...) G_GNUC_NULL_TERMINATED;
 
 /* An [account NAME] group for dovecot user @user on the plaintext port
  * (loopback, security = none) with the harness password from a file;
  * @extra (may be NULL) is appended verbatim. Returns a new string. */
-char *daemon_test_account (const char *name, const char *user, guint16 port,
-                           guint interval, const char *extra);
+char *daemon_test_account (const char *name, const char *user, guint16 port, guint interval,
+                           const char *extra);
 /* Writes $XDG_CONFIG_HOME/buzon/accounts.conf. */
 void daemon_test_write_config (const char *text);
 /* The Maildir buzond writes for @account. Returns a new string. */
@@ -60,12 +61,13 @@ gssize daemon_test_log_find (DaemonRun *run, const char *needle);
 BzDbusAccount *daemon_test_account_proxy (DaemonRun *run, const char *name);
 
 /* Collects SyncFinished of one account proxy. */
-typedef struct {
+typedef struct
+{
   guint n;
   gboolean ok;
   guint new_messages;
   char *error;
-  GArray *times_us;   /* monotonic time of each */
+  GArray *times_us; /* monotonic time of each */
 } SyncFinishedLog;
 
 void daemon_test_watch_finished (BzDbusAccount *proxy, SyncFinishedLog *log);

@@ -12,9 +12,10 @@
 
 /* --- reload ---------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GDBusObjectManager *om;
-  const char *const *want;   /* account names that must be there */
+  const char *const *want; /* account names that must be there */
   const char *const *unwanted;
 } ObjectsWait;
 
@@ -26,14 +27,14 @@ objects_cond (gpointer data)
   for (guint i = 0; w->want[i] != NULL; i++)
     {
       g_autofree char *path = g_strdup_printf ("%s/accounts/%s", BZ_DBUS_PATH, w->want[i]);
-      g_autoptr(GDBusObject) o = g_dbus_object_manager_get_object (w->om, path);
+      g_autoptr (GDBusObject) o = g_dbus_object_manager_get_object (w->om, path);
       if (o == NULL)
         return FALSE;
     }
   for (guint i = 0; w->unwanted[i] != NULL; i++)
     {
       g_autofree char *path = g_strdup_printf ("%s/accounts/%s", BZ_DBUS_PATH, w->unwanted[i]);
-      g_autoptr(GDBusObject) o = g_dbus_object_manager_get_object (w->om, path);
+      g_autoptr (GDBusObject) o = g_dbus_object_manager_get_object (w->om, path);
       if (o != NULL)
         return FALSE;
     }
@@ -61,7 +62,8 @@ static char *
 user_of (GDBusObjectManager *om, const char *name)
 {
   g_autofree char *path = g_strdup_printf ("%s/accounts/%s", BZ_DBUS_PATH, name);
-  g_autoptr(GDBusInterface) iface = g_dbus_object_manager_get_interface (om, path, "org.buzon.Agent1.Account");
+  g_autoptr (GDBusInterface) iface =
+      g_dbus_object_manager_get_interface (om, path, "org.buzon.Agent1.Account");
 
   g_assert_nonnull (iface);
   return bz_dbus_account_dup_user (BZ_DBUS_ACCOUNT (iface));
@@ -82,9 +84,9 @@ test_reload (void)
   g_autofree char *conf3 = g_strconcat (a, b2, d_bad, NULL);
   g_autofree char *conf4 = g_strconcat (a, d, NULL);
   g_autofree char *user = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(GDBusObjectManager) om = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (GDBusObjectManager) om = NULL;
   const char *const abc[] = { "a", "b", "c", NULL };
   const char *const abd[] = { "a", "b", "d", NULL };
   const char *const ad[] = { "a", "d", NULL };
@@ -143,8 +145,8 @@ test_reload (void)
 static guint16
 closed_port (void)
 {
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GError) error = NULL;
   guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
 
   g_assert_no_error (error);
@@ -159,10 +161,10 @@ test_backoff (void)
   g_autofree char *wrong_pw_file = g_build_filename (bz_test_env ("BZ_TEST_TMPDIR"), "wrong", NULL);
   g_autofree char *wrong_extra = g_strdup_printf ("password-command = cat '%s'", wrong_pw_file);
   g_autofree char *conf = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) down = NULL;
-  g_autoptr(BzDbusAccount) auth = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) down = NULL;
+  g_autoptr (BzDbusAccount) auth = NULL;
   SyncFinishedLog down_log, auth_log;
   g_autofree char *wrong = NULL;
   gint64 gaps[3];
@@ -172,7 +174,7 @@ test_backoff (void)
   wrong = daemon_test_account ("auth", "test2", bz_test_env_port ("BZ_TEST_POP3_PORT"), 1, NULL);
   {
     /* replace the password-command line */
-    g_autoptr(GString) s = g_string_new (wrong);
+    g_autoptr (GString) s = g_string_new (wrong);
     const char *pc = strstr (s->str, "password-command");
     gsize start = pc - s->str;
     gsize end = strchr (pc, '\n') - s->str;
@@ -184,7 +186,8 @@ test_backoff (void)
   }
   conf = g_strconcat (refused, wrong, NULL);
   daemon_test_write_config (conf);
-  run = daemon_test_start ("BUZON_TEST_BACKOFF_BASE_MS=250", "BUZON_TEST_FIRST_SYNC_DELAY_MS=200", NULL);
+  run = daemon_test_start ("BUZON_TEST_BACKOFF_BASE_MS=250", "BUZON_TEST_FIRST_SYNC_DELAY_MS=200",
+                           NULL);
   down = daemon_test_account_proxy (run, "down");
   auth = daemon_test_account_proxy (run, "auth");
   daemon_test_watch_finished (down, &down_log);
@@ -195,7 +198,8 @@ test_backoff (void)
   g_assert_cmpstr (down_log.error, !=, "");
   for (guint i = 0; i < 3; i++)
     {
-      gaps[i] = g_array_index (down_log.times_us, gint64, i + 1) - g_array_index (down_log.times_us, gint64, i);
+      gaps[i] = g_array_index (down_log.times_us, gint64, i + 1) -
+                g_array_index (down_log.times_us, gint64, i);
       g_test_message ("gap %u: %.0f ms", i + 1, gaps[i] / 1000.0);
     }
   /* 250, 500, 1000 ms (+ up to 25 %) */
@@ -230,12 +234,12 @@ test_backoff (void)
 static void
 test_resp_codes (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) delay_server = NULL;
-  g_autoptr(GSubprocess) busy_server = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) delay = NULL;
-  g_autoptr(BzDbusAccount) busy = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) delay_server = NULL;
+  g_autoptr (GSubprocess) busy_server = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) delay = NULL;
+  g_autoptr (BzDbusAccount) busy = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *delay_conf = NULL;
   g_autofree char *busy_conf = NULL;
@@ -243,7 +247,8 @@ test_resp_codes (void)
   guint16 delay_port = 0, busy_port = 0;
   gint64 wait_s;
 
-  delay_server = daemon_test_faultpop (&delay_port, "ld", "--resp-code", "PASS", "LOGIN-DELAY", NULL);
+  delay_server =
+      daemon_test_faultpop (&delay_port, "ld", "--resp-code", "PASS", "LOGIN-DELAY", NULL);
   busy_server = daemon_test_faultpop (&busy_port, "iu", "--resp-code", "PASS", "IN-USE", NULL);
   delay_conf = daemon_test_account ("delay", "ld", delay_port, 1, "auth = user");
   busy_conf = daemon_test_account ("busy", "iu", busy_port, 1, "auth = user");
@@ -305,18 +310,20 @@ test_offline (void)
   /* a name that never resolves (RFC 2606), and a loopback account that
    * does not need the network */
   g_autofree char *conf = g_strdup_printf (
-    "[account far]\nhost = pop.buzon.invalid\nuser = u\ninterval = 1\npassword-command = echo x\n"
-    "[account near]\nhost = 127.0.0.1\nport = %u\nsecurity = none\nuser = u\ninterval = 1\n"
-    "password-command = echo x\n", closed_port ());
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) far = NULL;
-  g_autoptr(BzDbusAccount) near = NULL;
+      "[account far]\nhost = pop.buzon.invalid\nuser = u\ninterval = 1\npassword-command = echo x\n"
+      "[account near]\nhost = 127.0.0.1\nport = %u\nsecurity = none\nuser = u\ninterval = 1\n"
+      "password-command = echo x\n",
+      closed_port ());
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) far = NULL;
+  g_autoptr (BzDbusAccount) near = NULL;
   SyncFinishedLog far_log, near_log;
 
   g_assert_true (g_file_set_contents (flag, "", 0, &error));
   daemon_test_write_config (conf);
-  run = daemon_test_start (env, "BUZON_TEST_FIRST_SYNC_DELAY_MS=100", "BUZON_TEST_BACKOFF_BASE_MS=100000", NULL);
+  run = daemon_test_start (env, "BUZON_TEST_FIRST_SYNC_DELAY_MS=100",
+                           "BUZON_TEST_BACKOFF_BASE_MS=100000", NULL);
   far = daemon_test_account_proxy (run, "far");
   near = daemon_test_account_proxy (run, "near");
   daemon_test_watch_finished (far, &far_log);
@@ -356,22 +363,23 @@ test_offline (void)
 /* --- notifications --------------------------------------------------------- */
 
 static const char notifications_xml[] =
-  "<node><interface name='org.freedesktop.Notifications'>"
-  "<method name='Notify'>"
-  "<arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
-  "<arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
-  "<arg type='u' direction='out'/></method></interface></node>";
+    "<node><interface name='org.freedesktop.Notifications'>"
+    "<method name='Notify'>"
+    "<arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+    "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
+    "<arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+    "<arg type='u' direction='out'/></method></interface></node>";
 
 static void
-notify_method_cb (GDBusConnection *bus, const char *sender, const char *path,
-                  const char *iface, const char *method, GVariant *params,
-                  GDBusMethodInvocation *invocation, gpointer data)
+notify_method_cb (GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+                  const char *method, GVariant *params, GDBusMethodInvocation *invocation,
+                  gpointer data)
 {
   GPtrArray *seen = data;
   const char *summary = NULL, *body = NULL;
 
-  g_variant_get (params, "(&su&s&s&s@as@a{sv}i)", NULL, NULL, NULL, &summary, &body, NULL, NULL, NULL);
+  g_variant_get (params, "(&su&s&s&s@as@a{sv}i)", NULL, NULL, NULL, &summary, &body, NULL, NULL,
+                 NULL);
   g_ptr_array_add (seen, g_strdup_printf ("%s|%s", summary, body));
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", seen->len));
 }
@@ -385,16 +393,17 @@ seen_cond (gpointer data)
 static void
 test_notify (void)
 {
-  g_autofree char *acct = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autofree char *acct =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
   g_autofree char *conf = g_strconcat ("[general]\nnotify = true\n", acct, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (notifications_xml, &error);
-  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   const GDBusInterfaceVTable vtable = { notify_method_cb, NULL, NULL, { 0 } };
-  g_autoptr(GVariant) owned = NULL;
+  g_autoptr (GVariant) owned = NULL;
   SyncFinishedLog log;
   guint reg;
 
@@ -402,10 +411,10 @@ test_notify (void)
   reg = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
                                            node->interfaces[0], &vtable, seen, NULL, &error);
   g_assert_no_error (error);
-  owned = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "RequestName",
-                                       g_variant_new ("(su)", "org.freedesktop.Notifications", 4),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  owned = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+      g_variant_new ("(su)", "org.freedesktop.Notifications", 4), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   g_assert_no_error (error);
 
   g_assert_true (bz_test_fill_user ("test1", 3, 9, 1, "small", NULL, &error));
@@ -435,8 +444,9 @@ test_notify (void)
 
 /* --- max-parallel ------------------------------------------------------------ */
 
-typedef struct {
-  GHashTable *active;   /* account proxies now connecting or syncing */
+typedef struct
+{
+  GHashTable *active; /* account proxies now connecting or syncing */
   guint max_active;
 } ParallelRecord;
 
@@ -461,10 +471,10 @@ test_max_parallel (void)
   guint16 port = bz_test_env_port ("BZ_TEST_POP3_PORT");
   const char *users[] = { "test1", "test2", "test3" };
   const char *names[] = { "one", "two", "three" };
-  g_autoptr(GString) conf = g_string_new ("[general]\nmax-parallel = 2\n");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(GHashTable) active = g_hash_table_new (NULL, NULL);
+  g_autoptr (GString) conf = g_string_new ("[general]\nmax-parallel = 2\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (GHashTable) active = g_hash_table_new (NULL, NULL);
   BzDbusAccount *proxies[3];
   SyncFinishedLog logs[3];
   ParallelRecord rec = { active, 0 };

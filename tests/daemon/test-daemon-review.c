@@ -19,15 +19,15 @@ db_path (void)
 
 /* --- a UIDL that is not UTF-8 ----------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   guint n;
   guint bad;
 } StoredLog;
 
 static void
-odd_stored_cb (BzDbusManager *manager, const char *account, const char *uidl,
-               const char *path, const char *from, const char *subject, gint64 date,
-               gpointer data)
+odd_stored_cb (BzDbusManager *manager, const char *account, const char *uidl, const char *path,
+               const char *from, const char *subject, gint64 date, gpointer data)
 {
   StoredLog *log = data;
 
@@ -42,13 +42,13 @@ odd_stored_cb (BzDbusManager *manager, const char *account, const char *uidl,
 static void
 test_utf8_uidl (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) server = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GVariant) list = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) server = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *path = db_path ();
   SyncFinishedLog finished;
@@ -73,13 +73,13 @@ test_utf8_uidl (void)
   g_assert_cmpuint (stored.n, ==, 3);
   g_assert_cmpuint (stored.bad, ==, 0);
 
-  g_assert_true (bz_dbus_manager_call_list_messages_sync (run->manager, "odd", 10, &list,
-                                                           NULL, &error));
+  g_assert_true (
+      bz_dbus_manager_call_list_messages_sync (run->manager, "odd", 10, &list, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (list), ==, 3);
   for (gsize i = 0; i < g_variant_n_children (list); i++)
     {
-      g_autoptr(GVariant) m = g_variant_get_child_value (list, i);
+      g_autoptr (GVariant) m = g_variant_get_child_value (list, i);
       const char *uidl = NULL;
       const char *file = NULL;
 
@@ -117,8 +117,8 @@ static void
 move_all_to_cur (const char *maildir)
 {
   g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
-  g_autoptr(GDir) dir = g_dir_open (new_dir, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) dir = g_dir_open (new_dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *name;
 
   g_assert_nonnull (dir);
@@ -140,10 +140,10 @@ static void
 listed_cb (GObject *source, GAsyncResult *res, gpointer data)
 {
   GVariant **out = data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
-  g_assert_true (bz_dbus_manager_call_list_messages_finish (BZ_DBUS_MANAGER (source), out,
-                                                            res, &error));
+  g_assert_true (
+      bz_dbus_manager_call_list_messages_finish (BZ_DBUS_MANAGER (source), out, res, &error));
   g_assert_no_error (error);
 }
 
@@ -156,16 +156,17 @@ nonnull_cond (gpointer data)
 static void
 test_list_moved (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test5", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autofree char *conf =
+      daemon_test_account ("box", "test5", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
   g_autofree char *maildir = daemon_test_maildir ("box");
   g_autofree char *path = db_path ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GVariant) list = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GDBusConnection) probe = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GDBusConnection) probe = NULL;
   g_autofree char *address = NULL;
   SyncFinishedLog finished;
   gint64 max = 0, t_list;
@@ -188,24 +189,24 @@ test_list_moved (void)
    * the daemon, not our reading of the large ListMessages reply. */
   address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
-  probe = g_dbus_connection_new_for_address_sync (address,
-                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+  probe =
+      g_dbus_connection_new_for_address_sync (address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                  NULL, NULL, &error);
+                                              NULL, NULL, &error);
   g_assert_no_error (error);
   t_list = g_get_monotonic_time ();
   bz_dbus_manager_call_list_messages (run->manager, "box", 10000, NULL, listed_cb, &list);
   for (guint i = 0; i < 50; i++)
     {
-      g_autoptr(GVariant) reply = NULL;
+      g_autoptr (GVariant) reply = NULL;
       gint64 t0 = g_get_monotonic_time ();
       gint64 dt;
 
-      reply = g_dbus_connection_call_sync (probe, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
-                                           "org.freedesktop.DBus.Properties", "Get",
-                                           g_variant_new ("(ss)", "org.buzon.Agent1.Account", "State"),
-                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 30000,
-                                           NULL, &error);
+      reply = g_dbus_connection_call_sync (
+          probe, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box", "org.freedesktop.DBus.Properties",
+          "Get", g_variant_new ("(ss)", "org.buzon.Agent1.Account", "State"),
+          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
       dt = g_get_monotonic_time () - t0;
       g_assert_no_error (error);
       max = MAX (max, dt);
@@ -213,8 +214,8 @@ test_list_moved (void)
     }
   g_assert_true (bz_test_wait_until (nonnull_cond, &list, 30000));
   g_print ("# daemon-list-moved: ListMessages of %u moved files answered in %.1f ms (or less); "
-           "slowest of 50 Get calls meanwhile %.2f ms\n", MOVED_COUNT,
-           (g_get_monotonic_time () - t_list) / 1000.0, max / 1000.0);
+           "slowest of 50 Get calls meanwhile %.2f ms\n",
+           MOVED_COUNT, (g_get_monotonic_time () - t_list) / 1000.0, max / 1000.0);
   /* Before the fix a Get waited 0.9-1.3 s behind the scan. ASan makes the
    * main loop's own work (the 2,000-entry reply) several times slower, and
    * CI runs two tests at once: there the bound only has to catch that. */
@@ -227,7 +228,7 @@ test_list_moved (void)
   g_assert_cmpuint (g_variant_n_children (list), ==, MOVED_COUNT);
   for (gsize i = 0; i < g_variant_n_children (list); i++)
     {
-      g_autoptr(GVariant) m = g_variant_get_child_value (list, i);
+      g_autoptr (GVariant) m = g_variant_get_child_value (list, i);
       const char *file = NULL;
 
       g_assert_true (g_variant_lookup (m, "path", "&s", &file));
@@ -241,8 +242,8 @@ test_list_moved (void)
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, MOVED_COUNT);
   for (guint i = 0; i < rows->len; i++)
-    g_assert_true (g_file_test (((BzDbMessage *) g_ptr_array_index (rows, i))->path,
-                                G_FILE_TEST_IS_REGULAR));
+    g_assert_true (
+        g_file_test (((BzDbMessage *) g_ptr_array_index (rows, i))->path, G_FILE_TEST_IS_REGULAR));
   daemon_test_finished_clear (&finished);
   g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
 }
@@ -288,8 +289,8 @@ assert_settled (const char *account, guint *stored_out)
 {
   g_autofree char *path = db_path ();
   g_autofree char *maildir = daemon_test_maildir (account);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = bz_db_open (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (path, &error);
   guint counts[BZ_DB_STATE_LAST] = { 0 };
 
   g_assert_no_error (error);
@@ -311,13 +312,13 @@ test_reload_running (void)
 {
   guint16 port = bz_test_env_port ("BZ_TEST_POP3_PORT");
   guint16 big_port = 0;
-  g_autoptr(GSubprocess) server = start_big_server (&big_port);
+  g_autoptr (GSubprocess) server = start_big_server (&big_port);
   g_autofree char *conf = two_accounts (big_port, port, TRUE);
   g_autofree char *conf2 = two_accounts (big_port, port, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) big = NULL;
-  g_autoptr(BzDbusAccount) small = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) big = NULL;
+  g_autoptr (BzDbusAccount) small = NULL;
   SyncFinishedLog finished;
   guint stored = 0;
 
@@ -358,14 +359,14 @@ static void
 test_reload_sigterm (void)
 {
   guint16 big_port = 0;
-  g_autoptr(GSubprocess) server = start_big_server (&big_port);
+  g_autoptr (GSubprocess) server = start_big_server (&big_port);
   g_autofree char *account = daemon_test_account ("big", "big", big_port, 0, NULL);
   g_autofree char *conf = g_strconcat ("[general]\nmax-parallel = 1\n", account, NULL);
   const char *conf2 = "[general]\nmax-parallel = 1\n";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(DaemonRun) again = NULL;
-  g_autoptr(BzDbusAccount) big = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (DaemonRun) again = NULL;
+  g_autoptr (BzDbusAccount) big = NULL;
   SyncFinishedLog finished;
   guint stored = 0;
   gssize ended, exit_at;
@@ -382,8 +383,8 @@ test_reload_sigterm (void)
   /* the removed sync ended (cancelled at a safe point) before the exit */
   ended = daemon_test_log_find (run, "big: sync failed");
   exit_at = daemon_test_log_find (run, "exiting with status 0");
-  g_test_message ("log offsets: big's end %" G_GSSIZE_FORMAT ", exit %" G_GSSIZE_FORMAT,
-                  ended, exit_at);
+  g_test_message ("log offsets: big's end %" G_GSSIZE_FORMAT ", exit %" G_GSSIZE_FORMAT, ended,
+                  exit_at);
   g_assert_cmpint (exit_at, >=, 0);
   g_assert_cmpint (ended, >=, 0);
   g_assert_cmpint (ended, <, exit_at);
@@ -431,10 +432,10 @@ test_sync_offline (void)
   /* a name that never resolves (RFC 2606): offline matters for it */
   const char *conf = "[account far]\nhost = pop.buzon.invalid\nuser = u\ninterval = 0\n"
                      "password-command = echo x\n";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) far = NULL;
-  g_autoptr(GSubprocess) ctl = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) far = NULL;
+  g_autoptr (GSubprocess) ctl = NULL;
   SyncFinishedLog log;
   gboolean ctl_exited = FALSE;
   gint64 t0;

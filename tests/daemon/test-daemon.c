@@ -10,7 +10,8 @@
 
 /* --- properties and signals of one sync ---------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GPtrArray *states;
   GArray *progress_done;
   guint progress_total;
@@ -35,9 +36,8 @@ props_changed_cb (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, gpoin
 }
 
 static void
-message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl,
-                   const char *path, const char *from, const char *subject, gint64 date,
-                   gpointer data)
+message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl, const char *path,
+                   const char *from, const char *subject, gint64 date, gpointer data)
 {
   SyncRecord *rec = data;
 
@@ -62,12 +62,13 @@ states_in_order (GPtrArray *states, const char *const *want)
 static void
 test_sync_signals (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) progress = g_array_new (FALSE, TRUE, sizeof (guint));
+  g_autofree char *conf =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) progress = g_array_new (FALSE, TRUE, sizeof (guint));
   const char *const expected[] = { "idle", "connecting", "syncing", "idle", NULL };
   SyncRecord rec = { states, progress, 0, 0, 0 };
   g_autofree char *maildir = NULL;
@@ -101,7 +102,8 @@ test_sync_signals (void)
   g_assert_cmpuint (rec.stored_bad, ==, 0);
   g_assert_cmpuint (bz_dbus_account_get_stored_count (account), ==, 40);
   g_assert_cmpint (bz_dbus_account_get_last_sync (account), >=, before);
-  g_assert_cmpint (bz_dbus_account_get_last_sync (account), <=, g_get_real_time () / G_USEC_PER_SEC);
+  g_assert_cmpint (bz_dbus_account_get_last_sync (account), <=,
+                   g_get_real_time () / G_USEC_PER_SEC);
   g_assert_cmpstr (bz_dbus_account_get_last_error (account), ==, "");
   for (guint i = 0; i < states->len; i++)
     g_test_message ("state %u: %s", i, (const char *) g_ptr_array_index (states, i));
@@ -111,7 +113,8 @@ test_sync_signals (void)
   g_assert_cmpuint (progress->len, >=, 1);
   for (guint i = 1; i < progress->len; i++)
     if (g_array_index (progress, guint, i) != 0)
-      g_assert_cmpuint (g_array_index (progress, guint, i), >=, g_array_index (progress, guint, i - 1));
+      g_assert_cmpuint (g_array_index (progress, guint, i), >=,
+                        g_array_index (progress, guint, i - 1));
   g_assert_cmpuint (g_array_index (progress, guint, progress->len - 1), ==, 40);
   g_assert_cmpuint (rec.progress_total, ==, 40);
   maildir = daemon_test_maildir ("box");
@@ -141,12 +144,13 @@ is_ascii (const char *s)
 static void
 test_list_messages (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GVariant) list = NULL;
-  g_autoptr(GVariant) all = NULL;
+  g_autofree char *conf =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (GVariant) all = NULL;
   SyncFinishedLog finished;
   guint non_ascii = 0;
 
@@ -160,12 +164,13 @@ test_list_messages (void)
   g_assert_true (daemon_test_wait_finished (&finished, 1, 60000));
   g_assert_true (finished.ok);
 
-  g_assert_true (bz_dbus_manager_call_list_messages_sync (run->manager, "box", 10, &list, NULL, &error));
+  g_assert_true (
+      bz_dbus_manager_call_list_messages_sync (run->manager, "box", 10, &list, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (list), ==, 10);
   for (gsize i = 0; i < g_variant_n_children (list); i++)
     {
-      g_autoptr(GVariant) m = g_variant_get_child_value (list, i);
+      g_autoptr (GVariant) m = g_variant_get_child_value (list, i);
       const char *s = NULL;
       gint64 date = 0;
       guint64 size = 0;
@@ -201,8 +206,8 @@ test_list_messages (void)
   /* newest first: the short list is the head of the long one */
   for (gsize i = 0; i < 10; i++)
     {
-      g_autoptr(GVariant) x = g_variant_get_child_value (list, i);
-      g_autoptr(GVariant) y = g_variant_get_child_value (all, i);
+      g_autoptr (GVariant) x = g_variant_get_child_value (list, i);
+      g_autoptr (GVariant) y = g_variant_get_child_value (all, i);
       g_assert_true (g_variant_equal (x, y));
     }
   daemon_test_finished_clear (&finished);
@@ -217,13 +222,13 @@ test_errors (void)
   g_autofree char *a = daemon_test_account ("box", "test1", port, 0, NULL);
   g_autofree char *b = daemon_test_account ("off", "test2", port, 0, "enabled = false");
   g_autofree char *conf = g_strconcat (a, b, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) off = NULL;
-  g_autoptr(BzDbusAccount) ghost = NULL;
-  g_autoptr(GVariant) list = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) version = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) off = NULL;
+  g_autoptr (BzDbusAccount) ghost = NULL;
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) version = NULL;
 
   daemon_test_write_config (conf);
   run = daemon_test_start (NULL);
@@ -236,12 +241,14 @@ test_errors (void)
   g_assert_true (daemon_test_error_is (error, "org.buzon.Agent1.Error.Disabled"));
   g_clear_error (&error);
 
-  g_assert_false (bz_dbus_manager_call_list_messages_sync (run->manager, "nosuch", 5, &list, NULL, &error));
+  g_assert_false (
+      bz_dbus_manager_call_list_messages_sync (run->manager, "nosuch", 5, &list, NULL, &error));
   g_assert_error (error, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT);
   g_assert_true (daemon_test_error_is (error, "org.buzon.Agent1.Error.UnknownAccount"));
   g_clear_error (&error);
 
-  g_assert_false (bz_dbus_manager_call_list_messages_sync (run->manager, "no/such", 5, &list, NULL, &error));
+  g_assert_false (
+      bz_dbus_manager_call_list_messages_sync (run->manager, "no/such", 5, &list, NULL, &error));
   g_assert_error (error, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
@@ -254,23 +261,21 @@ test_errors (void)
   g_clear_error (&error);
 
   /* wrong signature */
-  reply = g_dbus_connection_call_sync (run->bus, BZ_DBUS_NAME, BZ_DBUS_PATH,
-                                       "org.buzon.Agent1.Manager", "ListMessages",
-                                       g_variant_new ("(i)", 3), NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  reply = g_dbus_connection_call_sync (
+      run->bus, BZ_DBUS_NAME, BZ_DBUS_PATH, "org.buzon.Agent1.Manager", "ListMessages",
+      g_variant_new ("(i)", 3), NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   g_assert_null (reply);
   g_assert_true (daemon_test_error_is (error, "org.freedesktop.DBus.Error.InvalidArgs"));
   g_clear_error (&error);
 
   /* still there and answering */
-  version = g_dbus_connection_call_sync (run->bus, BZ_DBUS_NAME, BZ_DBUS_PATH,
-                                         "org.freedesktop.DBus.Properties", "Get",
-                                         g_variant_new ("(ss)", "org.buzon.Agent1.Manager", "Version"),
-                                         G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000,
-                                         NULL, &error);
+  version = g_dbus_connection_call_sync (
+      run->bus, BZ_DBUS_NAME, BZ_DBUS_PATH, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", "org.buzon.Agent1.Manager", "Version"), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
   g_assert_no_error (error);
   {
-    g_autoptr(GVariant) v = NULL;
+    g_autoptr (GVariant) v = NULL;
     g_variant_get (version, "(v)", &v);
     g_assert_cmpstr (g_variant_get_string (v, NULL), ==, BZ_VERSION);
   }
@@ -296,11 +301,12 @@ state_is_syncing (gpointer data)
 static void
 test_responsive (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(GArray) lat = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *conf =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (GArray) lat = g_array_new (FALSE, FALSE, sizeof (gint64));
   const char *props[] = { "State", "Progress", "StoredCount", "LastSync" };
   SyncFinishedLog finished;
   guint during = 0;
@@ -320,29 +326,28 @@ test_responsive (void)
 
   for (guint i = 0; i < 2000; i++)
     {
-      g_autoptr(GVariant) reply = NULL;
-      g_autoptr(GVariant) progress = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      g_autoptr (GVariant) progress = NULL;
       gint64 t0 = g_get_monotonic_time ();
       gint64 dt;
       guint done = 0, total = 0;
 
-      reply = g_dbus_connection_call_sync (run->bus, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
-                                           "org.freedesktop.DBus.Properties", "Get",
-                                           g_variant_new ("(ss)", "org.buzon.Agent1.Account",
-                                                          props[i % G_N_ELEMENTS (props)]),
-                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000,
-                                           NULL, &error);
+      reply = g_dbus_connection_call_sync (
+          run->bus, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
+          "org.freedesktop.DBus.Properties", "Get",
+          g_variant_new ("(ss)", "org.buzon.Agent1.Account", props[i % G_N_ELEMENTS (props)]),
+          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
       dt = g_get_monotonic_time () - t0;
       g_assert_no_error (error);
       /* counted as "during the download" while Progress is below its total */
-      progress = g_dbus_connection_call_sync (run->bus, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
-                                              "org.freedesktop.DBus.Properties", "Get",
-                                              g_variant_new ("(ss)", "org.buzon.Agent1.Account", "Progress"),
-                                              G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 5000,
-                                              NULL, &error);
+      progress = g_dbus_connection_call_sync (
+          run->bus, BZ_DBUS_NAME, "/org/buzon/Agent1/accounts/box",
+          "org.freedesktop.DBus.Properties", "Get",
+          g_variant_new ("(ss)", "org.buzon.Agent1.Account", "Progress"), G_VARIANT_TYPE ("(v)"),
+          G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
       g_assert_no_error (error);
       {
-        g_autoptr(GVariant) v = NULL;
+        g_autoptr (GVariant) v = NULL;
         g_variant_get (progress, "(v)", &v);
         g_variant_get (v, "(uu)", &done, &total);
       }
@@ -358,8 +363,8 @@ test_responsive (void)
   p50 = g_array_index (lat, gint64, during / 2);
   p99 = g_array_index (lat, gint64, during * 99 / 100);
   max = g_array_index (lat, gint64, during - 1);
-  g_print ("# daemon-responsive: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-           p50 / 1000.0, p99 / 1000.0, max / 1000.0);
+  g_print ("# daemon-responsive: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", p50 / 1000.0,
+           p99 / 1000.0, max / 1000.0);
   g_assert_cmpint (max, <, 50 * 1000);
   g_assert_true (daemon_test_wait_finished (&finished, 1, 120000));
   g_assert_true (finished.ok);
@@ -383,13 +388,14 @@ progress_past_200 (gpointer data)
 static void
 test_sigterm (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autofree char *conf =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
   g_autofree char *maildir = daemon_test_maildir ("box");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(DaemonRun) again = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
-  g_autoptr(BzDbusAccount) account2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (DaemonRun) again = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
+  g_autoptr (BzDbusAccount) account2 = NULL;
   SyncFinishedLog finished;
   guint first;
   gint64 t0;
@@ -428,17 +434,18 @@ test_sigterm (void)
 static void
 test_second_instance (void)
 {
-  g_autofree char *conf = daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(GSubprocess) second = NULL;
+  g_autofree char *conf =
+      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (GSubprocess) second = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
   daemon_test_write_config (conf);
   run = daemon_test_start (NULL);
-  second = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                             bz_test_env ("BZ_TEST_BUZOND"), NULL);
+  second = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, bz_test_env ("BZ_TEST_BUZOND"), NULL);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, &out, &err, &error));
   g_assert_no_error (error);
@@ -466,7 +473,8 @@ stored_count_is_one (gpointer data)
 static void
 test_startup_recovery (void)
 {
-  g_autofree char *conf = daemon_test_account ("rec", "test2", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
+  g_autofree char *conf =
+      daemon_test_account ("rec", "test2", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
   g_autofree char *maildir = daemon_test_maildir ("rec");
   g_autofree char *db_path = g_build_filename (g_get_user_data_dir (), "buzon", "buzon.db", NULL);
   g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
@@ -475,10 +483,10 @@ test_startup_recovery (void)
   g_autofree char *file = g_build_filename (new_dir, "1700000000.M1P1Q1.crashed", NULL);
   g_autofree char *stray = g_build_filename (tmp_dir, "1700000000.M2P1Q2.crashed", NULL);
   static const char message[] = "From: a@example.com\nSubject: left pending\n\nbody\n";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(DaemonRun) run = NULL;
-  g_autoptr(BzDbusAccount) account = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (DaemonRun) run = NULL;
+  g_autoptr (BzDbusAccount) account = NULL;
 
   daemon_test_write_config (conf);
   g_assert_cmpint (g_mkdir_with_parents (new_dir, 0700), ==, 0);
@@ -489,8 +497,8 @@ test_startup_recovery (void)
   db = bz_db_open (db_path, &error);
   g_assert_no_error (error);
   g_assert_true (bz_db_begin (db, &error));
-  g_assert_true (bz_db_add_pending (db, "rec", "uidl-crashed", file, sizeof message - 1,
-                                    1700000000, NULL, &error));
+  g_assert_true (bz_db_add_pending (db, "rec", "uidl-crashed", file, sizeof message - 1, 1700000000,
+                                    NULL, &error));
   g_assert_true (bz_db_commit (db, &error));
   g_assert_no_error (error);
   g_clear_object (&db);

@@ -70,29 +70,35 @@ test_backoff (void)
     }
   g_assert_cmpuint (prev, ==, 60 * MIN_MS);
   /* in-use backs off like a temporary failure */
-  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_IN_USE, FALSE, 3, 0), ==, 4 * MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_IN_USE, FALSE, 3, 0), ==,
+                    4 * MIN_MS);
   /* a huge failure count does not overflow */
-  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_TEMPORARY, FALSE, G_MAXUINT, G_MAXUINT32),
-                    ==, 60 * MIN_MS);
+  g_assert_cmpuint (
+      bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_TEMPORARY, FALSE, G_MAXUINT, G_MAXUINT32), ==,
+      60 * MIN_MS);
 }
 
 static void
 test_permanent_and_login_delay (void)
 {
   BzScheduleTuning t;
-  g_autoptr(GError) auth = g_error_new_literal (BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH, "[AUTH] no");
-  g_autoptr(GError) delay = g_error_new_literal (BZ_POP3_ERROR, BZ_POP3_ERROR_LOGIN_DELAY, "[LOGIN-DELAY]");
+  g_autoptr (GError) auth = g_error_new_literal (BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH, "[AUTH] no");
+  g_autoptr (GError) delay =
+      g_error_new_literal (BZ_POP3_ERROR, BZ_POP3_ERROR_LOGIN_DELAY, "[LOGIN-DELAY]");
 
   defaults (&t);
   g_assert_cmpint (bz_sync_classify_error (auth), ==, BZ_SYNC_FAILURE_PERMANENT);
   g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_PERMANENT, FALSE, 1, 0), ==,
                     BZ_SCHEDULE_NEVER);
   /* a missing password is looked up again, rarely */
-  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_PERMANENT, TRUE, 1, 0), >=, 60 * MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_PERMANENT, TRUE, 1, 0), >=,
+                    60 * MIN_MS);
   g_assert_cmpint (bz_sync_classify_error (delay), ==, BZ_SYNC_FAILURE_LOGIN_DELAY);
   /* never sooner than the login delay, even on the first failure */
-  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_DELAY, FALSE, 1, 0), ==, 15 * MIN_MS);
-  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_DELAY, FALSE, 6, 0), ==, 32 * MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_DELAY, FALSE, 1, 0), ==,
+                    15 * MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_DELAY, FALSE, 6, 0), ==,
+                    32 * MIN_MS);
   /* on demand only: no automatic retry of anything */
   g_assert_cmpuint (bz_schedule_retry_ms (&t, 0, BZ_SYNC_FAILURE_TEMPORARY, FALSE, 1, 0), ==,
                     BZ_SCHEDULE_NEVER);

@@ -14,21 +14,22 @@
 
 int LLVMFuzzerTestOneInput (const guint8 *data, gsize size);
 
-typedef struct {
+typedef struct
+{
   GString *log;
   GString *line;
   guint n_status;
 } FuzzRecorder;
 
 static gboolean
-fuzz_status (gpointer user_data, gboolean ok, gboolean continuation,
-             const char *code, const char *text, GError **error)
+fuzz_status (gpointer user_data, gboolean ok, gboolean continuation, const char *code,
+             const char *text, GError **error)
 {
   FuzzRecorder *rec = user_data;
 
   g_assert (text != NULL);
-  g_string_append_printf (rec->log, "S%d%d[%s]%s\n", ok, continuation,
-                          code != NULL ? code : "", text);
+  g_string_append_printf (rec->log, "S%d%d[%s]%s\n", ok, continuation, code != NULL ? code : "",
+                          text);
   rec->n_status++;
   return TRUE;
 }
@@ -40,12 +41,13 @@ fuzz_data (gpointer user_data, const char *data, gsize len, gboolean eol, GError
 
   g_assert (len == 0 || memchr (data, '\n', len) == NULL);
   g_string_append_len (rec->line, data, len);
-  if (eol) {
-    g_string_append_c (rec->log, 'L');
-    g_string_append_len (rec->log, rec->line->str, rec->line->len);
-    g_string_append_c (rec->log, '\n');
-    g_string_truncate (rec->line, 0);
-  }
+  if (eol)
+    {
+      g_string_append_c (rec->log, 'L');
+      g_string_append_len (rec->log, rec->line->str, rec->line->len);
+      g_string_append_c (rec->log, '\n');
+      g_string_truncate (rec->line, 0);
+    }
   return TRUE;
 }
 
@@ -67,11 +69,11 @@ static const BzPop3ParserCallbacks fuzz_callbacks = {
 
 /* Returns the transcript; @error_code is -1 on success. */
 static GString *
-fuzz_run (const guint8 *header, const guint8 *stream, gsize len, gsize chunk,
-          gint *error_code, guint *pending)
+fuzz_run (const guint8 *header, const guint8 *stream, gsize len, gsize chunk, gint *error_code,
+          guint *pending)
 {
-  g_autoptr(BzPop3Parser) parser = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
   FuzzRecorder rec = { g_string_new (NULL), g_string_new (NULL), 0 };
   guint n_expects = 1 + header[0] % 32;
   guint32 kinds = header[1] | header[2] << 8 | header[3] << 16 | (guint32) header[4] << 24;
@@ -79,24 +81,27 @@ fuzz_run (const guint8 *header, const guint8 *stream, gsize len, gsize chunk,
 
   parser = bz_pop3_parser_new (&fuzz_callbacks, &rec);
   bz_pop3_parser_set_limits (parser, 8 + header[6] * 4, 8 + header[7] * 16);
-  for (guint i = 0; i < n_expects; i++) {
-    guint kind = (kinds >> ((i % 16) * 2)) & 3;
-    bz_pop3_parser_expect (parser, kind == 3 ? BZ_POP3_EXPECT_MULTI : (BzPop3Expect) kind);
-  }
-  *error_code = -1;
-  while (off < len) {
-    gsize n = MIN (chunk, len - off);
-    if (!bz_pop3_parser_feed (parser, (const char *) stream + off, n, &error)) {
-      g_assert (error != NULL);
-      g_assert (error->domain == BZ_POP3_ERROR);
-      *error_code = error->code;
-      /* A failed parser stays failed. */
-      g_clear_error (&error);
-      g_assert (!bz_pop3_parser_feed (parser, "+OK\r\n", 5, &error));
-      break;
+  for (guint i = 0; i < n_expects; i++)
+    {
+      guint kind = (kinds >> ((i % 16) * 2)) & 3;
+      bz_pop3_parser_expect (parser, kind == 3 ? BZ_POP3_EXPECT_MULTI : (BzPop3Expect) kind);
     }
-    off += n;
-  }
+  *error_code = -1;
+  while (off < len)
+    {
+      gsize n = MIN (chunk, len - off);
+      if (!bz_pop3_parser_feed (parser, (const char *) stream + off, n, &error))
+        {
+          g_assert (error != NULL);
+          g_assert (error->domain == BZ_POP3_ERROR);
+          *error_code = error->code;
+          /* A failed parser stays failed. */
+          g_clear_error (&error);
+          g_assert (!bz_pop3_parser_feed (parser, "+OK\r\n", 5, &error));
+          break;
+        }
+      off += n;
+    }
   g_assert (rec.n_status <= n_expects);
   *pending = bz_pop3_parser_pending (parser);
   g_assert (*pending <= n_expects);
@@ -112,8 +117,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
   gsize chunk;
   gint err_whole, err_chunked;
   guint pending_whole, pending_chunked;
-  g_autoptr(GString) whole = NULL;
-  g_autoptr(GString) chunked = NULL;
+  g_autoptr (GString) whole = NULL;
+  g_autoptr (GString) chunked = NULL;
 
   if (size < HEADER_LEN)
     return 0;
@@ -123,9 +128,10 @@ LLVMFuzzerTestOneInput (const guint8 *data, gsize size)
   chunked = fuzz_run (data, stream, len, chunk, &err_chunked, &pending_chunked);
   /* Where the stream is split must not matter. */
   g_assert (err_whole == err_chunked);
-  if (err_whole == -1) {
-    g_assert (pending_whole == pending_chunked);
-    g_assert (g_string_equal (whole, chunked));
-  }
+  if (err_whole == -1)
+    {
+      g_assert (pending_whole == pending_chunked);
+      g_assert (g_string_equal (whole, chunked));
+    }
   return 0;
 }

@@ -9,29 +9,32 @@
 char *
 net_test_read_line (BzNetConnection *conn, GError **error)
 {
-  g_autoptr(GString) line = g_string_new (NULL);
+  g_autoptr (GString) line = g_string_new (NULL);
 
   /* byte by byte is slow but exact: nothing past the CRLF is consumed, so
    * a following start_tls sees the handshake from its first byte */
-  while (line->len < NET_TEST_LINE_MAX) {
-    char c;
-    gssize n = bz_net_connection_read (conn, &c, 1, NULL, error);
-    if (n < 0)
-      return NULL;
-    if (n == 0) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                   "end of stream after \"%s\"", line->str);
-      return NULL;
+  while (line->len < NET_TEST_LINE_MAX)
+    {
+      char c;
+      gssize n = bz_net_connection_read (conn, &c, 1, NULL, error);
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                       "end of stream after \"%s\"", line->str);
+          return NULL;
+        }
+      g_string_append_c (line, c);
+      if (g_str_has_suffix (line->str, "\r\n"))
+        return g_string_free (g_steal_pointer (&line), FALSE);
     }
-    g_string_append_c (line, c);
-    if (g_str_has_suffix (line->str, "\r\n"))
-      return g_string_free (g_steal_pointer (&line), FALSE);
-  }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "line too long");
   return NULL;
 }
 
-struct _NetTestServer {
+struct _NetTestServer
+{
   GSocket *listener;
   guint16 port;
   gboolean hang_up;
@@ -46,22 +49,24 @@ static gpointer
 net_test_server_thread (gpointer user_data)
 {
   NetTestServer *server = user_data;
-  g_autoptr(GSocket) client = NULL;
+  g_autoptr (GSocket) client = NULL;
   gint64 end = g_get_monotonic_time () + NET_TEST_SERVER_LIFETIME_S * G_USEC_PER_SEC;
 
   if (g_socket_condition_timed_wait (server->listener, G_IO_IN,
                                      NET_TEST_SERVER_LIFETIME_S * G_USEC_PER_SEC,
                                      server->cancellable, NULL))
     client = g_socket_accept (server->listener, NULL, NULL);
-  if (client != NULL && server->hang_up) {
-    g_socket_close (client, NULL);
-    return NULL;
-  }
+  if (client != NULL && server->hang_up)
+    {
+      g_socket_close (client, NULL);
+      return NULL;
+    }
   g_mutex_lock (&server->mutex);
-  while (!server->stop) {
-    if (!g_cond_wait_until (&server->cond, &server->mutex, end))
-      break;
-  }
+  while (!server->stop)
+    {
+      if (!g_cond_wait_until (&server->cond, &server->mutex, end))
+        break;
+    }
   g_mutex_unlock (&server->mutex);
   if (client != NULL)
     g_socket_close (client, NULL);
@@ -72,10 +77,10 @@ NetTestServer *
 net_test_server_new (const char *address, gboolean hang_up)
 {
   NetTestServer *server = g_new0 (NetTestServer, 1);
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
-  g_autoptr(GSocketAddress) bind_addr = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr (GSocketAddress) bind_addr = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_nonnull (inet);
   server->listener = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,

@@ -14,8 +14,8 @@ test_plain_greeting (void)
     .host = bz_test_env ("BZ_TEST_HOST"),
     .port = bz_test_env_port ("BZ_TEST_POP3_PORT"),
   };
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
 
   conn = bz_net_connection_open (&opts, NULL, &error);
@@ -54,9 +54,9 @@ test_plain_greeting (void)
 static gboolean
 net_test_have_ipv6_loopback (void)
 {
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
 
   sock = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   return sock != NULL && g_socket_bind (sock, addr, TRUE, NULL);
@@ -69,14 +69,15 @@ test_plain_ipv6 (void)
     .host = "::1",
     .port = bz_test_env_port ("BZ_TEST_POP3_PORT"),
   };
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
 
-  if (!net_test_have_ipv6_loopback ()) {
-    bz_test_skip_or_fail ("no ::1 on this machine");
-    return;
-  }
+  if (!net_test_have_ipv6_loopback ())
+    {
+      bz_test_skip_or_fail ("no ::1 on this machine");
+      return;
+    }
   conn = bz_net_connection_open (&opts, NULL, &error);
   g_assert_no_error (error);
   line = net_test_read_line (conn, &error);
@@ -87,12 +88,12 @@ test_plain_ipv6 (void)
 static void
 test_refused (void)
 {
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = { .host = "127.0.0.1" };
   g_autofree char *label = NULL;
   gint64 start;
@@ -116,7 +117,8 @@ test_refused (void)
 
 /* A listener whose accept queue is full and never drained: the kernel drops
  * further SYNs, so a connect to it hangs until the client gives up. */
-typedef struct {
+typedef struct
+{
   GSocket *listener;
   GPtrArray *fillers;
   guint16 port;
@@ -136,14 +138,14 @@ static NetTestBlackhole *
 net_test_blackhole_new (void)
 {
   NetTestBlackhole *hole = g_new0 (NetTestBlackhole, 1);
-  g_autoptr(GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (inet, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GError) error = NULL;
 
   hole->fillers = g_ptr_array_new_with_free_func (g_object_unref);
-  hole->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, &error);
+  hole->listener =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   g_socket_set_listen_backlog (hole->listener, 0);
   g_assert_true (g_socket_bind (hole->listener, addr, TRUE, &error));
@@ -151,16 +153,17 @@ net_test_blackhole_new (void)
   local = g_socket_get_local_address (hole->listener, &error);
   g_assert_no_error (error);
   hole->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  for (guint i = 0; i < 4; i++) {
-    GSocket *filler = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                    G_SOCKET_PROTOCOL_TCP, &error);
-    g_assert_no_error (error);
-    g_socket_set_blocking (filler, FALSE);
-    if (!g_socket_connect (filler, local, NULL, &error))
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
-    g_clear_error (&error);
-    g_ptr_array_add (hole->fillers, filler);
-  }
+  for (guint i = 0; i < 4; i++)
+    {
+      GSocket *filler =
+          g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_assert_no_error (error);
+      g_socket_set_blocking (filler, FALSE);
+      if (!g_socket_connect (filler, local, NULL, &error))
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
+      g_clear_error (&error);
+      g_ptr_array_add (hole->fillers, filler);
+    }
   g_usleep (50 * MS);
   return hole;
 }
@@ -168,9 +171,9 @@ net_test_blackhole_new (void)
 static void
 test_connect_timeout (void)
 {
-  g_autoptr(NetTestBlackhole) hole = net_test_blackhole_new ();
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestBlackhole) hole = net_test_blackhole_new ();
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = hole->port,
@@ -188,16 +191,15 @@ test_connect_timeout (void)
   g_assert_cmpint (elapsed, <, 1500 * MS);
 }
 
-static gpointer
-net_test_cancel_thread (gpointer user_data);
+static gpointer net_test_cancel_thread (gpointer user_data);
 
 static void
 test_cancel_connect (void)
 {
-  g_autoptr(NetTestBlackhole) hole = net_test_blackhole_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestBlackhole) hole = net_test_blackhole_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = hole->port,
@@ -219,8 +221,8 @@ test_cancel_connect (void)
 static void
 test_resolve (void)
 {
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   /* RFC 6761: .invalid never resolves */
   BzNetOptions opts = {
     .host = "bz-no-such-host.invalid",
@@ -242,14 +244,14 @@ test_resolve (void)
 static void
 test_bad_options (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .ca_file = "/nonexistent/bz-ca.pem",
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
   conn = bz_net_connection_open (&opts, NULL, &error);
   g_assert_no_error (error);
@@ -275,14 +277,14 @@ test_bad_options (void)
 static void
 test_io_timeout (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 300,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   char buf[16];
   gint64 start, elapsed;
 
@@ -310,14 +312,14 @@ test_io_timeout (void)
 static void
 test_handshake_timeout (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 300,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   gint64 start, elapsed;
 
   conn = bz_net_connection_open (&opts, NULL, &error);
@@ -336,14 +338,14 @@ test_handshake_timeout (void)
 static void
 test_handshake_hang_up (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", TRUE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", TRUE);
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 5000,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
   conn = bz_net_connection_open (&opts, NULL, &error);
   g_assert_no_error (error);
@@ -356,14 +358,14 @@ test_handshake_hang_up (void)
 static void
 test_write_after_hang_up (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", TRUE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", TRUE);
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 2000,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   g_autofree char *chunk = g_malloc0 (65536);
   gboolean ok = TRUE;
   char buf[16];
@@ -373,11 +375,12 @@ test_write_after_hang_up (void)
   /* the hang-up is visible as end of stream first */
   g_assert_cmpint (bz_net_connection_read (conn, buf, sizeof (buf), NULL, &error), ==, 0);
   g_assert_no_error (error);
-  for (guint i = 0; i < 100 && ok; i++) {
-    ok = bz_net_connection_write_all (conn, chunk, 65536, NULL, &error);
-    if (ok)
-      g_usleep (10 * MS);
-  }
+  for (guint i = 0; i < 100 && ok; i++)
+    {
+      ok = bz_net_connection_write_all (conn, chunk, 65536, NULL, &error);
+      if (ok)
+        g_usleep (10 * MS);
+    }
   g_assert_false (ok);
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_CLOSED);
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
@@ -394,15 +397,15 @@ net_test_cancel_thread (gpointer user_data)
 static void
 test_cancel_read (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 8000,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   GThread *thread;
   char buf[16];
   gint64 start, elapsed;
@@ -429,15 +432,15 @@ test_cancel_read (void)
 static void
 test_cancel_handshake (void)
 {
-  g_autoptr(NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (NetTestServer) server = net_test_server_new ("127.0.0.1", FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   BzNetOptions opts = {
     .host = "127.0.0.1",
     .port = net_test_server_get_port (server),
     .io_timeout_ms = 8000,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   GThread *thread;
   gint64 start, elapsed;
 

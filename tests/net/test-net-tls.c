@@ -12,11 +12,8 @@
 /* Connects to @port on @host and runs the handshake; returns the
  * connection when it succeeded, NULL with @error otherwise. */
 static BzNetConnection *
-net_test_tls_connect (const char *host,
-                      guint16     port,
-                      const char *ca_file,
-                      const char *pin,
-                      GError    **error)
+net_test_tls_connect (const char *host, guint16 port, const char *ca_file, const char *pin,
+                      GError **error)
 {
   BzNetOptions opts = {
     .host = host,
@@ -25,7 +22,7 @@ net_test_tls_connect (const char *host,
     .pin_sha256 = pin,
     .io_timeout_ms = 10000,
   };
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
   conn = bz_net_connection_open (&opts, NULL, error);
   if (conn == NULL)
@@ -38,7 +35,7 @@ net_test_tls_connect (const char *host,
 static void
 net_test_assert_greeting (BzNetConnection *conn)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *line = net_test_read_line (conn, &error);
   const char *desc = bz_net_connection_get_tls_description (conn);
 
@@ -50,14 +47,11 @@ net_test_assert_greeting (BzNetConnection *conn)
 }
 
 static void
-net_test_assert_fails (const char *host,
-                       guint16     port,
-                       const char *ca_file,
-                       const char *pin,
-                       BzNetError  code)
+net_test_assert_fails (const char *host, guint16 port, const char *ca_file, const char *pin,
+                       BzNetError code)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = net_test_tls_connect (host, port, ca_file, pin, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = net_test_tls_connect (host, port, ca_file, pin, &error);
 
   g_assert_null (conn);
   g_assert_error (error, BZ_NET_ERROR, (gint) code);
@@ -68,12 +62,12 @@ net_test_assert_fails (const char *host,
 static void
 test_implicit_ok (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
-  conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
-                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                               bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
+  conn =
+      net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"), bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+                            bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
   g_assert_no_error (error);
   net_test_assert_greeting (conn);
 
@@ -95,21 +89,17 @@ test_implicit_ok (void)
 static void
 test_unknown_ca (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
-  net_test_assert_fails (bz_test_env ("BZ_TEST_HOST"),
-                         bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+  net_test_assert_fails (bz_test_env ("BZ_TEST_HOST"), bz_test_env_port ("BZ_TEST_POP3S_PORT"),
                          NULL, NULL, BZ_NET_ERROR_TLS_UNKNOWN_CA);
-  net_test_assert_fails (bz_test_env ("BZ_TEST_HOST"),
-                         bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                         bz_test_env ("BZ_TEST_WRONG_CA_FILE"), NULL,
-                         BZ_NET_ERROR_TLS_UNKNOWN_CA);
+  net_test_assert_fails (bz_test_env ("BZ_TEST_HOST"), bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+                         bz_test_env ("BZ_TEST_WRONG_CA_FILE"), NULL, BZ_NET_ERROR_TLS_UNKNOWN_CA);
 
   /* the message tells the user what to do */
   conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
-                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                               NULL, NULL, &error);
+                               bz_test_env_port ("BZ_TEST_POP3S_PORT"), NULL, NULL, &error);
   g_assert_null (conn);
   g_assert_nonnull (strstr (error->message, "tls-ca-file"));
 }
@@ -118,14 +108,12 @@ static void
 test_wrong_host (void)
 {
   net_test_assert_fails (bz_test_env ("BZ_TEST_WRONG_HOST"),
-                         bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                         bz_test_env ("BZ_TEST_CA_FILE"), NULL,
-                         BZ_NET_ERROR_TLS_HOSTNAME);
+                         bz_test_env_port ("BZ_TEST_POP3S_PORT"), bz_test_env ("BZ_TEST_CA_FILE"),
+                         NULL, BZ_NET_ERROR_TLS_HOSTNAME);
   /* a matching pin does not excuse a hostname mismatch */
   net_test_assert_fails (bz_test_env ("BZ_TEST_WRONG_HOST"),
-                         bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                         NULL, bz_test_env ("BZ_TEST_PIN_SHA256"),
-                         BZ_NET_ERROR_TLS_HOSTNAME);
+                         bz_test_env_port ("BZ_TEST_POP3S_PORT"), NULL,
+                         bz_test_env ("BZ_TEST_PIN_SHA256"), BZ_NET_ERROR_TLS_HOSTNAME);
 }
 
 static void
@@ -136,8 +124,7 @@ test_expired (void)
   if (host == NULL)
     host = bz_test_env ("BZ_TEST_HOST");
   net_test_assert_fails (host, bz_test_env_port ("BZ_TEST_EXPIRED_PORT"),
-                         bz_test_env ("BZ_TEST_CA_FILE"), NULL,
-                         BZ_NET_ERROR_TLS_EXPIRED);
+                         bz_test_env ("BZ_TEST_CA_FILE"), NULL, BZ_NET_ERROR_TLS_EXPIRED);
 }
 
 static void
@@ -147,9 +134,9 @@ test_pin (void)
   guint16 port = bz_test_env_port ("BZ_TEST_POP3S_PORT");
   const char *pin = bz_test_env ("BZ_TEST_PIN_SHA256");
   g_autofree char *wrong = g_strdup (pin);
-  g_autoptr(GString) colons = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GString) colons = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
 
   /* pin and CA */
   conn = net_test_tls_connect (host, port, bz_test_env ("BZ_TEST_CA_FILE"), pin, &error);
@@ -164,12 +151,13 @@ test_pin (void)
   g_clear_object (&conn);
 
   /* upper case with ':' separators is the same pin */
-  for (const char *p = pin; *p != '\0'; p += 2) {
-    if (colons->len > 0)
-      g_string_append_c (colons, ':');
-    g_string_append_c (colons, g_ascii_toupper (p[0]));
-    g_string_append_c (colons, g_ascii_toupper (p[1]));
-  }
+  for (const char *p = pin; *p != '\0'; p += 2)
+    {
+      if (colons->len > 0)
+        g_string_append_c (colons, ':');
+      g_string_append_c (colons, g_ascii_toupper (p[0]));
+      g_string_append_c (colons, g_ascii_toupper (p[1]));
+    }
   conn = net_test_tls_connect (host, port, NULL, colons->str, &error);
   g_assert_no_error (error);
   net_test_assert_greeting (conn);
@@ -197,8 +185,8 @@ test_stls (void)
     .port = bz_test_env_port ("BZ_TEST_POP3_PORT"),
     .ca_file = bz_test_env ("BZ_TEST_CA_FILE"),
   };
-  g_autoptr(BzNetConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
 
   conn = bz_net_connection_open (&opts, NULL, &error);
@@ -246,8 +234,7 @@ net_test_tls_connect_system (const char *cert_dir, const char *cert_file, GError
   if (cert_file != NULL)
     g_setenv (X509_get_default_cert_file_env (), cert_file, TRUE);
   conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
-                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                               NULL, NULL, error);
+                               bz_test_env_port ("BZ_TEST_POP3S_PORT"), NULL, NULL, error);
   if (old_dir != NULL)
     g_setenv (X509_get_default_cert_dir_env (), old_dir, TRUE);
   else
@@ -266,7 +253,7 @@ net_test_add_hash_link (const char *dir, const char *pem)
   g_autofree char *contents = NULL;
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gsize len = 0;
   BIO *bio;
   X509 *cert;
@@ -291,8 +278,8 @@ net_test_add_hash_link (const char *dir, const char *pem)
 static void
 test_system_store (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   g_autofree char *hashed = g_dir_make_tmp ("bz-net-hashed-XXXXXX", &error);
   g_autofree char *wrong = g_dir_make_tmp ("bz-net-wrong-XXXXXX", &error);
   g_autofree char *empty = g_dir_make_tmp ("bz-net-empty-XXXXXX", &error);
@@ -342,39 +329,42 @@ test_system_store (void)
     g_clear_error (&error);
   }
 
-  for (guint i = 0; i < 3; i++) {
-    const char *dir = i == 0 ? hashed : i == 1 ? wrong : empty;
-    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-    const char *name;
-    while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *dir = i == 0 ? hashed : i == 1 ? wrong : empty;
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_unlink (path);
+        }
+      g_rmdir (dir);
     }
-    g_rmdir (dir);
-  }
 }
 
 /* After the server hangs up, TLS writes fail cleanly instead of SIGPIPE. */
 static void
 test_write_after_quit (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   g_autofree char *chunk = g_malloc0 (65536);
   gboolean ok = TRUE;
 
-  conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
-                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                               bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
+  conn =
+      net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"), bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+                            bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
   g_assert_no_error (error);
   net_test_assert_greeting (conn);
   g_assert_true (bz_net_connection_write_all (conn, "QUIT\r\n", 6, NULL, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < 100 && ok; i++) {
-    ok = bz_net_connection_write_all (conn, chunk, 65536, NULL, &error);
-    if (ok)
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-  }
+  for (guint i = 0; i < 100 && ok; i++)
+    {
+      ok = bz_net_connection_write_all (conn, chunk, 65536, NULL, &error);
+      if (ok)
+        g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+    }
   g_assert_false (ok);
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_CLOSED);
 }
@@ -384,14 +374,14 @@ test_write_after_quit (void)
 static void
 test_read_timeout (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzNetConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzNetConnection) conn = NULL;
   char buf[64];
   gint64 start, elapsed;
 
-  conn = net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"),
-                               bz_test_env_port ("BZ_TEST_POP3S_PORT"),
-                               bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
+  conn =
+      net_test_tls_connect (bz_test_env ("BZ_TEST_HOST"), bz_test_env_port ("BZ_TEST_POP3S_PORT"),
+                            bz_test_env ("BZ_TEST_CA_FILE"), NULL, &error);
   g_assert_no_error (error);
   net_test_assert_greeting (conn);
   bz_net_connection_set_io_timeout (conn, 300);

@@ -67,8 +67,8 @@ bz_test_sink_new (void)
   sink->parent.write = bz_test_sink_write;
   sink->parent.end = bz_test_sink_end;
   sink->parent.fail = bz_test_sink_fail;
-  sink->messages = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                          (GDestroyNotify) g_bytes_unref);
+  sink->messages =
+      g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_bytes_unref);
   sink->failed = g_array_new (FALSE, FALSE, sizeof (guint));
   sink->order = g_array_new (FALSE, FALSE, sizeof (guint));
   return sink;
@@ -101,19 +101,21 @@ bz_test_message_id (const char *data, gsize len)
   const char *end = data + len;
 
   /* Headers only: stop at the first empty line. */
-  while (p < end && *p != '\n') {
-    const char *eol = memchr (p, '\n', end - p);
-    gsize line_len = (eol != NULL ? eol : end) - p;
+  while (p < end && *p != '\n')
+    {
+      const char *eol = memchr (p, '\n', end - p);
+      gsize line_len = (eol != NULL ? eol : end) - p;
 
-    if (line_len > 11 && g_ascii_strncasecmp (p, "Message-ID:", 11) == 0) {
-      const char *open = memchr (p, '<', line_len);
-      const char *close = open != NULL ? memchr (open, '>', p + line_len - open) : NULL;
-      if (close != NULL)
-        return g_strndup (open + 1, close - open - 1);
+      if (line_len > 11 && g_ascii_strncasecmp (p, "Message-ID:", 11) == 0)
+        {
+          const char *open = memchr (p, '<', line_len);
+          const char *close = open != NULL ? memchr (open, '>', p + line_len - open) : NULL;
+          if (close != NULL)
+            return g_strndup (open + 1, close - open - 1);
+        }
+      if (eol == NULL)
+        break;
+      p = eol + 1;
     }
-    if (eol == NULL)
-      break;
-    p = eol + 1;
-  }
   return NULL;
 }

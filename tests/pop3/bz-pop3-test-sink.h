@@ -7,18 +7,19 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct
+{
   BzPop3MessageSink parent;
-  GHashTable *messages;   /* msgno -> GBytes of complete messages */
-  GByteArray *current;    /* between begin and end */
+  GHashTable *messages; /* msgno -> GBytes of complete messages */
+  GByteArray *current;  /* between begin and end */
   guint current_msgno;
   guint n_begin;
   guint n_end;
   guint n_fail;
   guint n_write;
-  GArray *failed;         /* of guint msgno */
+  GArray *failed; /* of guint msgno */
   GError *last_fail;
-  GArray *order;          /* of guint msgno, in end() order */
+  GArray *order; /* of guint msgno, in end() order */
 } BzTestSink;
 
 BzTestSink *bz_test_sink_new (void);

@@ -16,8 +16,8 @@ options_init (BzPop3SessionOptions *options, BzSecurity security)
 {
   memset (options, 0, sizeof (*options));
   options->net.host = bz_test_env ("BZ_TEST_HOST");
-  options->net.port = bz_test_env_port (security == BZ_SECURITY_TLS ? "BZ_TEST_POP3S_PORT"
-                                                                    : "BZ_TEST_POP3_PORT");
+  options->net.port =
+      bz_test_env_port (security == BZ_SECURITY_TLS ? "BZ_TEST_POP3S_PORT" : "BZ_TEST_POP3_PORT");
   options->net.ca_file = bz_test_env ("BZ_TEST_CA_FILE");
   options->net.connect_timeout_ms = 10000;
   options->net.io_timeout_ms = 20000;
@@ -25,25 +25,25 @@ options_init (BzPop3SessionOptions *options, BzSecurity security)
 }
 
 static BzPop3Session *
-connect_login (BzSecurity security, gboolean allow_plaintext, BzAuthMethod method,
-               const char *user)
+connect_login (BzSecurity security, gboolean allow_plaintext, BzAuthMethod method, const char *user)
 {
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
 
   options_init (&options, security);
   options.allow_plaintext = allow_plaintext;
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (session);
-  g_assert_true (bz_pop3_session_login (session, method, user,
-                                        bz_test_env ("BZ_TEST_PASSWORD"), NULL, &error));
+  g_assert_true (bz_pop3_session_login (session, method, user, bz_test_env ("BZ_TEST_PASSWORD"),
+                                        NULL, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&session);
 }
 
-typedef struct {
+typedef struct
+{
   BzSecurity security;
   BzAuthMethod method;
   const char *expected_used;
@@ -53,8 +53,8 @@ static void
 test_dovecot_auth (gconstpointer data)
 {
   const AuthCase *c = data;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean tls = c->security != BZ_SECURITY_NONE;
   guint count = G_MAXUINT;
 
@@ -76,9 +76,9 @@ static void
 test_dovecot_plaintext_policy (void)
 {
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(BzPop3Session) auto_session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (BzPop3Session) auto_session = NULL;
+  g_autoptr (GError) error = NULL;
   const char *password = bz_test_env ("BZ_TEST_PASSWORD");
 
   options_init (&options, BZ_SECURITY_NONE);
@@ -92,8 +92,8 @@ test_dovecot_plaintext_policy (void)
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD);
   g_assert_true (g_str_has_prefix (error->message, "localhost: "));
   g_clear_error (&error);
-  g_assert_false (bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, "test1", password,
-                                         NULL, &error));
+  g_assert_false (
+      bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, "test1", password, NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD);
   g_clear_error (&error);
   g_assert_true (bz_pop3_session_login (session, BZ_AUTH_APOP, "test1", password, NULL, &error));
@@ -113,58 +113,60 @@ test_dovecot_wrong_password (void)
 {
   static const BzAuthMethod methods[] = { BZ_AUTH_USER, BZ_AUTH_APOP, BZ_AUTH_SASL_PLAIN };
 
-  for (guint i = 0; i < G_N_ELEMENTS (methods); i++) {
-    BzPop3SessionOptions options;
-    g_autoptr(BzPop3Session) session = NULL;
-    g_autoptr(GError) error = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      BzPop3SessionOptions options;
+      g_autoptr (BzPop3Session) session = NULL;
+      g_autoptr (GError) error = NULL;
 
-    options_init (&options, BZ_SECURITY_TLS);
-    session = bz_pop3_session_connect (&options, NULL, &error);
-    g_assert_no_error (error);
-    g_assert_false (bz_pop3_session_login (session, methods[i], "test1", "not the password",
-                                           NULL, &error));
-    g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH);
-    g_assert_true (g_str_has_prefix (error->message, "localhost: authentication failed: -ERR"));
-    g_assert_null (strstr (error->message, "not the password"));
-    g_test_message ("%s", error->message);
-  }
+      options_init (&options, BZ_SECURITY_TLS);
+      session = bz_pop3_session_connect (&options, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_false (
+          bz_pop3_session_login (session, methods[i], "test1", "not the password", NULL, &error));
+      g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH);
+      g_assert_true (g_str_has_prefix (error->message, "localhost: authentication failed: -ERR"));
+      g_assert_null (strstr (error->message, "not the password"));
+      g_test_message ("%s", error->message);
+    }
 }
 
 static GHashTable *
 read_mails (GPtrArray *mails)
 {
-  GHashTable *contents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                (GDestroyNotify) g_bytes_unref);
+  GHashTable *contents =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
 
-  for (guint i = 0; i < mails->len; i++) {
-    BzTestMail *mail = g_ptr_array_index (mails, i);
-    g_autoptr(GError) error = NULL;
-    g_autofree char *raw = NULL;
-    gsize len = 0;
-    gsize norm_len = 0;
-    char *norm;
+  for (guint i = 0; i < mails->len; i++)
+    {
+      BzTestMail *mail = g_ptr_array_index (mails, i);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *raw = NULL;
+      gsize len = 0;
+      gsize norm_len = 0;
+      char *norm;
 
-    g_assert_true (g_file_get_contents (mail->path, &raw, &len, &error));
-    g_assert_no_error (error);
-    g_assert_cmpuint (len, ==, mail->size);
-    norm = bz_test_normalize_crlf (raw, len, &norm_len);
-    g_hash_table_insert (contents, g_strdup (mail->message_id),
-                         g_bytes_new_take (norm, norm_len));
-  }
+      g_assert_true (g_file_get_contents (mail->path, &raw, &len, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (len, ==, mail->size);
+      norm = bz_test_normalize_crlf (raw, len, &norm_len);
+      g_hash_table_insert (contents, g_strdup (mail->message_id),
+                           g_bytes_new_take (norm, norm_len));
+    }
   return contents;
 }
 
 static void
 test_dovecot_commands (void)
 {
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GHashTable) contents = NULL;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(BzPop3Session) session2 = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) list = NULL;
-  g_autoptr(BzPop3UidlList) uidls = NULL;
-  g_autoptr(BzTestSink) sink = bz_test_sink_new ();
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GHashTable) contents = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (BzPop3Session) session2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (BzPop3UidlList) uidls = NULL;
+  g_autoptr (BzTestSink) sink = bz_test_sink_new ();
   g_autofree char *uidl2 = NULL;
   guint count = 0;
   guint64 octets = 0, size = 0, sum = 0;
@@ -181,11 +183,12 @@ test_dovecot_commands (void)
   list = bz_pop3_session_list (session, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 5);
-  for (guint i = 0; i < list->len; i++) {
-    BzPop3ListEntry *e = &g_array_index (list, BzPop3ListEntry, i);
-    g_assert_cmpuint (e->msgno, ==, i + 1);
-    sum += e->size;
-  }
+  for (guint i = 0; i < list->len; i++)
+    {
+      BzPop3ListEntry *e = &g_array_index (list, BzPop3ListEntry, i);
+      g_assert_cmpuint (e->msgno, ==, i + 1);
+      sum += e->size;
+    }
   g_assert_cmpuint (sum, ==, octets);
   g_assert_true (bz_pop3_session_list_one (session, 3, &size, NULL, &error));
   g_assert_no_error (error);
@@ -199,15 +202,15 @@ test_dovecot_commands (void)
     guint64 sizes[G_N_ELEMENTS (some)] = { 0 };
     guint64 bad_sizes[G_N_ELEMENTS (bad)] = { 0 };
 
-    g_assert_true (bz_pop3_session_list_many (session, some, G_N_ELEMENTS (some), sizes,
-                                              NULL, &error));
+    g_assert_true (
+        bz_pop3_session_list_many (session, some, G_N_ELEMENTS (some), sizes, NULL, &error));
     g_assert_no_error (error);
     for (guint i = 0; i < G_N_ELEMENTS (some); i++)
       g_assert_cmpuint (sizes[i], ==, g_array_index (list, BzPop3ListEntry, some[i] - 1).size);
     g_assert_true (bz_pop3_session_list_many (session, NULL, 0, NULL, NULL, &error));
     g_assert_no_error (error);
-    g_assert_false (bz_pop3_session_list_many (session, bad, G_N_ELEMENTS (bad), bad_sizes,
-                                               NULL, &error));
+    g_assert_false (
+        bz_pop3_session_list_many (session, bad, G_N_ELEMENTS (bad), bad_sizes, NULL, &error));
     g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
     g_assert_nonnull (strstr (error->message, "LIST 99 failed"));
     g_clear_error (&error);
@@ -277,11 +280,11 @@ static void
 fetch_and_compare (const char *user, guint window, GHashTable *contents, guint n)
 {
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(BzTestSink) sink = bz_test_sink_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) msgnos = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (BzTestSink) sink = bz_test_sink_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) msgnos = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 start;
 
   options_init (&options, BZ_SECURITY_TLS);
@@ -304,25 +307,26 @@ fetch_and_compare (const char *user, guint window, GHashTable *contents, guint n
   g_assert_cmpuint (sink->n_begin, ==, n);
   g_assert_cmpuint (sink->n_end, ==, n);
   g_assert_cmpuint (sink->n_fail, ==, 0);
-  for (guint i = 0; i < n; i++) {
-    GBytes *got = bz_test_sink_get (sink, i + 1);
-    GBytes *want;
-    g_autofree char *mid = NULL;
-    gsize len;
-    const char *data;
+  for (guint i = 0; i < n; i++)
+    {
+      GBytes *got = bz_test_sink_get (sink, i + 1);
+      GBytes *want;
+      g_autofree char *mid = NULL;
+      gsize len;
+      const char *data;
 
-    /* In the order asked for. */
-    g_assert_cmpuint (g_array_index (sink->order, guint, i), ==, i + 1);
-    g_assert_nonnull (got);
-    data = g_bytes_get_data (got, &len);
-    mid = bz_test_message_id (data, len);
-    g_assert_nonnull (mid);
-    g_assert_false (g_hash_table_contains (seen, mid));
-    want = g_hash_table_lookup (contents, mid);
-    g_assert_nonnull (want);
-    g_assert_cmpmem (data, len, g_bytes_get_data (want, NULL), g_bytes_get_size (want));
-    g_hash_table_add (seen, g_steal_pointer (&mid));
-  }
+      /* In the order asked for. */
+      g_assert_cmpuint (g_array_index (sink->order, guint, i), ==, i + 1);
+      g_assert_nonnull (got);
+      data = g_bytes_get_data (got, &len);
+      mid = bz_test_message_id (data, len);
+      g_assert_nonnull (mid);
+      g_assert_false (g_hash_table_contains (seen, mid));
+      want = g_hash_table_lookup (contents, mid);
+      g_assert_nonnull (want);
+      g_assert_cmpmem (data, len, g_bytes_get_data (want, NULL), g_bytes_get_size (want));
+      g_hash_table_add (seen, g_steal_pointer (&mid));
+    }
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
   g_assert_no_error (error);
 }
@@ -330,9 +334,9 @@ fetch_and_compare (const char *user, guint window, GHashTable *contents, guint n
 static void
 test_dovecot_fetch_many (void)
 {
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GHashTable) contents = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GHashTable) contents = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (bz_test_fill_user ("test3", 500, 3, 1, "mixed", &mails, &error));
   g_assert_no_error (error);
@@ -348,13 +352,13 @@ static void
 test_dovecot_dele_quit (void)
 {
   const guint doomed[] = { 1, 3, 5, 10 };
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(BzPop3Session) session2 = NULL;
-  g_autoptr(BzPop3Session) session3 = NULL;
-  g_autoptr(BzPop3UidlList) before = NULL;
-  g_autoptr(BzPop3UidlList) after = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (BzPop3Session) session2 = NULL;
+  g_autoptr (BzPop3Session) session3 = NULL;
+  g_autoptr (BzPop3UidlList) before = NULL;
+  g_autoptr (BzPop3UidlList) after = NULL;
+  g_autoptr (GError) error = NULL;
   const guint bad[] = { 2, 99, 4 };
   guint count = 0;
 
@@ -375,11 +379,13 @@ test_dovecot_dele_quit (void)
   g_assert_cmpuint (count, ==, 6);
   after = bz_pop3_session_uidl (session2, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < after->entries->len; i++) {
-    const char *uidl = g_array_index (after->entries, BzPop3UidlEntry, i).uidl;
-    for (guint j = 0; j < G_N_ELEMENTS (doomed); j++)
-      g_assert_cmpstr (uidl, !=, g_array_index (before->entries, BzPop3UidlEntry, doomed[j] - 1).uidl);
-  }
+  for (guint i = 0; i < after->entries->len; i++)
+    {
+      const char *uidl = g_array_index (after->entries, BzPop3UidlEntry, i).uidl;
+      for (guint j = 0; j < G_N_ELEMENTS (doomed); j++)
+        g_assert_cmpstr (uidl, !=,
+                         g_array_index (before->entries, BzPop3UidlEntry, doomed[j] - 1).uidl);
+    }
 
   /* A -ERR in the middle fails the call, but the session stays in step
    * and dropping the connection rolls the DELEs back. */
@@ -421,12 +427,13 @@ main (int argc, char **argv)
   static const char *const method_names[] = { "auto", "sasl-plain", "user", "apop" };
 
   g_test_init (&argc, &argv, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (auth_cases); i++) {
-    g_autofree char *path = g_strdup_printf ("/pop3/dovecot/auth/%s/%s",
-                                             sec_names[auth_cases[i].security],
-                                             method_names[auth_cases[i].method]);
-    g_test_add_data_func (path, &auth_cases[i], test_dovecot_auth);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (auth_cases); i++)
+    {
+      g_autofree char *path =
+          g_strdup_printf ("/pop3/dovecot/auth/%s/%s", sec_names[auth_cases[i].security],
+                           method_names[auth_cases[i].method]);
+      g_test_add_data_func (path, &auth_cases[i], test_dovecot_auth);
+    }
   g_test_add_func ("/pop3/dovecot/plaintext-policy", test_dovecot_plaintext_policy);
   g_test_add_func ("/pop3/dovecot/wrong-password", test_dovecot_wrong_password);
   g_test_add_func ("/pop3/dovecot/commands", test_dovecot_commands);

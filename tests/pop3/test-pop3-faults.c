@@ -10,10 +10,11 @@
 #include "bz-pop3-test-sink.h"
 #include "bz-test-util.h"
 
-#define FAULTPOP_USER     "test"
+#define FAULTPOP_USER "test"
 #define FAULTPOP_PASSWORD "secret"
 
-typedef struct {
+typedef struct
+{
   GSubprocess *proc;
   guint16 port;
   char *dir;
@@ -23,11 +24,12 @@ typedef struct {
 static void
 faultpop_free (Faultpop *fp)
 {
-  if (fp->proc != NULL) {
-    g_subprocess_force_exit (fp->proc);
-    g_subprocess_wait (fp->proc, NULL, NULL);
-    g_object_unref (fp->proc);
-  }
+  if (fp->proc != NULL)
+    {
+      g_subprocess_force_exit (fp->proc);
+      g_subprocess_wait (fp->proc, NULL, NULL);
+      g_object_unref (fp->proc);
+    }
   g_free (fp->log_path);
   g_free (fp->dir);
   g_free (fp);
@@ -38,8 +40,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Faultpop, faultpop_free)
 static Faultpop *
 faultpop_start (const char *first_arg, ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
   Faultpop *fp = g_new0 (Faultpop, 1);
   const char *arg;
   va_list ap;
@@ -64,25 +66,27 @@ faultpop_start (const char *first_arg, ...)
 static char *
 faultpop_log (Faultpop *fp)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *contents = NULL;
 
-  if (!g_file_get_contents (fp->log_path, &contents, NULL, &error)) {
-    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-    return g_strdup ("");
-  }
+  if (!g_file_get_contents (fp->log_path, &contents, NULL, &error))
+    {
+      g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+      return g_strdup ("");
+    }
   return contents;
 }
 
 static gboolean
 log_has_command (const char *log, const char *cmd)
 {
-  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
 
-  for (guint i = 0; lines[i] != NULL; i++) {
-    if (g_ascii_strncasecmp (lines[i], cmd, strlen (cmd)) == 0)
-      return TRUE;
-  }
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_ascii_strncasecmp (lines[i], cmd, strlen (cmd)) == 0)
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -103,16 +107,16 @@ static BzPop3Session *
 connect_login (Faultpop *fp, guint io_timeout_ms)
 {
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
 
   options_init (&options, fp, BZ_SECURITY_NONE);
   if (io_timeout_ms > 0)
     options.net.io_timeout_ms = io_timeout_ms;
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER,
-                                        FAULTPOP_PASSWORD, NULL, &error));
+  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER, FAULTPOP_PASSWORD,
+                                        NULL, &error));
   g_assert_no_error (error);
   return g_steal_pointer (&session);
 }
@@ -120,15 +124,14 @@ connect_login (Faultpop *fp, guint io_timeout_ms)
 static void
 test_faults_no_stls (void)
 {
-  g_autoptr(Faultpop) fp = NULL;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *log = NULL;
   BzPop3SessionOptions options;
 
-  fp = faultpop_start ("--stls-cert", bz_test_env ("BZ_TEST_SERVER_CERT"),
-                       "--stls-key", bz_test_env ("BZ_TEST_SERVER_KEY"),
-                       "--no-stls-capa", NULL);
+  fp = faultpop_start ("--stls-cert", bz_test_env ("BZ_TEST_SERVER_CERT"), "--stls-key",
+                       bz_test_env ("BZ_TEST_SERVER_KEY"), "--no-stls-capa", NULL);
   options_init (&options, fp, BZ_SECURITY_STARTTLS);
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_STLS);
@@ -148,20 +151,20 @@ test_faults_no_stls (void)
 static void
 test_faults_stls (void)
 {
-  g_autoptr(Faultpop) fp = NULL;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
   BzPop3SessionOptions options;
 
-  fp = faultpop_start ("--stls-cert", bz_test_env ("BZ_TEST_SERVER_CERT"),
-                       "--stls-key", bz_test_env ("BZ_TEST_SERVER_KEY"), NULL);
+  fp = faultpop_start ("--stls-cert", bz_test_env ("BZ_TEST_SERVER_CERT"), "--stls-key",
+                       bz_test_env ("BZ_TEST_SERVER_KEY"), NULL);
   options_init (&options, fp, BZ_SECURITY_STARTTLS);
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (bz_net_connection_is_tls (bz_pop3_session_get_connection (session)));
   g_assert_false (bz_pop3_session_has_capability (session, "STLS"));
-  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_AUTO, FAULTPOP_USER,
-                                        FAULTPOP_PASSWORD, NULL, &error));
+  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_AUTO, FAULTPOP_USER, FAULTPOP_PASSWORD,
+                                        NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (bz_pop3_session_get_auth_used (session), ==, "SASL PLAIN");
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
@@ -171,9 +174,9 @@ test_faults_stls (void)
 static void
 test_faults_plaintext_refused (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start (NULL);
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start (NULL);
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *log = NULL;
   BzPop3SessionOptions options;
 
@@ -181,8 +184,8 @@ test_faults_plaintext_refused (void)
   options.allow_plaintext = FALSE;
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_no_error (error);
-  g_assert_false (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER,
-                                         FAULTPOP_PASSWORD, NULL, &error));
+  g_assert_false (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER, FAULTPOP_PASSWORD,
+                                         NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD);
   g_clear_error (&error);
   g_assert_false (bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, FAULTPOP_USER,
@@ -190,8 +193,8 @@ test_faults_plaintext_refused (void)
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD);
   g_clear_error (&error);
   /* auto picks APOP, which faultpop offers and which hides the password. */
-  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_AUTO, FAULTPOP_USER,
-                                        FAULTPOP_PASSWORD, NULL, &error));
+  g_assert_true (bz_pop3_session_login (session, BZ_AUTH_AUTO, FAULTPOP_USER, FAULTPOP_PASSWORD,
+                                        NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (bz_pop3_session_get_auth_used (session), ==, "APOP");
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
@@ -209,14 +212,14 @@ static void
 test_faults_drop_in_retr (void)
 {
   const guint msgnos[] = { 1, 2, 3 };
-  g_autoptr(Faultpop) fp = faultpop_start ("--messages", "3", "--profile", "mixed",
-                                           "--drop-in-retr", "2", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(BzTestSink) sink = bz_test_sink_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp =
+      faultpop_start ("--messages", "3", "--profile", "mixed", "--drop-in-retr", "2", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (BzTestSink) sink = bz_test_sink_new ();
+  g_autoptr (GError) error = NULL;
 
-  g_assert_false (bz_pop3_session_fetch_many (session, msgnos, 3, FALSE, 0, &sink->parent,
-                                              NULL, &error));
+  g_assert_false (
+      bz_pop3_session_fetch_many (session, msgnos, 3, FALSE, 0, &sink->parent, NULL, &error));
   g_assert_nonnull (error);
   g_assert_true (g_error_matches (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED) ||
                  g_error_matches (error, BZ_NET_ERROR, BZ_NET_ERROR_CLOSED));
@@ -236,9 +239,9 @@ test_faults_drop_in_retr (void)
 static void
 test_faults_garbage (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--garbage-after", "STAT", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start ("--garbage-after", "STAT", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (GError) error = NULL;
   guint count = 0;
 
   g_assert_false (bz_pop3_session_stat (session, &count, NULL, NULL, &error));
@@ -250,10 +253,10 @@ test_faults_garbage (void)
 static void
 test_faults_long_line (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--long-line-after", "LIST", "10000000", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) list = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start ("--long-line-after", "LIST", "10000000", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) list = NULL;
 
   list = bz_pop3_session_list (session, NULL, &error);
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LINE_TOO_LONG);
@@ -264,9 +267,9 @@ static void
 test_faults_stall (void)
 {
   const guint timeout_ms = 1500;
-  g_autoptr(Faultpop) fp = faultpop_start ("--stall-after", "STAT", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, timeout_ms);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start ("--stall-after", "STAT", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, timeout_ms);
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   gint64 elapsed_ms;
 
@@ -283,14 +286,14 @@ test_faults_stall_in_retr (void)
 {
   const guint timeout_ms = 1000;
   const guint msgnos[] = { 1, 2 };
-  g_autoptr(Faultpop) fp = faultpop_start ("--messages", "2", "--stall-in-retr", "1", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, timeout_ms);
-  g_autoptr(BzTestSink) sink = bz_test_sink_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start ("--messages", "2", "--stall-in-retr", "1", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, timeout_ms);
+  g_autoptr (BzTestSink) sink = bz_test_sink_new ();
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  g_assert_false (bz_pop3_session_fetch_many (session, msgnos, 2, FALSE, 0, &sink->parent,
-                                              NULL, &error));
+  g_assert_false (
+      bz_pop3_session_fetch_many (session, msgnos, 2, FALSE, 0, &sink->parent, NULL, &error));
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT);
   g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <, timeout_ms + 2000);
   g_assert_cmpuint (sink->n_end, ==, 0);
@@ -302,44 +305,43 @@ test_faults_stall_in_retr (void)
 static void
 test_faults_resp_codes (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *code;
     gint error;
   } cases[] = {
-    { "IN-USE", BZ_POP3_ERROR_IN_USE },
-    { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
-    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP },
-    { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
-    { "AUTH", BZ_POP3_ERROR_AUTH },
-    { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
+    { "IN-USE", BZ_POP3_ERROR_IN_USE },     { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
+    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP }, { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
+    { "AUTH", BZ_POP3_ERROR_AUTH },         { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
     { "X-VENDOR", BZ_POP3_ERROR_AUTH },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(Faultpop) fp = faultpop_start ("--resp-code", "PASS", cases[i].code, NULL);
-    g_autoptr(BzPop3Session) session = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *expected = g_strdup_printf ("[%s]", cases[i].code);
-    BzPop3SessionOptions options;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Faultpop) fp = faultpop_start ("--resp-code", "PASS", cases[i].code, NULL);
+      g_autoptr (BzPop3Session) session = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *expected = g_strdup_printf ("[%s]", cases[i].code);
+      BzPop3SessionOptions options;
 
-    options_init (&options, fp, BZ_SECURITY_NONE);
-    session = bz_pop3_session_connect (&options, NULL, &error);
-    g_assert_no_error (error);
-    g_assert_false (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER,
-                                           FAULTPOP_PASSWORD, NULL, &error));
-    g_assert_error (error, BZ_POP3_ERROR, cases[i].error);
-    g_assert_true (g_str_has_prefix (error->message, "localhost: authentication failed: -ERR ["));
-    g_assert_nonnull (strstr (error->message, expected));
-  }
+      options_init (&options, fp, BZ_SECURITY_NONE);
+      session = bz_pop3_session_connect (&options, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_false (bz_pop3_session_login (session, BZ_AUTH_USER, FAULTPOP_USER,
+                                             FAULTPOP_PASSWORD, NULL, &error));
+      g_assert_error (error, BZ_POP3_ERROR, cases[i].error);
+      g_assert_true (g_str_has_prefix (error->message, "localhost: authentication failed: -ERR ["));
+      g_assert_nonnull (strstr (error->message, expected));
+    }
 }
 
 static void
 test_faults_no_uidl (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--no-uidl", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3UidlList) uidls = NULL;
+  g_autoptr (Faultpop) fp = faultpop_start ("--no-uidl", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3UidlList) uidls = NULL;
   g_autofree char *one = NULL;
 
   g_assert_false (bz_pop3_session_has_capability (session, "UIDL"));
@@ -361,11 +363,11 @@ test_faults_no_uidl (void)
 static void
 fetch_and_check (Faultpop *fp, gboolean top, guint n)
 {
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(BzTestSink) sink = bz_test_sink_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) list = NULL;
-  g_autoptr(GArray) msgnos = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (BzTestSink) sink = bz_test_sink_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) list = NULL;
+  g_autoptr (GArray) msgnos = g_array_new (FALSE, FALSE, sizeof (guint));
 
   list = bz_pop3_session_list (session, NULL, &error);
   g_assert_no_error (error);
@@ -373,34 +375,35 @@ fetch_and_check (Faultpop *fp, gboolean top, guint n)
   for (guint i = 1; i <= n; i++)
     g_array_append_val (msgnos, i);
   /* A message number that does not exist: -ERR to the sink, the rest go on. */
-  g_array_insert_val (msgnos, n / 2, (guint) { 999 });
-  g_assert_true (bz_pop3_session_fetch_many (session, (guint *) msgnos->data, msgnos->len,
-                                             top, 2, &sink->parent, NULL, &error));
+  g_array_insert_val (msgnos, n / 2, (guint){ 999 });
+  g_assert_true (bz_pop3_session_fetch_many (session, (guint *) msgnos->data, msgnos->len, top, 2,
+                                             &sink->parent, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (sink->n_end, ==, n);
   g_assert_cmpuint (sink->n_fail, ==, 1);
   g_assert_cmpuint (g_array_index (sink->failed, guint, 0), ==, 999);
   g_assert_error (sink->last_fail, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
-  for (guint i = 1; i <= n; i++) {
-    GBytes *got = bz_test_sink_get (sink, i);
-    g_autofree char *mid = NULL;
-    g_autofree char *want_mid = NULL;
-    const char *data;
-    gsize len;
-    gsize lines = 0;
+  for (guint i = 1; i <= n; i++)
+    {
+      GBytes *got = bz_test_sink_get (sink, i);
+      g_autofree char *mid = NULL;
+      g_autofree char *want_mid = NULL;
+      const char *data;
+      gsize len;
+      gsize lines = 0;
 
-    g_assert_nonnull (got);
-    data = g_bytes_get_data (got, &len);
-    for (gsize j = 0; j < len; j++)
-      lines += data[j] == '\n';
-    g_assert_null (g_strstr_len (data, len, "\r\n"));
-    if (!top)
-      g_assert_cmpuint (len + lines, ==, g_array_index (list, BzPop3ListEntry, i - 1).size);
-    mid = bz_test_message_id (data, len);
-    g_assert_nonnull (mid);
-    want_mid = g_strdup_printf ("bz-%u-", i);
-    g_assert_true (g_str_has_prefix (mid, want_mid));
-  }
+      g_assert_nonnull (got);
+      data = g_bytes_get_data (got, &len);
+      for (gsize j = 0; j < len; j++)
+        lines += data[j] == '\n';
+      g_assert_null (g_strstr_len (data, len, "\r\n"));
+      if (!top)
+        g_assert_cmpuint (len + lines, ==, g_array_index (list, BzPop3ListEntry, i - 1).size);
+      mid = bz_test_message_id (data, len);
+      g_assert_nonnull (mid);
+      want_mid = g_strdup_printf ("bz-%u-", i);
+      g_assert_true (g_str_has_prefix (mid, want_mid));
+    }
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
   g_assert_no_error (error);
 }
@@ -408,9 +411,8 @@ fetch_and_check (Faultpop *fp, gboolean top, guint n)
 static void
 test_faults_no_pipelining (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--no-pipelining", "--messages", "20",
-                                           "--profile", "mixed", "--max-connections", "2",
-                                           NULL);
+  g_autoptr (Faultpop) fp = faultpop_start ("--no-pipelining", "--messages", "20", "--profile",
+                                            "mixed", "--max-connections", "2", NULL);
   fetch_and_check (fp, FALSE, 20);
   fetch_and_check (fp, TRUE, 20);
 }
@@ -418,7 +420,7 @@ test_faults_no_pipelining (void)
 static void
 test_faults_pipelining (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--messages", "40", "--profile", "mixed", NULL);
+  g_autoptr (Faultpop) fp = faultpop_start ("--messages", "40", "--profile", "mixed", NULL);
   fetch_and_check (fp, FALSE, 40);
 }
 
@@ -426,10 +428,10 @@ test_faults_pipelining (void)
 static void
 test_faults_bad_greeting (void)
 {
-  g_autoptr(Faultpop) fp = faultpop_start ("--garbage-after", "GREETING", NULL);
+  g_autoptr (Faultpop) fp = faultpop_start ("--garbage-after", "GREETING", NULL);
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
 
   options_init (&options, fp, BZ_SECURITY_NONE);
   session = bz_pop3_session_connect (&options, NULL, &error);
@@ -443,17 +445,17 @@ static void
 test_faults_auth_continuation_garbage (void)
 {
   /* "+ \r\n", then garbage as the answer to our "*" */
-  g_autoptr(Faultpop) fp = faultpop_start ("--raw-after", "AUTH", "2b200d0a",
-                                           "--garbage-after", "*", NULL);
+  g_autoptr (Faultpop) fp =
+      faultpop_start ("--raw-after", "AUTH", "2b200d0a", "--garbage-after", "*", NULL);
   BzPop3SessionOptions options;
-  g_autoptr(BzPop3Session) session = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) error = NULL;
 
   options_init (&options, fp, BZ_SECURITY_NONE);
   session = bz_pop3_session_connect (&options, NULL, &error);
   g_assert_no_error (error);
-  g_assert_false (bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, "test", "secret",
-                                         NULL, &error));
+  g_assert_false (
+      bz_pop3_session_login (session, BZ_AUTH_SASL_PLAIN, "test", "secret", NULL, &error));
   g_assert_nonnull (error);
   g_assert_true (g_str_has_prefix (error->message, "localhost: "));
 }
@@ -464,11 +466,11 @@ static void
 test_faults_empty_uidl (void)
 {
   /* +OK\r\n1 \tabc\r\n.\r\n */
-  g_autoptr(Faultpop) fp = faultpop_start ("--raw-after", "UIDL",
-                                           "2b4f4b0d0a3120096162630d0a2e0d0a", NULL);
-  g_autoptr(BzPop3Session) session = connect_login (fp, 0);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3UidlList) uidls = NULL;
+  g_autoptr (Faultpop) fp =
+      faultpop_start ("--raw-after", "UIDL", "2b4f4b0d0a3120096162630d0a2e0d0a", NULL);
+  g_autoptr (BzPop3Session) session = connect_login (fp, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3UidlList) uidls = NULL;
 
   uidls = bz_pop3_session_uidl (session, NULL, &error);
   g_assert_null (uidls);

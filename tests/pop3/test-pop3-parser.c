@@ -9,9 +9,10 @@
 #include "bz-pop3-error.h"
 #include "bz-pop3-parser.h"
 
-typedef struct {
+typedef struct
+{
   GString *log;
-  GString *line;       /* data of the current line so far */
+  GString *line; /* data of the current line so far */
   gsize max_fragment;
   gsize total_data;
   gboolean keep_lines; /* FALSE for the huge tests: count, don't log */
@@ -19,12 +20,12 @@ typedef struct {
 } Recorder;
 
 static gboolean
-rec_status (gpointer user_data, gboolean ok, gboolean continuation,
-            const char *code, const char *text, GError **error)
+rec_status (gpointer user_data, gboolean ok, gboolean continuation, const char *code,
+            const char *text, GError **error)
 {
   Recorder *rec = user_data;
-  g_string_append_printf (rec->log, "S%s%s [%s] <%s>\n", ok ? "+" : "-",
-                          continuation ? "c" : "", code != NULL ? code : "", text);
+  g_string_append_printf (rec->log, "S%s%s [%s] <%s>\n", ok ? "+" : "-", continuation ? "c" : "",
+                          code != NULL ? code : "", text);
   return TRUE;
 }
 
@@ -33,20 +34,24 @@ rec_data (gpointer user_data, const char *data, gsize len, gboolean eol, GError 
 {
   Recorder *rec = user_data;
 
-  if (rec->fail_in_data) {
-    g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "sink says no");
-    return FALSE;
-  }
+  if (rec->fail_in_data)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "sink says no");
+      return FALSE;
+    }
   rec->max_fragment = MAX (rec->max_fragment, len);
   rec->total_data += len;
   if (rec->keep_lines)
     g_string_append_len (rec->line, data, len);
-  if (eol && rec->keep_lines) {
-    g_string_append_printf (rec->log, "L<%s>\n", rec->line->str);
-    g_string_truncate (rec->line, 0);
-  } else if (eol) {
-    g_string_append_printf (rec->log, "L%" G_GSIZE_FORMAT "\n", rec->total_data);
-  }
+  if (eol && rec->keep_lines)
+    {
+      g_string_append_printf (rec->log, "L<%s>\n", rec->line->str);
+      g_string_truncate (rec->line, 0);
+    }
+  else if (eol)
+    {
+      g_string_append_printf (rec->log, "L%" G_GSIZE_FORMAT "\n", rec->total_data);
+    }
   return TRUE;
 }
 
@@ -88,7 +93,7 @@ parse_split (const char *input, gsize len, const BzPop3Expect *expects, guint n_
              gsize split, GError **error)
 {
   Recorder rec;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   gboolean ok = TRUE;
   char *result = NULL;
 
@@ -96,17 +101,21 @@ parse_split (const char *input, gsize len, const BzPop3Expect *expects, guint n_
   parser = bz_pop3_parser_new (&rec_callbacks, &rec);
   for (guint i = 0; i < n_expects; i++)
     bz_pop3_parser_expect (parser, expects[i]);
-  if (split == G_MAXSIZE) {
-    for (gsize i = 0; i < len && ok; i++)
-      ok = bz_pop3_parser_feed (parser, input + i, 1, error);
-  } else {
-    ok = bz_pop3_parser_feed (parser, input, split, error) &&
-         bz_pop3_parser_feed (parser, input + split, len - split, error);
-  }
-  if (ok) {
-    g_assert_cmpuint (bz_pop3_parser_pending (parser), ==, 0);
-    result = g_strdup (rec.log->str);
-  }
+  if (split == G_MAXSIZE)
+    {
+      for (gsize i = 0; i < len && ok; i++)
+        ok = bz_pop3_parser_feed (parser, input + i, 1, error);
+    }
+  else
+    {
+      ok = bz_pop3_parser_feed (parser, input, split, error) &&
+           bz_pop3_parser_feed (parser, input + split, len - split, error);
+    }
+  if (ok)
+    {
+      g_assert_cmpuint (bz_pop3_parser_pending (parser), ==, 0);
+      result = g_strdup (rec.log->str);
+    }
   rec_clear (&rec);
   return result;
 }
@@ -115,17 +124,18 @@ static char *
 parse (const char *input, const BzPop3Expect *expects, guint n_expects, GError **error)
 {
   Recorder rec;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   char *result;
 
   rec_init (&rec);
   parser = bz_pop3_parser_new (&rec_callbacks, &rec);
   for (guint i = 0; i < n_expects; i++)
     bz_pop3_parser_expect (parser, expects[i]);
-  if (!bz_pop3_parser_feed (parser, input, strlen (input), error)) {
-    rec_clear (&rec);
-    return NULL;
-  }
+  if (!bz_pop3_parser_feed (parser, input, strlen (input), error))
+    {
+      rec_clear (&rec);
+      return NULL;
+    }
   result = g_strdup (rec.log->str);
   rec_clear (&rec);
   return result;
@@ -134,7 +144,8 @@ parse (const char *input, const BzPop3Expect *expects, guint n_expects, GError *
 static void
 test_parser_status (void)
 {
-  static const struct {
+  static const struct
+  {
     const char *input;
     const char *expected;
   } cases[] = {
@@ -158,12 +169,13 @@ test_parser_status (void)
   };
   BzPop3Expect single = BZ_POP3_EXPECT_SINGLE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *log = parse (cases[i].input, &single, 1, &error);
-    g_assert_no_error (error);
-    g_assert_cmpstr (log, ==, cases[i].expected);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *log = parse (cases[i].input, &single, 1, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (log, ==, cases[i].expected);
+    }
 }
 
 static void
@@ -171,7 +183,7 @@ test_parser_multi (void)
 {
   BzPop3Expect multi = BZ_POP3_EXPECT_MULTI;
   BzPop3Expect two[] = { BZ_POP3_EXPECT_MULTI, BZ_POP3_EXPECT_MULTI };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *log = NULL;
   g_autofree char *log_err = NULL;
   g_autofree char *log_empty = NULL;
@@ -212,7 +224,7 @@ test_parser_continuation (void)
   BzPop3Expect cont[] = { BZ_POP3_EXPECT_CONTINUATION, BZ_POP3_EXPECT_CONTINUATION,
                           BZ_POP3_EXPECT_CONTINUATION };
   BzPop3Expect single = BZ_POP3_EXPECT_SINGLE;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *log = NULL;
   g_autofree char *bad = NULL;
 
@@ -227,46 +239,46 @@ test_parser_continuation (void)
 }
 
 static const char sample_session[] =
-  "+OK Dovecot (Debian) ready. <12.34@host>\r\n"
-  "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nSASL PLAIN\r\nUSER\r\n.\r\n"
-  "+OK\r\n1 000000014f2a\r\n2 000000024f2a\n.\r\n"
-  "+OK 64 octets\r\nSubject: hi\r\nFrom: a@b\n\r\n..leading dot\r\n.\r\r\n"
-  "a . inside\r\nlone\rcr\r\n..\r\n.\r\n"
-  "+OK 7 octets\nbody\n.\n"
-  "+OK Marked to be deleted.\r\n"
-  "+OK Logging out.\r\n";
+    "+OK Dovecot (Debian) ready. <12.34@host>\r\n"
+    "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nSASL PLAIN\r\nUSER\r\n.\r\n"
+    "+OK\r\n1 000000014f2a\r\n2 000000024f2a\n.\r\n"
+    "+OK 64 octets\r\nSubject: hi\r\nFrom: a@b\n\r\n..leading dot\r\n.\r\r\n"
+    "a . inside\r\nlone\rcr\r\n..\r\n.\r\n"
+    "+OK 7 octets\nbody\n.\n"
+    "+OK Marked to be deleted.\r\n"
+    "+OK Logging out.\r\n";
 
 static const BzPop3Expect sample_expects[] = {
-  BZ_POP3_EXPECT_SINGLE, BZ_POP3_EXPECT_MULTI, BZ_POP3_EXPECT_MULTI,
-  BZ_POP3_EXPECT_MULTI, BZ_POP3_EXPECT_MULTI, BZ_POP3_EXPECT_SINGLE,
-  BZ_POP3_EXPECT_SINGLE,
+  BZ_POP3_EXPECT_SINGLE, BZ_POP3_EXPECT_MULTI,  BZ_POP3_EXPECT_MULTI,  BZ_POP3_EXPECT_MULTI,
+  BZ_POP3_EXPECT_MULTI,  BZ_POP3_EXPECT_SINGLE, BZ_POP3_EXPECT_SINGLE,
 };
 
 static void
 test_parser_splits (void)
 {
   gsize len = strlen (sample_session);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *whole = NULL;
   g_autofree char *bytewise = NULL;
 
-  whole = parse_split (sample_session, len, sample_expects,
-                       G_N_ELEMENTS (sample_expects), len, &error);
+  whole =
+      parse_split (sample_session, len, sample_expects, G_N_ELEMENTS (sample_expects), len, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (whole, "L<.leading dot>\nL<\r>\nL<a . inside>\n"
                                    "L<lone\rcr>\nL<.>\nE\n"));
   g_assert_nonnull (strstr (whole, "L<2 000000024f2a>\nE\n"));
   g_assert_nonnull (strstr (whole, "S+ [] <Logging out.>\n"));
 
-  for (gsize i = 0; i <= len; i++) {
-    g_autofree char *log = parse_split (sample_session, len, sample_expects,
-                                        G_N_ELEMENTS (sample_expects), i, &error);
-    g_assert_no_error (error);
-    if (g_strcmp0 (log, whole) != 0)
-      g_error ("split at %" G_GSIZE_FORMAT " differs:\n%s\nvs\n%s", i, log, whole);
-  }
-  bytewise = parse_split (sample_session, len, sample_expects,
-                          G_N_ELEMENTS (sample_expects), G_MAXSIZE, &error);
+  for (gsize i = 0; i <= len; i++)
+    {
+      g_autofree char *log = parse_split (sample_session, len, sample_expects,
+                                          G_N_ELEMENTS (sample_expects), i, &error);
+      g_assert_no_error (error);
+      if (g_strcmp0 (log, whole) != 0)
+        g_error ("split at %" G_GSIZE_FORMAT " differs:\n%s\nvs\n%s", i, log, whole);
+    }
+  bytewise = parse_split (sample_session, len, sample_expects, G_N_ELEMENTS (sample_expects),
+                          G_MAXSIZE, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (bytewise, ==, whole);
 }
@@ -276,9 +288,9 @@ test_parser_big_data_line (void)
 {
   const gsize big = 1024 * 1024;
   const gsize chunk = 4096;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
-  g_autoptr(GString) input = g_string_new ("+OK\r\nfirst\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
+  g_autoptr (GString) input = g_string_new ("+OK\r\nfirst\r\n");
   Recorder rec;
 
   for (gsize i = 0; i < big; i++)
@@ -289,12 +301,13 @@ test_parser_big_data_line (void)
   rec.keep_lines = FALSE;
   parser = bz_pop3_parser_new (&rec_callbacks, &rec);
   bz_pop3_parser_expect (parser, BZ_POP3_EXPECT_MULTI);
-  for (gsize off = 0; off < input->len; off += chunk) {
-    gboolean ok = bz_pop3_parser_feed (parser, input->str + off,
-                                       MIN (chunk, input->len - off), &error);
-    g_assert_no_error (error);
-    g_assert_true (ok);
-  }
+  for (gsize off = 0; off < input->len; off += chunk)
+    {
+      gboolean ok =
+          bz_pop3_parser_feed (parser, input->str + off, MIN (chunk, input->len - off), &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
   /* Streamed, not buffered: no fragment is bigger than one feed. */
   g_assert_cmpuint (rec.max_fragment, <=, chunk);
   g_assert_cmpuint (rec.total_data, ==, strlen ("first") + big + strlen ("last"));
@@ -306,8 +319,8 @@ test_parser_big_data_line (void)
 static void
 test_parser_long_status (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   g_autofree char *line = g_malloc (1024 * 1024);
   Recorder rec;
   gboolean ok;
@@ -329,8 +342,8 @@ test_parser_endless_data (void)
 {
   const gsize chunk = 64 * 1024;
   const gsize total = 10 * 1024 * 1024;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   g_autofree char *buf = g_malloc (chunk);
   Recorder rec;
   gsize fed = 0;
@@ -344,10 +357,11 @@ test_parser_endless_data (void)
   ok = bz_pop3_parser_feed (parser, "+OK\r\n", 5, &error);
   g_assert_no_error (error);
   g_assert_true (ok);
-  while (ok && fed < total) {
-    ok = bz_pop3_parser_feed (parser, buf, chunk, &error);
-    fed += chunk;
-  }
+  while (ok && fed < total)
+    {
+      ok = bz_pop3_parser_feed (parser, buf, chunk, &error);
+      fed += chunk;
+    }
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LINE_TOO_LONG);
   g_assert_false (ok);
   g_assert_cmpuint (fed, <=, BZ_POP3_PARSER_MAX_DATA_LINE + chunk);
@@ -364,8 +378,8 @@ static void
 test_parser_limits (void)
 {
   BzPop3Expect multi = BZ_POP3_EXPECT_MULTI;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   Recorder rec;
 
   rec_init (&rec);
@@ -383,29 +397,27 @@ static void
 test_parser_garbage (void)
 {
   static const char *const inputs[] = {
-    "HTTP/1.1 200 OK\r\n",
-    "* OK IMAP4rev1 ready\r\n",
-    "220 smtp ESMTP\r\n",
-    "+OKAY\r\n",
-    "-ERROR\r\n",
-    "\r\n",
+    "HTTP/1.1 200 OK\r\n", "* OK IMAP4rev1 ready\r\n",
+    "220 smtp ESMTP\r\n",  "+OKAY\r\n",
+    "-ERROR\r\n",          "\r\n",
   };
   BzPop3Expect single = BZ_POP3_EXPECT_SINGLE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++) {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *log = parse (inputs[i], &single, 1, &error);
-    g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL);
-    g_assert_null (log);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *log = parse (inputs[i], &single, 1, &error);
+      g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL);
+      g_assert_null (log);
+    }
 }
 
 static void
 test_parser_unexpected (void)
 {
   BzPop3Expect single = BZ_POP3_EXPECT_SINGLE;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GError) error2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) error2 = NULL;
   g_autofree char *log = NULL;
   g_autofree char *log2 = NULL;
 
@@ -423,8 +435,8 @@ static void
 test_parser_nul (void)
 {
   BzPop3Expect single = BZ_POP3_EXPECT_SINGLE;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   Recorder rec;
 
   rec_init (&rec);
@@ -439,8 +451,8 @@ test_parser_nul (void)
 static void
 test_parser_callback_error (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzPop3Parser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzPop3Parser) parser = NULL;
   Recorder rec;
 
   rec_init (&rec);

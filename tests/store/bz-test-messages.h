@@ -23,11 +23,12 @@ bz_test_message_new (guint i, gsize approx_size, char **uidl_out)
                           "X-Bz-Uidl: %s\n"
                           "\n",
                           i, i, i, i, uidl);
-  while (msg->len < approx_size) {
-    for (guint k = 0; k < 72; k++)
-      g_string_append_c (msg, (char) ('a' + g_rand_int_range (rand, 0, 26)));
-    g_string_append_c (msg, '\n');
-  }
+  while (msg->len < approx_size)
+    {
+      for (guint k = 0; k < 72; k++)
+        g_string_append_c (msg, (char) ('a' + g_rand_int_range (rand, 0, 26)));
+      g_string_append_c (msg, '\n');
+    }
   g_rand_free (rand);
   if (uidl_out != NULL)
     *uidl_out = g_steal_pointer (&uidl);

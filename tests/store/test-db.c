@@ -18,18 +18,19 @@
 
 /* The version 1 schema exactly as migrate_v1() made it. */
 static const char *schema_v1 =
-  "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-  "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
-  "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
-  "  uidl TEXT NOT NULL,"
-  "  state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'skipped', 'gone', 'deleted')),"
-  "  path TEXT, size INTEGER NOT NULL DEFAULT 0, fetched INTEGER NOT NULL DEFAULT 0,"
-  "  UNIQUE (account_id, uidl));"
-  "INSERT INTO accounts (name) VALUES ('work');"
-  "INSERT INTO messages (account_id, uidl, state, path, size, fetched)"
-  "  VALUES (1, 'u1', 'stored', '/m/new/a', 10, 100), (1, 'u2', 'gone', NULL, 20, 200);";
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,"
+    "  uidl TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'skipped', 'gone', 'deleted')),"
+    "  path TEXT, size INTEGER NOT NULL DEFAULT 0, fetched INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (account_id, uidl));"
+    "INSERT INTO accounts (name) VALUES ('work');"
+    "INSERT INTO messages (account_id, uidl, state, path, size, fetched)"
+    "  VALUES (1, 'u1', 'stored', '/m/new/a', 10, 100), (1, 'u2', 'gone', NULL, 20, 200);";
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *path;
 } Fixture;
@@ -37,7 +38,7 @@ typedef struct {
 static void
 fixture_setup (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   fx->dir = g_dir_make_tmp ("bz-test-db-XXXXXX", &error);
   g_assert_no_error (error);
@@ -47,15 +48,17 @@ fixture_setup (Fixture *fx, gconstpointer data)
 static void
 rm_rf (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
-  if (dir != NULL) {
-    while ((name = g_dir_read_name (dir)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      rm_rf (child);
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
     }
-  }
   g_remove (path);
 }
 
@@ -99,8 +102,8 @@ query_int (const char *path, const char *sql)
 static void
 assert_refused_unchanged (const char *path, gint code)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   gsize before_len = 0, after_len = 0;
@@ -118,15 +121,17 @@ assert_refused_unchanged (const char *path, gint code)
 static void
 test_open_new (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
-  g_autoptr(BzDb) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (BzDb) again = NULL;
 
   g_assert_no_error (error);
   g_assert_nonnull (db);
   g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, bz_db_schema_version ());
   g_assert_cmpint (query_int (fx->path, "PRAGMA application_id"), ==, APP_ID);
-  g_assert_cmpint (query_int (fx->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), ==, 1);
+  g_assert_cmpint (
+      query_int (fx->path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+      ==, 1);
   g_clear_object (&db);
   again = bz_db_open (fx->path, &error);
   g_assert_no_error (error);
@@ -138,9 +143,9 @@ test_migrate_v1 (Fixture *fx, gconstpointer data)
 {
   g_autofree char *sql = g_strdup_printf ("%s PRAGMA application_id = %d; PRAGMA user_version = 1;",
                                           schema_v1, APP_ID);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
   guint counts[BZ_DB_STATE_LAST];
 
   make_fixture_db (fx->path, sql);
@@ -160,13 +165,13 @@ test_migrate_v1 (Fixture *fx, gconstpointer data)
 
 /* The version 2 additions, exactly as migrate_v2() made them. */
 static const char *schema_v2_step =
-  "ALTER TABLE messages ADD COLUMN message_id TEXT;"
-  "ALTER TABLE messages ADD COLUMN sender TEXT;"
-  "ALTER TABLE messages ADD COLUMN subject TEXT;"
-  "ALTER TABLE messages ADD COLUMN date INTEGER NOT NULL DEFAULT 0;"
-  "CREATE INDEX messages_state_fetched ON messages (account_id, state, fetched);"
-  "CREATE INDEX messages_fetched ON messages (fetched);"
-  "UPDATE messages SET subject = 'Hola' WHERE uidl = 'u1';";
+    "ALTER TABLE messages ADD COLUMN message_id TEXT;"
+    "ALTER TABLE messages ADD COLUMN sender TEXT;"
+    "ALTER TABLE messages ADD COLUMN subject TEXT;"
+    "ALTER TABLE messages ADD COLUMN date INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_state_fetched ON messages (account_id, state, fetched);"
+    "CREATE INDEX messages_fetched ON messages (fetched);"
+    "UPDATE messages SET subject = 'Hola' WHERE uidl = 'u1';";
 
 /* Whether the plan of @sql (with ?1 = 1) searches by @want ("INDEX x")
  * without sorting. */
@@ -174,17 +179,18 @@ static gboolean
 plan_uses_index (const char *path, const char *sql, const char *want)
 {
   g_autofree char *explain = g_strdup_printf ("EXPLAIN QUERY PLAN %s", sql);
-  g_autoptr(GString) plan = g_string_new (NULL);
+  g_autoptr (GString) plan = g_string_new (NULL);
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_bind_int64 (stmt, 1, 1), ==, SQLITE_OK);
-  while (sqlite3_step (stmt) == SQLITE_ROW) {
-    g_string_append (plan, (const char *) sqlite3_column_text (stmt, 3));
-    g_string_append (plan, "; ");
-  }
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_string_append (plan, (const char *) sqlite3_column_text (stmt, 3));
+      g_string_append (plan, "; ");
+    }
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   g_test_message ("%s: %s", sql, plan->str);
@@ -195,12 +201,13 @@ plan_uses_index (const char *path, const char *sql, const char *want)
 static void
 test_migrate_v2 (Fixture *fx, gconstpointer data)
 {
-  g_autofree char *sql = g_strdup_printf ("%s %s PRAGMA application_id = %d; PRAGMA user_version = 2;",
-                                          schema_v1, schema_v2_step, APP_ID);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) newest = NULL;
-  g_autoptr(GArray) fresh = NULL;
+  g_autofree char *sql =
+      g_strdup_printf ("%s %s PRAGMA application_id = %d; PRAGMA user_version = 2;", schema_v1,
+                       schema_v2_step, APP_ID);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
+  g_autoptr (GArray) fresh = NULL;
   const char *server[] = { "u3", "u1" };
   guint n = 0;
 
@@ -221,14 +228,14 @@ test_migrate_v2 (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (n, ==, 0);
 
   /* the sync's questions are answered from the new indexes */
-  g_assert_true (plan_uses_index (fx->path,
-                 "SELECT uidl, state FROM messages WHERE account_id = ?1 ORDER BY uidl",
-                 "COVERING INDEX messages_uidl_state "));
+  g_assert_true (plan_uses_index (
+      fx->path, "SELECT uidl, state FROM messages WHERE account_id = ?1 ORDER BY uidl",
+      "COVERING INDEX messages_uidl_state "));
   /* the partial index holds exactly the rows counted */
   g_assert_true (plan_uses_index (fx->path,
-                 "SELECT count(*) FROM messages WHERE account_id = ?1 "
-                 "AND path IS NOT NULL AND state != 'pending'",
-                 "INDEX messages_in_maildir "));
+                                  "SELECT count(*) FROM messages WHERE account_id = ?1 "
+                                  "AND path IS NOT NULL AND state != 'pending'",
+                                  "INDEX messages_in_maildir "));
 }
 
 static void
@@ -259,7 +266,8 @@ static void
 test_too_new (Fixture *fx, gconstpointer data)
 {
   g_autofree char *sql = g_strdup_printf ("CREATE TABLE future (x); PRAGMA application_id = %d;"
-                                          "PRAGMA user_version = 99;", APP_ID);
+                                          "PRAGMA user_version = 99;",
+                                          APP_ID);
   make_fixture_db (fx->path, sql);
   assert_refused_unchanged (fx->path, BZ_DB_ERROR_TOO_NEW);
 }
@@ -281,15 +289,16 @@ test_corrupt (Fixture *fx, gconstpointer data)
 static void
 test_foreign (Fixture *fx, gconstpointer data)
 {
-  make_fixture_db (fx->path, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
+  make_fixture_db (fx->path,
+                   "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
   assert_refused_unchanged (fx->path, BZ_DB_ERROR_CORRUPT);
 }
 
 static void
 test_unreadable (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
 
   /* a folder where the file should be: an error naming it, nothing made */
   g_assert_cmpint (g_mkdir_with_parents (fx->path, 0700), ==, 0);
@@ -304,7 +313,7 @@ test_unreadable (Fixture *fx, gconstpointer data)
 static void
 add_stored (BzDb *db, const char *account, const char *uidl, gint64 fetched)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_strdup_printf ("/mail/%s/new/%s", account, uidl);
   BzDbHeaders headers = { (char *) uidl, "Zoë <z@example.org>", "Café", 1700000000 };
 
@@ -317,11 +326,11 @@ add_stored (BzDb *db, const char *account, const char *uidl, gint64 fetched)
 static void
 test_uidl_diff (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
-  g_autoptr(GPtrArray) server = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) fresh = NULL;
-  g_autoptr(GTimer) timer = g_timer_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GPtrArray) server = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) fresh = NULL;
+  g_autoptr (GTimer) timer = g_timer_new ();
   const guint n_known = 100000;
   guint new_at[10];
   guint next_new = 0;
@@ -329,37 +338,42 @@ test_uidl_diff (Fixture *fx, gconstpointer data)
 
   g_assert_no_error (error);
   g_assert_true (bz_db_begin (db, &error));
-  for (guint i = 0; i < n_known; i++) {
-    g_autofree char *uidl = g_strdup_printf ("%08x-known-%u", g_str_hash (&i), i);
-    add_stored (db, "work", uidl, 1);
-    g_ptr_array_add (server, g_steal_pointer (&uidl));
-  }
+  for (guint i = 0; i < n_known; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("%08x-known-%u", g_str_hash (&i), i);
+      add_stored (db, "work", uidl, 1);
+      g_ptr_array_add (server, g_steal_pointer (&uidl));
+    }
   g_assert_true (bz_db_commit (db, &error));
   /* 10 new ones spread through the list, as a server lists them */
-  for (guint k = 0; k < 10; k++) {
-    new_at[k] = k * 10000 + 5000 + k;
-    g_ptr_array_insert (server, (gint) new_at[k], g_strdup_printf ("new-%u", k));
-  }
+  for (guint k = 0; k < 10; k++)
+    {
+      new_at[k] = k * 10000 + 5000 + k;
+      g_ptr_array_insert (server, (gint) new_at[k], g_strdup_printf ("new-%u", k));
+    }
   g_assert_cmpuint (server->len, ==, 100010);
 
-  for (guint round = 0; round < 3; round++) {
-    g_clear_pointer (&fresh, g_array_unref);
-    g_timer_start (timer);
-    fresh = bz_db_find_new_uidls (db, "work", (const char *const *) server->pdata, server->len, &error);
-    g_timer_stop (timer);
-    g_assert_no_error (error);
-    g_test_message ("UIDL diff of 100010 against %u known: %.1f ms", n_known,
-                    g_timer_elapsed (timer, NULL) * 1000);
-    best = MIN (best, g_timer_elapsed (timer, NULL) * 1000);
-  }
+  for (guint round = 0; round < 3; round++)
+    {
+      g_clear_pointer (&fresh, g_array_unref);
+      g_timer_start (timer);
+      fresh = bz_db_find_new_uidls (db, "work", (const char *const *) server->pdata, server->len,
+                                    &error);
+      g_timer_stop (timer);
+      g_assert_no_error (error);
+      g_test_message ("UIDL diff of 100010 against %u known: %.1f ms", n_known,
+                      g_timer_elapsed (timer, NULL) * 1000);
+      best = MIN (best, g_timer_elapsed (timer, NULL) * 1000);
+    }
   g_print ("# UIDL diff, 100000 known, 100010 on the server: best of 3 %.1f ms\n", best);
   g_assert_cmpfloat (best, <, DIFF_BOUND_MS);
   g_assert_cmpuint (fresh->len, ==, 10);
-  for (guint k = 0; k < fresh->len; k++) {
-    guint idx = g_array_index (fresh, guint, k);
-    g_assert_cmpuint (idx, ==, new_at[next_new++]);
-    g_assert_true (g_str_has_prefix (server->pdata[idx], "new-"));
-  }
+  for (guint k = 0; k < fresh->len; k++)
+    {
+      guint idx = g_array_index (fresh, guint, k);
+      g_assert_cmpuint (idx, ==, new_at[next_new++]);
+      g_assert_true (g_str_has_prefix (server->pdata[idx], "new-"));
+    }
   /* an account the database never saw: everything is new */
   g_clear_pointer (&fresh, g_array_unref);
   fresh = bz_db_find_new_uidls (db, "other", (const char *const *) server->pdata, 5, &error);
@@ -370,12 +384,12 @@ test_uidl_diff (Fixture *fx, gconstpointer data)
 static void
 test_states (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
-  g_autoptr(GPtrArray) old = NULL;
-  g_autoptr(GPtrArray) skipped = NULL;
-  g_autoptr(GPtrArray) newest = NULL;
-  g_autoptr(GArray) fresh = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GPtrArray) old = NULL;
+  g_autoptr (GPtrArray) skipped = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
+  g_autoptr (GArray) fresh = NULL;
   const char *server[] = { "a", "b", "c", "s1" };
   const char *dele[] = { "a", "s1", "zz" };
   BzDbHeaders top0 = { "big@x", "Big <big@x>", "Large", 5 };
@@ -413,10 +427,10 @@ test_states (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
 
   g_assert_true (bz_db_count_states (db, "work", counts, &error));
-  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 2);   /* b c */
-  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);  /* a */
-  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 2);     /* d s2 */
-  g_assert_cmpuint (counts[BZ_DB_STATE_SKIPPED], ==, 1);  /* s1 */
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 2);  /* b c */
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1); /* a */
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 2);    /* d s2 */
+  g_assert_cmpuint (counts[BZ_DB_STATE_SKIPPED], ==, 1); /* s1 */
   g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 0);
   g_assert_true (bz_db_count_stored (db, "work", &n, &error));
   g_assert_cmpuint (n, ==, 4); /* a b c d are in the Maildir whatever the server did */
@@ -460,9 +474,9 @@ test_states (Fixture *fx, gconstpointer data)
 static void
 test_sync_uidls (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = bz_db_open (fx->path, &error);
-  g_autoptr(GArray) fresh = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GArray) fresh = NULL;
   const char *server[] = { "n2", "b", "a", "n1", "a", "zz", "é-utf8", "B" };
   const guint sorted[] = { 7, 2, 4, 1, 3, 0, 5, 6 }; /* strcmp: B a a b n1 n2 zz é */
   const char *dele[] = { "c" };
@@ -529,7 +543,8 @@ test_sync_uidls (Fixture *fx, gconstpointer data)
 #define RACE_THREADS 6
 #define RACE_ROUNDS 15
 
-typedef struct {
+typedef struct
+{
   const char *path;
   GMutex lock;
   GCond cond;
@@ -542,8 +557,8 @@ static gpointer
 race_open_thread (gpointer data)
 {
   RaceRound *round = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzDb) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
 
   /* Start together, so the opens overlap. */
   g_mutex_lock (&round->lock);
@@ -585,8 +600,8 @@ test_concurrent_first_open (Fixture *fx, gconstpointer data)
       g_mutex_clear (&round.lock);
       g_cond_clear (&round.cond);
       if (round.failures > 0)
-        g_test_message ("round %u: %u of %d opens failed: %s", r, round.failures,
-                        RACE_THREADS, round.first_error);
+        g_test_message ("round %u: %u of %d opens failed: %s", r, round.failures, RACE_THREADS,
+                        round.first_error);
       g_assert_cmpuint (round.failures, ==, 0);
       g_free (round.first_error);
     }
@@ -599,8 +614,10 @@ main (int argc, char **argv)
   g_test_add ("/db/open-new", Fixture, NULL, fixture_setup, test_open_new, fixture_teardown);
   g_test_add ("/db/migrate-v1", Fixture, NULL, fixture_setup, test_migrate_v1, fixture_teardown);
   g_test_add ("/db/migrate-v2", Fixture, NULL, fixture_setup, test_migrate_v2, fixture_teardown);
-  g_test_add ("/db/migrate-v3-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_v3_failure, fixture_teardown);
-  g_test_add ("/db/migrate-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_failure, fixture_teardown);
+  g_test_add ("/db/migrate-v3-failure-unchanged", Fixture, NULL, fixture_setup,
+              test_migrate_v3_failure, fixture_teardown);
+  g_test_add ("/db/migrate-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_failure,
+              fixture_teardown);
   g_test_add ("/db/too-new-refused", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
   g_test_add ("/db/corrupt-refused", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
   g_test_add ("/db/foreign-refused", Fixture, NULL, fixture_setup, test_foreign, fixture_teardown);
@@ -608,7 +625,7 @@ main (int argc, char **argv)
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
   g_test_add ("/db/sync-uidls", Fixture, NULL, fixture_setup, test_sync_uidls, fixture_teardown);
-  g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup,
-              test_concurrent_first_open, fixture_teardown);
+  g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup, test_concurrent_first_open,
+              fixture_teardown);
   return g_test_run ();
 }

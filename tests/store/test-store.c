@@ -15,7 +15,8 @@
 #include "bz-store-private.h"
 #include "bz-test-messages.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *maildir;
   char *db_path;
@@ -25,22 +26,24 @@ typedef struct {
 static void
 rm_rf (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
-  if (dir != NULL) {
-    while ((name = g_dir_read_name (dir)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      rm_rf (child);
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
     }
-  }
   g_remove (path);
 }
 
 static void
 fixture_setup (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   fx->dir = g_dir_make_tmp ("bz-test-store-XXXXXX", &error);
   g_assert_no_error (error);
@@ -66,7 +69,7 @@ static guint
 count_files (const char *maildir, const char *sub)
 {
   g_autofree char *path = g_build_filename (maildir, sub, NULL);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   guint n = 0;
 
   g_assert_nonnull (dir);
@@ -83,27 +86,30 @@ ingest (BzStoreBatch *batch, const char *uidl, const char *data, gsize chunk, GE
 
   if (!bz_store_batch_begin (batch, uidl, len + 10, error))
     return FALSE;
-  for (gsize off = 0; off < len; off += chunk) {
-    if (!bz_store_batch_write (batch, data + off, MIN (chunk, len - off), error))
-      return FALSE;
-  }
+  for (gsize off = 0; off < len; off += chunk)
+    {
+      if (!bz_store_batch_write (batch, data + off, MIN (chunk, len - off), error))
+        return FALSE;
+    }
   return bz_store_batch_finish (batch, error);
 }
 
 static void
 test_headers (void)
 {
-  struct {
+  struct
+  {
     const char *text;
     const char *subject;
     const char *from;
     const char *message_id;
     gint64 date;
   } cases[] = {
-    { "Subject: =?UTF-8?B?w6lsw6h2ZQ==?=\nFrom: a@b.c\nDate: Tue, 14 Nov 2023 22:13:20 +0000\n\nbody\n",
+    { "Subject: =?UTF-8?B?w6lsw6h2ZQ==?=\nFrom: a@b.c\nDate: Tue, 14 Nov 2023 22:13:20 "
+      "+0000\n\nbody\n",
       "élève", "a@b.c", NULL, 1700000000 },
-    { "Subject: =?utf-8?q?Caf=C3=A9_cr=C3=A8me?=\nMessage-ID: <abc@example.org>\n\n",
-      "Café crème", NULL, "abc@example.org", 0 },
+    { "Subject: =?utf-8?q?Caf=C3=A9_cr=C3=A8me?=\nMessage-ID: <abc@example.org>\n\n", "Café crème",
+      NULL, "abc@example.org", 0 },
     { "Subject: =?ISO-8859-1?Q?Caf=E9?= au lait\nFrom: =?UTF-8?B?Wm/Dqw==?= <zoe@example.org>\n\n",
       "Café au lait", "Zoë <zoe@example.org>", NULL, 0 },
     { "Subject: a long\n  subject, folded\nDate: Wed, 15 Nov 2023\n 00:13:20 +0200\n\n",
@@ -130,15 +136,16 @@ test_headers (void)
       "crlf", NULL, NULL, 0 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(BzDbHeaders) h = bz_store_headers_parse (cases[i].text, strlen (cases[i].text));
-    g_test_message ("case %u: subject=%s from=%s id=%s date=%" G_GINT64_FORMAT,
-                    i, h->subject, h->from, h->message_id, h->date);
-    g_assert_cmpstr (h->subject, ==, cases[i].subject);
-    g_assert_cmpstr (h->from, ==, cases[i].from);
-    g_assert_cmpstr (h->message_id, ==, cases[i].message_id);
-    g_assert_cmpint (h->date, ==, cases[i].date);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (BzDbHeaders) h = bz_store_headers_parse (cases[i].text, strlen (cases[i].text));
+      g_test_message ("case %u: subject=%s from=%s id=%s date=%" G_GINT64_FORMAT, i, h->subject,
+                      h->from, h->message_id, h->date);
+      g_assert_cmpstr (h->subject, ==, cases[i].subject);
+      g_assert_cmpstr (h->from, ==, cases[i].from);
+      g_assert_cmpstr (h->message_id, ==, cases[i].message_id);
+      g_assert_cmpint (h->date, ==, cases[i].date);
+    }
 }
 
 static void
@@ -146,7 +153,7 @@ test_headers_invalid_utf8 (void)
 {
   /* raw Latin-1 bytes, undeclared: still valid UTF-8 in the index */
   const char text[] = "Subject: Caf\xe9 \xff\xfe\nFrom: J\xfcrgen <j@x.de>\n\n";
-  g_autoptr(BzDbHeaders) h = bz_store_headers_parse (text, sizeof text - 1);
+  g_autoptr (BzDbHeaders) h = bz_store_headers_parse (text, sizeof text - 1);
 
   g_assert_nonnull (h->subject);
   g_assert_true (g_utf8_validate (h->subject, -1, NULL));
@@ -158,35 +165,38 @@ test_headers_invalid_utf8 (void)
 static void
 test_maildir_names (void)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GRegex) re = g_regex_new ("^[0-9]{10,}\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.[^/:]+$", 0, 0, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GRegex) re =
+      g_regex_new ("^[0-9]{10,}\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.[^/:]+$", 0, 0, NULL);
   g_autofree char *host = bz_store_maildir_sanitize_host ("a/b:c.example");
 
   g_assert_cmpstr (host, ==, "a\\057b\\072c.example");
-  for (guint i = 0; i < 20000; i++) {
-    char *name = bz_store_maildir_unique_name ();
-    g_assert_true (g_regex_match (re, name, 0, NULL));
-    g_assert_false (g_hash_table_contains (seen, name));
-    g_hash_table_add (seen, name);
-  }
+  for (guint i = 0; i < 20000; i++)
+    {
+      char *name = bz_store_maildir_unique_name ();
+      g_assert_true (g_regex_match (re, name, 0, NULL));
+      g_assert_false (g_hash_table_contains (seen, name));
+      g_hash_table_add (seen, name);
+    }
 }
 
 static void
 test_maildir_ensure (Fixture *fx, gconstpointer data)
 {
   const char *subs[] = { "", "tmp", "new", "cur" };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (bz_store_maildir_ensure (fx->maildir, &error));
   g_assert_no_error (error);
   g_assert_true (bz_store_maildir_ensure (fx->maildir, &error));
-  for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
-    g_autofree char *path = g_build_filename (fx->maildir, subs[i], NULL);
-    GStatBuf st;
-    g_assert_cmpint (g_stat (path, &st), ==, 0);
-    g_assert_true (S_ISDIR (st.st_mode));
-    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *path = g_build_filename (fx->maildir, subs[i], NULL);
+      GStatBuf st;
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_true (S_ISDIR (st.st_mode));
+      g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+    }
 }
 
 /* Folders left by a process killed before it flushed them are flushed by
@@ -195,14 +205,15 @@ static void
 test_maildir_ensure_existing (Fixture *fx, gconstpointer data)
 {
   const char *subs[] = { "tmp", "new", "cur" };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   guint before;
 
   g_assert_cmpint (g_mkdir_with_parents (fx->maildir, 0700), ==, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (subs); i++) {
-    g_autofree char *path = g_build_filename (fx->maildir, subs[i], NULL);
-    g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *path = g_build_filename (fx->maildir, subs[i], NULL);
+      g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+    }
   before = bz_store_test_count_dir_fsyncs ();
   g_assert_true (bz_store_maildir_ensure (fx->maildir, &error));
   g_assert_no_error (error);
@@ -212,20 +223,21 @@ test_maildir_ensure_existing (Fixture *fx, gconstpointer data)
 static void
 test_batch (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
-  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
   guint n = 0;
 
   g_assert_no_error (error);
   /* sizes across the 64 KiB buffer and the header split across writes */
-  for (guint i = 0; i < 5; i++) {
-    g_autofree char *uidl = NULL;
-    g_autofree char *msg = bz_test_message_new (i, 2000 + i * 40000, &uidl);
-    g_assert_true (ingest (batch, uidl, msg, i == 0 ? 7 : 4096, &error));
-    g_assert_no_error (error);
-  }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 2000 + i * 40000, &uidl);
+      g_assert_true (ingest (batch, uidl, msg, i == 0 ? 7 : 4096, &error));
+      g_assert_no_error (error);
+    }
   /* an abandoned message leaves nothing */
   g_assert_true (bz_store_batch_begin (batch, "dropped", 10, &error));
   g_assert_true (bz_store_batch_write (batch, "Subject: x\n", 11, &error));
@@ -238,24 +250,26 @@ test_batch (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (stored->len, ==, 5);
   g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 5);
   g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
-  for (guint i = 0; i < stored->len; i++) {
-    BzDbMessage *msg = g_ptr_array_index (stored, i);
-    g_autofree char *expected = bz_test_message_new (i, 2000 + i * 40000, NULL);
-    g_autofree char *contents = NULL;
-    g_autofree char *suffix = g_strdup_printf (",S=%zu", strlen (expected));
-    gsize len = 0;
+  for (guint i = 0; i < stored->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (stored, i);
+      g_autofree char *expected = bz_test_message_new (i, 2000 + i * 40000, NULL);
+      g_autofree char *contents = NULL;
+      g_autofree char *suffix = g_strdup_printf (",S=%zu", strlen (expected));
+      gsize len = 0;
 
-    g_assert_true (g_file_get_contents (msg->path, &contents, &len, NULL));
-    g_assert_cmpmem (contents, len, expected, strlen (expected));
-    g_assert_true (g_str_has_suffix (msg->path, suffix));
-    g_assert_cmpuint (msg->size, ==, strlen (expected) + 10);
-    g_autofree char *from = g_strdup_printf ("Zoë <sender%u@example.org>", i);
+      g_assert_true (g_file_get_contents (msg->path, &contents, &len, NULL));
+      g_assert_cmpmem (contents, len, expected, strlen (expected));
+      g_assert_true (g_str_has_suffix (msg->path, suffix));
+      g_assert_cmpuint (msg->size, ==, strlen (expected) + 10);
+      g_autofree char *from = g_strdup_printf ("Zoë <sender%u@example.org>", i);
 
-    g_assert_cmpstr (msg->headers.from, ==, from);
-    g_assert_true (g_str_has_prefix (msg->headers.subject, "Café number "));
-    g_assert_cmpint (msg->headers.date, ==, 1700000000);
-  }
-  g_assert_cmpstr (((BzDbMessage *) stored->pdata[0])->headers.from, ==, "Zoë <sender0@example.org>");
+      g_assert_cmpstr (msg->headers.from, ==, from);
+      g_assert_true (g_str_has_prefix (msg->headers.subject, "Café number "));
+      g_assert_cmpint (msg->headers.date, ==, 1700000000);
+    }
+  g_assert_cmpstr (((BzDbMessage *) stored->pdata[0])->headers.from, ==,
+                   "Zoë <sender0@example.org>");
   g_assert_cmpstr (((BzDbMessage *) stored->pdata[0])->headers.message_id, ==, "msg0@example.org");
   g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
   g_assert_cmpuint (n, ==, 5);
@@ -288,39 +302,43 @@ test_batch (Fixture *fx, gconstpointer data)
 static void
 test_batch_header_budget (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
   const guint n = 12;
 
   g_assert_no_error (error);
-  for (guint i = 0; i < n; i++) {
-    g_autoptr(GString) msg = g_string_new (NULL);
-    g_autofree char *uidl = g_strdup_printf ("big-%u", i);
-    /* 8 KiB and 200 KiB blocks alternate: 12 of them exceed 1 MiB */
-    gsize filler = i % 2 == 0 ? 8 * 1024 : 200 * 1024;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GString) msg = g_string_new (NULL);
+      g_autofree char *uidl = g_strdup_printf ("big-%u", i);
+      /* 8 KiB and 200 KiB blocks alternate: 12 of them exceed 1 MiB */
+      gsize filler = i % 2 == 0 ? 8 * 1024 : 200 * 1024;
 
-    for (gsize k = 0; msg->len < filler; k++)
-      g_string_append_printf (msg, "X-Filler-%" G_GSIZE_FORMAT ": %s\n", k,
-                              "0123456789abcdef0123456789abcdef0123456789abcdef");
-    g_string_append_printf (msg, "Subject: block %u\nMessage-ID: <big%u@example.org>\n"
-                                 "\nbody %u\n", i, i, i);
-    g_assert_true (ingest (batch, uidl, msg->str, 4096, &error));
-    g_assert_no_error (error);
-  }
+      for (gsize k = 0; msg->len < filler; k++)
+        g_string_append_printf (msg, "X-Filler-%" G_GSIZE_FORMAT ": %s\n", k,
+                                "0123456789abcdef0123456789abcdef0123456789abcdef");
+      g_string_append_printf (msg,
+                              "Subject: block %u\nMessage-ID: <big%u@example.org>\n"
+                              "\nbody %u\n",
+                              i, i, i);
+      g_assert_true (ingest (batch, uidl, msg->str, 4096, &error));
+      g_assert_no_error (error);
+    }
   g_assert_true (bz_store_batch_commit (batch, &stored, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stored->len, ==, n);
-  for (guint i = 0; i < n; i++) {
-    BzDbMessage *msg = g_ptr_array_index (stored, i);
-    g_autofree char *subject = g_strdup_printf ("block %u", i);
-    g_autofree char *id = g_strdup_printf ("big%u@example.org", i);
-    g_autofree char *uidl = g_strdup_printf ("big-%u", i);
+  for (guint i = 0; i < n; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (stored, i);
+      g_autofree char *subject = g_strdup_printf ("block %u", i);
+      g_autofree char *id = g_strdup_printf ("big%u@example.org", i);
+      g_autofree char *uidl = g_strdup_printf ("big-%u", i);
 
-    g_assert_cmpstr (msg->uidl, ==, uidl);
-    g_assert_cmpstr (msg->headers.subject, ==, subject);
-    g_assert_cmpstr (msg->headers.message_id, ==, id);
-  }
+      g_assert_cmpstr (msg->uidl, ==, uidl);
+      g_assert_cmpstr (msg->headers.subject, ==, subject);
+      g_assert_cmpstr (msg->headers.message_id, ==, id);
+    }
 }
 
 /* One flush makes a batch durable; when it fails no file of the batch is
@@ -329,39 +347,44 @@ test_batch_header_budget (Fixture *fx, gconstpointer data)
 static void
 test_batch_flush_error (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
   guint n = 0;
 
   g_assert_no_error (error);
-  for (guint round = 0; round < 2; round++) {
-    for (guint i = 0; i < 3; i++) {
-      g_autofree char *uidl = NULL;
-      g_autofree char *msg = bz_test_message_new (i, 3000, &uidl);
+  for (guint round = 0; round < 2; round++)
+    {
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autofree char *uidl = NULL;
+          g_autofree char *msg = bz_test_message_new (i, 3000, &uidl);
 
-      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
-      g_assert_no_error (error);
+          g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+          g_assert_no_error (error);
+        }
+      g_clear_pointer (&stored, g_ptr_array_unref);
+      bz_store_test_fail_flush (round == 0);
+      if (round == 0)
+        {
+          g_assert_false (bz_store_batch_commit (batch, &stored, &error));
+          g_assert_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_IO);
+          g_clear_error (&error);
+          g_assert_cmpuint (stored->len, ==, 0);
+          g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+          g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 0);
+          g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+          g_assert_cmpuint (n, ==, 0);
+        }
+      else
+        {
+          g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (stored->len, ==, 3);
+          g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 3);
+          g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+        }
     }
-    g_clear_pointer (&stored, g_ptr_array_unref);
-    bz_store_test_fail_flush (round == 0);
-    if (round == 0) {
-      g_assert_false (bz_store_batch_commit (batch, &stored, &error));
-      g_assert_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_IO);
-      g_clear_error (&error);
-      g_assert_cmpuint (stored->len, ==, 0);
-      g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
-      g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 0);
-      g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
-      g_assert_cmpuint (n, ==, 0);
-    } else {
-      g_assert_true (bz_store_batch_commit (batch, &stored, &error));
-      g_assert_no_error (error);
-      g_assert_cmpuint (stored->len, ==, 3);
-      g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 3);
-      g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
-    }
-  }
   g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
   g_assert_cmpuint (n, ==, 3);
 }
@@ -369,10 +392,10 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
 static void
 test_client_view (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
-  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
   g_autofree char *name = bz_store_maildir_unique_name ();
   g_autofree char *pending_new = NULL;
   g_autofree char *pending_cur = NULL;
@@ -394,7 +417,8 @@ test_client_view (Fixture *fx, gconstpointer data)
   g_assert_true (g_file_set_contents (pending_cur, "x\n\ny\n", 5, NULL));
   g_assert_true (bz_db_begin (fx->db, &error));
   g_assert_true (bz_db_add_pending (fx->db, "work", "u-pending", pending_new, 5, 1, NULL, &error));
-  g_assert_true (bz_db_add_pending (fx->db, "work", "u-lost", "/nowhere/new/x", 5, 1, NULL, &error));
+  g_assert_true (
+      bz_db_add_pending (fx->db, "work", "u-lost", "/nowhere/new/x", 5, 1, NULL, &error));
   g_assert_true (bz_db_commit (fx->db, &error));
 
   g_assert_true (bz_store_recover (fx->db, "work", fx->maildir, &settled, &error));
@@ -409,11 +433,12 @@ test_client_view (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (newest->len, ==, 2);
   g_assert_true (bz_store_refresh_paths (fx->db, newest, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < newest->len; i++) {
-    BzDbMessage *msg = g_ptr_array_index (newest, i);
-    g_assert_true (g_file_test (msg->path, G_FILE_TEST_EXISTS));
-    g_assert_cmpstr (msg->path, ==, g_str_equal (msg->uidl, "u-stored") ? moved : pending_cur);
-  }
+  for (guint i = 0; i < newest->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (newest, i);
+      g_assert_true (g_file_test (msg->path, G_FILE_TEST_EXISTS));
+      g_assert_cmpstr (msg->path, ==, g_str_equal (msg->uidl, "u-stored") ? moved : pending_cur);
+    }
   /* the refreshed path was written back */
   g_clear_pointer (&newest, g_ptr_array_unref);
   newest = bz_db_list_newest (fx->db, "work", 10, &error);
@@ -424,7 +449,7 @@ test_client_view (Fixture *fx, gconstpointer data)
 static void
 test_recover_tmp (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *ours_dead = NULL;
   g_autofree char *ours_renamed_host = NULL;
   g_autofree char *ours_live = NULL;
@@ -471,8 +496,8 @@ ingest_numbered (BzStoreBatch *batch, guint i, gsize size, GError **error)
 static void
 assert_state_after_no_space (Fixture *fx, guint n_good)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) newest = bz_db_list_newest (fx->db, "work", 0, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) newest = bz_db_list_newest (fx->db, "work", 0, &error);
   guint counts[BZ_DB_STATE_LAST];
 
   g_assert_no_error (error);
@@ -481,27 +506,29 @@ assert_state_after_no_space (Fixture *fx, guint n_good)
   g_assert_true (bz_db_count_states (fx->db, "work", counts, &error));
   g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 0);
   g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, n_good);
-  for (guint i = 0; i < newest->len; i++) {
-    BzDbMessage *msg = g_ptr_array_index (newest, i);
-    g_autofree char *uidl = bz_test_message_read_uidl (msg->path);
-    g_assert_cmpstr (uidl, ==, msg->uidl);
-  }
+  for (guint i = 0; i < newest->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (newest, i);
+      g_autofree char *uidl = bz_test_message_read_uidl (msg->path);
+      g_assert_cmpstr (uidl, ==, msg->uidl);
+    }
 }
 
 /* The batch goes on after a failed message: what finished is committed. */
 static void
 run_until_full (Fixture *fx, gsize size, guint max, guint *n_good)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
   guint i;
 
   g_assert_no_error (error);
-  for (i = 0; i < max; i++) {
-    if (!ingest_numbered (batch, i, size, &error))
-      break;
-  }
+  for (i = 0; i < max; i++)
+    {
+      if (!ingest_numbered (batch, i, size, &error))
+        break;
+    }
   g_test_message ("write failed at message %u: %s", i, error ? error->message : "(none)");
   g_assert_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_NO_SPACE);
   g_assert_nonnull (strstr (error->message, "/tmp/"));
@@ -517,15 +544,16 @@ run_until_full (Fixture *fx, gsize size, guint max, guint *n_good)
 static void
 finish_run (Fixture *fx, guint from, guint to, gsize size)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
-  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
 
   g_assert_true (bz_store_recover (fx->db, "work", fx->maildir, NULL, &error));
-  for (guint i = from; i < to; i++) {
-    g_assert_true (ingest_numbered (batch, i, size, &error));
-    g_assert_no_error (error);
-  }
+  for (guint i = from; i < to; i++)
+    {
+      g_assert_true (ingest_numbered (batch, i, size, &error));
+      g_assert_no_error (error);
+    }
   g_assert_true (bz_store_batch_commit (batch, &stored, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stored->len, ==, to - from);
@@ -563,20 +591,23 @@ test_no_space_tmpfs (Fixture *fx, gconstpointer data)
 
   /* A private mount namespace: the tmpfs vanishes with this process even
    * when an assertion kills it. */
-  if (unshare (CLONE_NEWNS) != 0 ||
-      mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-    g_autofree char *why = g_strdup_printf ("no mount namespace here (%s); the injected "
-                                            "ENOSPC test covers it", g_strerror (errno));
-    skip_or_fail (why);
-    return;
-  }
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("no mount namespace here (%s); the injected "
+                                              "ENOSPC test covers it",
+                                              g_strerror (errno));
+      skip_or_fail (why);
+      return;
+    }
   g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
-  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0) {
-    g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s); the injected "
-                                            "ENOSPC test covers it", g_strerror (errno));
-    skip_or_fail (why);
-    return;
-  }
+  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s); the injected "
+                                              "ENOSPC test covers it",
+                                              g_strerror (errno));
+      skip_or_fail (why);
+      return;
+    }
   g_free (fx->maildir);
   fx->maildir = g_build_filename (mnt, "work", NULL);
   run_until_full (fx, 150000, 20, &n_good);
@@ -596,14 +627,22 @@ main (int argc, char **argv)
   g_test_add_func ("/store/headers", test_headers);
   g_test_add_func ("/store/headers-invalid-utf8", test_headers_invalid_utf8);
   g_test_add_func ("/store/maildir-names", test_maildir_names);
-  g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure, fixture_teardown);
-  g_test_add ("/store/maildir-ensure-existing", Fixture, NULL, fixture_setup, test_maildir_ensure_existing, fixture_teardown);
+  g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure,
+              fixture_teardown);
+  g_test_add ("/store/maildir-ensure-existing", Fixture, NULL, fixture_setup,
+              test_maildir_ensure_existing, fixture_teardown);
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
-  g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget, fixture_teardown);
-  g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error, fixture_teardown);
-  g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view, fixture_teardown);
-  g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp, fixture_teardown);
-  g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected, fixture_teardown);
-  g_test_add ("/store/no-space-tmpfs", Fixture, NULL, fixture_setup, test_no_space_tmpfs, fixture_teardown);
+  g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget,
+              fixture_teardown);
+  g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error,
+              fixture_teardown);
+  g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view,
+              fixture_teardown);
+  g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp,
+              fixture_teardown);
+  g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected,
+              fixture_teardown);
+  g_test_add ("/store/no-space-tmpfs", Fixture, NULL, fixture_setup, test_no_space_tmpfs,
+              fixture_teardown);
   return g_test_run ();
 }

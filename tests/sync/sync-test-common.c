@@ -21,7 +21,7 @@ sync_case_new (void)
   SyncCase *c = g_new0 (SyncCase, 1);
   g_autofree char *buzon_conf = NULL;
   const char *password = bz_test_env ("BZ_TEST_PASSWORD");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   c->dir = bz_test_mkdtemp ("sync-XXXXXX");
   c->config_home = g_build_filename (c->dir, "config", NULL);
@@ -59,15 +59,14 @@ sync_run_free (SyncRun *run)
 void
 sync_case_write_config (SyncCase *c, const char *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (c->config_path, text, -1, &error);
   g_assert_no_error (error);
 }
 
 char *
-sync_case_dovecot_account (SyncCase *c, const char *name, const char *user,
-                           const char *extra)
+sync_case_dovecot_account (SyncCase *c, const char *name, const char *user, const char *extra)
 {
   return g_strdup_printf ("[account %s]\n"
                           "host = localhost\n"
@@ -78,16 +77,15 @@ sync_case_dovecot_account (SyncCase *c, const char *name, const char *user,
                           "password-command = cat %s\n"
                           "timeout = 20\n"
                           "%s\n",
-                          name, bz_test_env_port ("BZ_TEST_POP3_PORT"), user,
-                          c->password_file, extra != NULL ? extra : "");
+                          name, bz_test_env_port ("BZ_TEST_POP3_PORT"), user, c->password_file,
+                          extra != NULL ? extra : "");
 }
 
 char *
-sync_case_faultpop_account (SyncCase *c, const char *name, guint16 port,
-                            const char *extra)
+sync_case_faultpop_account (SyncCase *c, const char *name, guint16 port, const char *extra)
 {
   g_autofree char *pw = g_build_filename (c->dir, "faultpop-password", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (pw, "secret\n", -1, &error);
   g_assert_no_error (error);
@@ -127,13 +125,13 @@ read_file_or_empty (const char *path)
 SyncRun *
 sync_case_run (SyncCase *c, const char *now, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) envp = g_get_environ ();
   g_autofree char *out_path = g_build_filename (c->dir, "buzond.out", NULL);
   g_autofree char *err_path = g_build_filename (c->dir, "buzond.err", NULL);
   g_autofree char *rss_path = g_build_filename (c->dir, "buzond.rss", NULL);
   g_autofree char *rss = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   SyncRun *run = g_new0 (SyncRun, 1);
   gint64 start = g_get_monotonic_time ();
   gint64 deadline = start + RUN_TIMEOUT_S * G_USEC_PER_SEC;
@@ -164,9 +162,8 @@ sync_case_run (SyncCase *c, const char *now, ...)
   g_assert_cmpint (err_fd, >=, 0);
   /* Through sync-rss-helper, which reports the peak RSS of buzond alone
    * (see there why). */
-  g_spawn_async_with_fds (NULL, (char **) argv->pdata, envp,
-                          G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                          -1, out_fd, err_fd, &error);
+  g_spawn_async_with_fds (NULL, (char **) argv->pdata, envp, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                          &pid, -1, out_fd, err_fd, &error);
   g_assert_no_error (error);
   close (out_fd);
   close (err_fd);
@@ -205,7 +202,7 @@ char *
 sync_run_summary (SyncRun *run, const char *name)
 {
   static char line[4096];
-  g_auto(GStrv) lines = g_strsplit (run->out, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (run->out, "\n", -1);
   g_autofree char *prefix = g_strdup_printf ("%s: ", name);
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -248,15 +245,15 @@ find_message_id (const char *data, gsize len)
 GHashTable *
 sync_maildir_scan (const char *maildir, guint *n_files_out)
 {
-  GHashTable *ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           (GDestroyNotify) g_ptr_array_unref);
+  GHashTable *ids =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   const char *subdirs[] = { "new", "cur" };
   guint n = 0;
 
   for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
     {
       g_autofree char *dir_path = g_build_filename (maildir, subdirs[s], NULL);
-      g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+      g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
       const char *name;
 
       if (dir == NULL)
@@ -268,7 +265,7 @@ sync_maildir_scan (const char *maildir, guint *n_files_out)
           g_autofree char *id = NULL;
           gsize len = 0;
           GPtrArray *paths;
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
 
           g_file_get_contents (path, &data, &len, &error);
           g_assert_no_error (error);
@@ -296,7 +293,7 @@ sync_file_checksum (const char *path)
   g_autofree char *data = NULL;
   g_autofree char *norm = NULL;
   gsize len = 0, norm_len = 0;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_get_contents (path, &data, &len, &error);
   g_assert_no_error (error);
@@ -321,7 +318,7 @@ guint
 sync_assert_maildir_matches (const char *maildir, GHashTable *sources)
 {
   guint n_files = 0;
-  g_autoptr(GHashTable) ids = sync_maildir_scan (maildir, &n_files);
+  g_autoptr (GHashTable) ids = sync_maildir_scan (maildir, &n_files);
   GHashTableIter iter;
   gpointer key, value;
 
@@ -336,9 +333,8 @@ sync_assert_maildir_matches (const char *maildir, GHashTable *sources)
         g_error ("%s: unexpected message %s (%s)", maildir, (char *) key,
                  (char *) g_ptr_array_index (paths, 0));
       if (paths->len != 1)
-        g_error ("%s: message %s stored %u times (%s, %s)", maildir, (char *) key,
-                 paths->len, (char *) g_ptr_array_index (paths, 0),
-                 (char *) g_ptr_array_index (paths, 1));
+        g_error ("%s: message %s stored %u times (%s, %s)", maildir, (char *) key, paths->len,
+                 (char *) g_ptr_array_index (paths, 0), (char *) g_ptr_array_index (paths, 1));
       got = sync_file_checksum (g_ptr_array_index (paths, 0));
       if (g_strcmp0 (want, got) != 0)
         g_error ("%s: %s differs from what the server has", maildir,
@@ -360,9 +356,9 @@ sync_server_count (const char *user)
 
   for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
     {
-      g_autofree char *path = g_build_filename (bz_test_env ("BZ_TEST_MAIL_ROOT"),
-                                                user, "Maildir", subdirs[s], NULL);
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      g_autofree char *path =
+          g_build_filename (bz_test_env ("BZ_TEST_MAIL_ROOT"), user, "Maildir", subdirs[s], NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
 
       if (dir == NULL)
         continue;
@@ -376,8 +372,8 @@ guint
 sync_db_count (SyncCase *c, const char *account, BzDbState state)
 {
   g_autofree char *path = sync_case_db_path (c);
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GError) error = NULL;
   guint counts[BZ_DB_STATE_LAST] = { 0 };
 
   db = bz_db_open (path, &error);
@@ -390,12 +386,12 @@ sync_db_count (SyncCase *c, const char *account, BzDbState state)
 GPtrArray *
 sync_mailgen (const char *maildir, const char *first_arg, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GPtrArray) mails = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_test_mail_free);
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) mails = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_test_mail_free);
+  g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
   va_list ap;
 
   g_ptr_array_add (argv, (gpointer) bz_test_env ("BZ_TEST_PYTHON"));
@@ -408,8 +404,8 @@ sync_mailgen (const char *maildir, const char *first_arg, ...)
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
-  proc = g_subprocess_newv ((const char *const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  proc =
+      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
@@ -418,7 +414,7 @@ sync_mailgen (const char *maildir, const char *first_arg, ...)
   lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_auto(GStrv) f = NULL;
+      g_auto (GStrv) f = NULL;
       BzTestMail *m;
 
       if (lines[i][0] == '\0')

@@ -12,21 +12,23 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  char *dir;            /* the case's folder under $BZ_TEST_TMPDIR */
-  char *config_home;    /* XDG_CONFIG_HOME given to buzond */
-  char *data_home;      /* XDG_DATA_HOME given to buzond */
-  char *config_path;    /* $config_home/buzon/accounts.conf */
-  char *password_file;  /* holds $BZ_TEST_PASSWORD (password-command = cat) */
+typedef struct
+{
+  char *dir;           /* the case's folder under $BZ_TEST_TMPDIR */
+  char *config_home;   /* XDG_CONFIG_HOME given to buzond */
+  char *data_home;     /* XDG_DATA_HOME given to buzond */
+  char *config_path;   /* $config_home/buzon/accounts.conf */
+  char *password_file; /* holds $BZ_TEST_PASSWORD (password-command = cat) */
 } SyncCase;
 
 /* One finished buzond run. */
-typedef struct {
-  int status;           /* exit code, or 128 + signal */
-  char *out;            /* stdout (the summary lines) */
-  char *err;            /* stderr */
-  gdouble seconds;      /* wall time */
-  glong maxrss_kb;      /* peak RSS of buzond itself (sync-rss-helper) */
+typedef struct
+{
+  int status;      /* exit code, or 128 + signal */
+  char *out;       /* stdout (the summary lines) */
+  char *err;       /* stderr */
+  gdouble seconds; /* wall time */
+  glong maxrss_kb; /* peak RSS of buzond itself (sync-rss-helper) */
 } SyncRun;
 
 SyncCase *sync_case_new (void);
@@ -42,13 +44,12 @@ void sync_case_write_config (SyncCase *c, const char *text);
 /* An [account NAME] group for dovecot user @user over plaintext POP3 on
  * localhost (loopback, so allowed) with the harness password; @extra
  * lines (may be NULL) are appended. Returns a new string. */
-char *sync_case_dovecot_account (SyncCase *c, const char *name,
-                                 const char *user, const char *extra);
+char *sync_case_dovecot_account (SyncCase *c, const char *name, const char *user,
+                                 const char *extra);
 
 /* Same for a faultpop.py on 127.0.0.1:@port with user "test" and password
  * "secret" (its defaults). */
-char *sync_case_faultpop_account (SyncCase *c, const char *name,
-                                  guint16 port, const char *extra);
+char *sync_case_faultpop_account (SyncCase *c, const char *name, guint16 port, const char *extra);
 
 /* The Maildir buzond writes for account @name (the default location). */
 char *sync_case_maildir (SyncCase *c, const char *name);
@@ -89,7 +90,6 @@ guint sync_db_count (SyncCase *c, const char *account, BzDbState state);
 
 /* Runs mailgen.py with the given arguments (after --maildir @maildir)
  * and returns its parsed output like bz_test_mailgen(). */
-GPtrArray *sync_mailgen (const char *maildir, const char *first_arg, ...)
-  G_GNUC_NULL_TERMINATED;
+GPtrArray *sync_mailgen (const char *maildir, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

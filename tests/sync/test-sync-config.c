@@ -7,10 +7,11 @@
 
 #include "sync-test-common.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  const char *config;       /* @PW@: the password file */
-  const char *mentions[4];  /* fragments the error must contain */
+  const char *config;      /* @PW@: the password file */
+  const char *mentions[4]; /* fragments the error must contain */
 } ConfigCase;
 
 static const ConfigCase cases[] = {
@@ -47,10 +48,10 @@ static void
 test_config_error (gconstpointer data)
 {
   const ConfigCase *cc = data;
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_auto(GStrv) parts = g_strsplit (cc->config, "@PW@", -1);
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_auto (GStrv) parts = g_strsplit (cc->config, "@PW@", -1);
   g_autofree char *text = g_strjoinv (c->password_file, parts);
-  g_autoptr(SyncRun) r = NULL;
+  g_autoptr (SyncRun) r = NULL;
 
   sync_case_write_config (c, text);
   r = sync_case_run (c, NULL, NULL);
@@ -67,10 +68,10 @@ test_config_error (gconstpointer data)
 static void
 test_missing_file (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
   g_autofree char *missing = g_build_filename (c->dir, "no-such.conf", NULL);
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
 
   /* --config naming a missing file */
   r1 = sync_case_run (c, NULL, "--config", missing, NULL);
@@ -87,10 +88,10 @@ test_missing_file (void)
 static void
 test_usage_error (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(SyncRun) r = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (SyncRun) r = NULL;
 
-  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
 
   r = sync_case_run (c, NULL, "--no-such-option", NULL);
   g_assert_cmpint (r->status, ==, 2);

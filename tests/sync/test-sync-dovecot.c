@@ -19,12 +19,11 @@
 #include "sync-test-common.h"
 
 static void
-fill (const char *user, guint count, guint start, const char *profile,
-      GHashTable *sources)
+fill (const char *user, guint count, guint start, const char *profile, GHashTable *sources)
 {
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GHashTable) sums = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GHashTable) sums = NULL;
+  g_autoptr (GError) error = NULL;
   GHashTableIter iter;
   gpointer k, v;
 
@@ -41,14 +40,14 @@ fill (const char *user, guint count, guint start, const char *profile,
 static void
 fill_large (const char *user, guint start, guint64 size, GHashTable *sources)
 {
-  g_autofree char *maildir = g_build_filename (bz_test_env ("BZ_TEST_MAIL_ROOT"),
-                                               user, "Maildir", NULL);
+  g_autofree char *maildir =
+      g_build_filename (bz_test_env ("BZ_TEST_MAIL_ROOT"), user, "Maildir", NULL);
   g_autofree char *start_str = g_strdup_printf ("%u", start);
   g_autofree char *size_str = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
-  g_autoptr(GPtrArray) mails = sync_mailgen (maildir, "--count", "1", "--seed", "1",
-                                             "--start", start_str, "--profile", "large",
-                                             "--size", size_str, NULL);
-  g_autoptr(GHashTable) sums = NULL;
+  g_autoptr (GPtrArray) mails =
+      sync_mailgen (maildir, "--count", "1", "--seed", "1", "--start", start_str, "--profile",
+                    "large", "--size", size_str, NULL);
+  g_autoptr (GHashTable) sums = NULL;
   GHashTableIter iter;
   gpointer k, v;
 
@@ -101,13 +100,13 @@ assert_summary_lacks (SyncRun *run, const char *name, const char *fragment)
 static void
 test_first_1000 (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "main", "test1", NULL);
   g_autofree char *maildir = sync_case_maildir (c, "main");
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(SyncRun) r3 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r3 = NULL;
 
   fill ("test1", 985, 1, "small", sources);
   fill ("test1", 10, 986, "mixed", sources);
@@ -140,12 +139,12 @@ test_first_1000 (void)
 static void
 test_keep_delete (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "del", "test2", "keep = delete");
   g_autofree char *maildir = sync_case_maildir (c, "del");
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
 
   fill ("test2", 50, 1, "small", sources);
   sync_case_write_config (c, account);
@@ -171,11 +170,11 @@ test_keep_delete (void)
 static void
 test_keep_delete_batches (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "delb", "test12", "keep = delete");
   g_autofree char *maildir = sync_case_maildir (c, "delb");
-  g_autoptr(SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
 
   fill ("test12", 700, 1, "small", sources);
   sync_case_write_config (c, account);
@@ -193,8 +192,8 @@ test_keep_delete_batches (void)
 static void
 test_keep_days (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "days", "test3", "keep = days:3");
   g_autofree char *maildir = sync_case_maildir (c, "days");
   /* A clock well away from the real one, so that a sync that ignores it
@@ -203,10 +202,10 @@ test_keep_days (void)
   g_autofree char *now0 = g_strdup_printf ("%" G_GINT64_FORMAT, t0);
   g_autofree char *now1 = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 1 * 24 * 3600);
   g_autofree char *now3 = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 3 * 24 * 3600 + 1);
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(SyncRun) r3 = NULL;
-  g_autoptr(SyncRun) r4 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r3 = NULL;
+  g_autoptr (SyncRun) r4 = NULL;
 
   fill ("test3", 10, 1, "small", sources);
   sync_case_write_config (c, account);
@@ -242,12 +241,12 @@ test_keep_days (void)
 static void
 test_keep_forever (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "fv", "test4", "keep = forever");
   g_autofree char *maildir = sync_case_maildir (c, "fv");
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
   gint64 t0 = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *far = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + 3650 * 24 * 3600);
 
@@ -269,19 +268,19 @@ test_keep_forever (void)
 static void
 test_max_size (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
-  g_autoptr(GHashTable) small = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autoptr (GHashTable) small = sources_new ();
   g_autofree char *limited = sync_case_dovecot_account (c, "ms", "test5", "max-size = 100K");
   g_autofree char *raised = sync_case_dovecot_account (c, "ms", "test5", "max-size = 1M");
   g_autofree char *maildir = sync_case_maildir (c, "ms");
   g_autofree char *db_path = sync_case_db_path (c);
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(SyncRun) r3 = NULL;
-  g_autoptr(BzDb) db = NULL;
-  g_autoptr(GPtrArray) skipped = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r3 = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autoptr (GPtrArray) skipped = NULL;
+  g_autoptr (GError) error = NULL;
 
   fill ("test5", 10, 1, "small", small);
   {
@@ -340,8 +339,8 @@ test_max_size (void)
 static void
 test_two_accounts_bad_password (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *good = sync_case_dovecot_account (c, "good", "test6", NULL);
   g_autofree char *bad = g_strdup_printf ("[account bad]\n"
                                           "host = localhost\nport = %u\n"
@@ -351,14 +350,14 @@ test_two_accounts_bad_password (void)
   g_autofree char *conf = g_strconcat (bad, "\n", good, NULL);
   g_autofree char *maildir = sync_case_maildir (c, "good");
   g_autofree char *bad_maildir = sync_case_maildir (c, "bad");
-  g_autoptr(SyncRun) r = NULL;
+  g_autoptr (SyncRun) r = NULL;
   g_autofree char *bad_line = NULL;
   guint n_bad = 0;
-  g_autoptr(GHashTable) bad_ids = NULL;
+  g_autoptr (GHashTable) bad_ids = NULL;
 
   fill ("test6", 7, 1, "small", sources);
   {
-    g_autoptr(GHashTable) ignored = sources_new ();
+    g_autoptr (GHashTable) ignored = sources_new ();
     fill ("test7", 3, 100, "small", ignored);
   }
   sync_case_write_config (c, conf);
@@ -380,11 +379,11 @@ test_two_accounts_bad_password (void)
 static void
 test_memory_large_message (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "big", "test8", NULL);
   g_autofree char *maildir = sync_case_maildir (c, "big");
-  g_autoptr(SyncRun) r = NULL;
+  g_autoptr (SyncRun) r = NULL;
   /* Also under AddressSanitizer, whose overhead is ~10 MB here. */
   const glong limit_kb = 40 * 1024;
 
@@ -406,14 +405,14 @@ test_memory_large_message (void)
 static void
 test_account_busy (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *account = sync_case_dovecot_account (c, "main", "test11", NULL);
   g_autofree char *maildir = sync_case_maildir (c, "main");
   g_autofree char *lock_dir = g_build_filename (c->data_home, "buzon", "locks", NULL);
   g_autofree char *lock_path = g_build_filename (lock_dir, "main.lock", NULL);
-  g_autoptr(SyncRun) busy = NULL;
-  g_autoptr(SyncRun) ok = NULL;
+  g_autoptr (SyncRun) busy = NULL;
+  g_autoptr (SyncRun) ok = NULL;
   int fd;
 
   fill ("test11", 20, 1, "small", sources);
@@ -425,8 +424,9 @@ test_account_busy (void)
 
   busy = sync_case_run (c, NULL, NULL);
   g_assert_cmpint (busy->status, ==, 1);
-  assert_summary (busy, "main", "main: failed (temporary):",
-                  "another buzon process is syncing this account", NULL);
+  assert_summary (busy, "main",
+                  "main: failed (temporary):", "another buzon process is syncing this account",
+                  NULL);
   g_assert_cmpuint (sync_db_count (c, "main", BZ_DB_STATE_STORED), ==, 0);
 
   close (fd);
@@ -444,31 +444,32 @@ test_account_busy (void)
 static void
 test_disk_full (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) sources = sources_new ();
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *mnt = g_build_filename (c->dir, "small-disk", NULL);
   g_autofree char *maildir = g_build_filename (mnt, "df", NULL);
   g_autofree char *extra = g_strdup_printf ("maildir = %s", maildir);
   g_autofree char *account = sync_case_dovecot_account (c, "df", "test8", extra);
   g_autofree char *tmp_dir = g_build_filename (maildir, "tmp", NULL);
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(GDir) tmp = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (GDir) tmp = NULL;
   g_autofree char *line = NULL;
   guint n_files = 0, stored;
 
-  if (unshare (CLONE_NEWNS) != 0 ||
-      mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-    g_autofree char *why = g_strdup_printf ("no mount namespace here (%s)", g_strerror (errno));
-    bz_test_skip_or_fail (why);
-    return;
-  }
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("no mount namespace here (%s)", g_strerror (errno));
+      bz_test_skip_or_fail (why);
+      return;
+    }
   g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
-  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=0700") != 0) {
-    g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s)", g_strerror (errno));
-    bz_test_skip_or_fail (why);
-    return;
-  }
+  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=0700") != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s)", g_strerror (errno));
+      bz_test_skip_or_fail (why);
+      return;
+    }
   /* 300 messages of 1-5 KiB take a page or two each: about 2 MiB */
   fill ("test8", 300, 1, "small", sources);
   sync_case_write_config (c, account);

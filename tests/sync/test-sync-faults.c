@@ -17,8 +17,8 @@ static GHashTable *
 reference (SyncCase *c, guint n)
 {
   g_autofree char *dir = g_build_filename (c->dir, "reference", NULL);
-  g_autoptr(GPtrArray) mails = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) mails = NULL;
+  g_autoptr (GError) error = NULL;
 
   mails = bz_test_mailgen (dir, n, SEED, 1, "small", &error);
   g_assert_no_error (error);
@@ -26,11 +26,11 @@ reference (SyncCase *c, guint n)
 }
 
 static GSubprocess *
-faultpop (guint16 *port, const char *messages, const char *max_connections,
-          const char *lifetime, ...)
+faultpop (guint16 *port, const char *messages, const char *max_connections, const char *lifetime,
+          ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
   GSubprocess *proc;
   va_list ap;
 
@@ -76,14 +76,14 @@ assert_contains (const char *line, const char *fragment)
 static void
 test_drop_in_retr (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) ref = reference (c, 400);
-  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) ref = reference (c, 400);
+  g_autoptr (GSubprocess) server = NULL;
   g_autofree char *account = NULL;
   g_autofree char *maildir = sync_case_maildir (c, "drop");
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(GHashTable) ids = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (GHashTable) ids = NULL;
   guint n = 0;
   guint16 port = 0;
 
@@ -112,12 +112,12 @@ test_drop_in_retr (void)
 static void
 test_no_uidl_forever (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GSubprocess) server = NULL;
   g_autofree char *account = NULL;
   g_autofree char *maildir = sync_case_maildir (c, "nu");
-  g_autoptr(SyncRun) r = NULL;
-  g_autoptr(GHashTable) ids = NULL;
+  g_autoptr (SyncRun) r = NULL;
+  g_autoptr (GHashTable) ids = NULL;
   guint16 port = 0;
   guint n = 0;
   const char *line;
@@ -142,23 +142,23 @@ test_no_uidl_forever (void)
 static void
 test_no_uidl_delete (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) ref = reference (c, 20);
-  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) ref = reference (c, 20);
+  g_autoptr (GSubprocess) server = NULL;
   g_autofree char *account = NULL;
   g_autofree char *maildir = sync_case_maildir (c, "nd");
   g_autofree char *log_path = g_build_filename (c->dir, "faultpop.log", NULL);
   g_autofree char *log = NULL;
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(SyncRun) r3 = NULL;
-  g_autoptr(GHashTable) ids = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r3 = NULL;
+  g_autoptr (GHashTable) ids = NULL;
+  g_auto (GStrv) lines = NULL;
   guint16 port = 0;
   guint n = 0, n_dele = 0;
 
-  server = faultpop (&port, "20", "3", "60", "--no-uidl", "--drop-in-retr", "10",
-                     "--log", log_path, NULL);
+  server = faultpop (&port, "20", "3", "60", "--no-uidl", "--drop-in-retr", "10", "--log", log_path,
+                     NULL);
   account = sync_case_faultpop_account (c, "nd", port, "keep = delete");
   sync_case_write_config (c, account);
 
@@ -194,23 +194,22 @@ test_no_uidl_delete (void)
 static void
 test_duplicate_uidl (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GSubprocess) server = NULL;
   g_autofree char *account = NULL;
   g_autofree char *maildir = sync_case_maildir (c, "dup");
   g_autofree char *log_path = g_build_filename (c->dir, "faultpop.log", NULL);
   g_autofree char *log = NULL;
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(GHashTable) ids = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (GHashTable) ids = NULL;
+  g_auto (GStrv) lines = NULL;
   guint16 port = 0;
   guint n = 0, n_dele = 0;
 
   /* +OK / 1 same / 2 same / 3 other / . */
   server = faultpop (&port, "3", "2", "60", "--log", log_path, "--raw-after", "UIDL",
-                     "2b4f4b0d0a312073616d650d0a322073616d650d0a33206f746865720d0a2e0d0a",
-                     NULL);
+                     "2b4f4b0d0a312073616d650d0a322073616d650d0a33206f746865720d0a2e0d0a", NULL);
   account = sync_case_faultpop_account (c, "dup", port, "keep = delete");
   sync_case_write_config (c, account);
 
@@ -240,20 +239,21 @@ test_duplicate_uidl (void)
   g_assert_cmpuint (n_dele, ==, 1);
 }
 
-typedef struct {
+typedef struct
+{
   const char *code;
-  const char *says;    /* the code, as the server gave it */
-  const char *kind;    /* buzond's reading of it */
+  const char *says; /* the code, as the server gave it */
+  const char *kind; /* buzond's reading of it */
 } RespCase;
 
 static void
 test_resp_code (gconstpointer data)
 {
   const RespCase *rc = data;
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GSubprocess) server = NULL;
   g_autofree char *account = NULL;
-  g_autoptr(SyncRun) r = NULL;
+  g_autoptr (SyncRun) r = NULL;
   guint16 port = 0;
   const char *line;
 
@@ -275,15 +275,15 @@ test_resp_code (gconstpointer data)
 static void
 test_timeout (void)
 {
-  g_autoptr(SyncCase) c = sync_case_new ();
-  g_autoptr(GHashTable) ref = reference (c, 100);
-  g_autoptr(GSubprocess) stalled = NULL;
-  g_autoptr(GSubprocess) fine = NULL;
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) ref = reference (c, 100);
+  g_autoptr (GSubprocess) stalled = NULL;
+  g_autoptr (GSubprocess) fine = NULL;
   g_autofree char *account = NULL;
   g_autofree char *maildir = sync_case_maildir (c, "to");
-  g_autoptr(SyncRun) r1 = NULL;
-  g_autoptr(SyncRun) r2 = NULL;
-  g_autoptr(GHashTable) ids = NULL;
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (GHashTable) ids = NULL;
   guint16 port = 0;
   guint n = 0;
 
