@@ -141,7 +141,9 @@ bz_setup_conf_add_account (const char *text, const char *name, const char *const
     }
   if (out->len > 0 && out->str[out->len - 1] != '\n')
     g_string_append (out, nl);
-  if (lines->len > 0 && !line_is_blank (&g_array_index (lines, Line, lines->len - 1)))
+  /* always one blank line, even after blank lines: remove takes exactly
+   * one away, so add then remove gives the file back as it was */
+  if (lines->len > 0)
     g_string_append (out, nl);
   g_string_append_printf (out, "[account %s]%s", name, nl);
   for (guint i = 0; keys_values[i] != NULL; i += 2)
@@ -153,7 +155,7 @@ bz_setup_conf_add_account (const char *text, const char *name, const char *const
 static gboolean
 remove_one (GArray *lines, const char *name)
 {
-  guint n = lines->len, h, next, back, s, e;
+  guint n = lines->len, h, next, back, s, e, k;
   gboolean comment = FALSE;
 
   for (h = 0; h < n; h++)
@@ -178,9 +180,16 @@ remove_one (GArray *lines, const char *name)
       else if (!line_is_blank (line))
         break;
     }
+  /* a comment block right above the header, set off by a blank line,
+   * describes this group and goes with it; one at the top of the file
+   * describes the file and stays */
   s = h;
-  if (h > 0 && line_is_blank (&g_array_index (lines, Line, h - 1)))
-    s = h - 1;
+  for (k = h; k > 0 && line_is_comment (&g_array_index (lines, Line, k - 1)); k--)
+    ;
+  if (k < h && k > 0 && line_is_blank (&g_array_index (lines, Line, k - 1)))
+    s = k;
+  if (s > 0 && line_is_blank (&g_array_index (lines, Line, s - 1)))
+    s--;
   /* Only blank lines: keep them between two groups, drop them at either
    * end of the file. Comments are never dropped. */
   if (comment || (next < n && s > 0))

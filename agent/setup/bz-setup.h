@@ -122,18 +122,20 @@ const char *bz_setup_preset_for_domain (const char *domain, BzSetupServer **serv
 /* TRUE when @text has an [account NAME] group header (valid or not). */
 gboolean bz_setup_conf_has_account (const char *text, const char *name);
 
-/* Returns a new text: @text unchanged, then a blank line when needed, then
- * "[account NAME]" and one "key = value" line per pair of @keys_values
+/* Returns a new text: @text unchanged (plus a line end when its last line
+ * has none), a blank line unless @text is empty, then "[account NAME]" and one "key = value" line per pair of @keys_values
  * (key, value, key, value, ..., NULL). Line ends follow @text's (CRLF when
  * it uses them). FALSE-like NULL with BZ_SETUP_ERROR_CONF when a value
  * holds a control character or cannot be read back as written. */
 char *bz_setup_conf_add_account (const char *text, const char *name, const char *const *keys_values,
                                  GError **error);
 
-/* Returns a new text without the [account NAME] group(s): the header and
- * its lines up to the next group, less the comments and blank lines just
- * before that next header (they introduce it), and less one blank line
- * before the header. Everything else stays byte for byte. NULL with
+/* Returns a new text without the [account NAME] group(s): the header, a
+ * comment block right above it that a blank line sets off, one blank line
+ * before them, and its lines up to the next group, less the comments and
+ * blank lines just before that next header (they introduce it).
+ * Everything else stays byte for byte, so adding a group and removing it
+ * gives the text back. NULL with
  * BZ_SETUP_ERROR_CONF when there is no such group. */
 char *bz_setup_conf_remove_account (const char *text, const char *name, GError **error);
 
