@@ -155,69 +155,101 @@ ask_yes (const char *question)
   return g_ascii_strcasecmp (g_strstrip (buf), "y") == 0 || g_ascii_strcasecmp (buf, "yes") == 0;
 }
 
+/* Runs discovery and prints what it found, or (without --host) what it
+ * tried. NULL when nothing was found. */
+static BzSetupServer *
+discover (AddOptions *o)
+{
+  g_autoptr (GPtrArray) tried = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GResolver) resolver = g_resolver_get_default ();
+  g_autoptr (GError) error = NULL;
+  BzSetupServer *server;
+
+  g_print ("looking for the POP3 server of %s...\n", o->address);
+  server = bz_setup_discover (o->address, o->autoconfig_url, resolver, tried, NULL, &error);
+  if (server == NULL && o->host != NULL)
+    {
+      g_print ("no server found by discovery; using %s\n", o->host);
+      return NULL;
+    }
+  if (server == NULL)
+    {
+      g_printerr ("buzonctl: %s; tried:\n", error->message);
+      for (guint i = 0; i < tried->len; i++)
+        g_printerr ("  - %s\n", (const char *) g_ptr_array_index (tried, i));
+      g_printerr ("give the server with --host (and --port, --security) to add the "
+                  "account anyway; nothing was written\n");
+      return NULL;
+    }
+  g_print ("found %s port %u (%s) through %s (%s)\n", server->host, server->port,
+           security_label (server->security), source_label (server->source), server->source_detail);
+  return server;
+}
+
+/* RFC 6186 section 6: an SRV target outside the domain is shown to the
+ * user, who must confirm it. FALSE after printing why not. */
+static gboolean
+confirm (AddOptions *o, BzSetupServer *server)
+{
+  g_autofree char *question = NULL;
+
+  g_print ("note: %s is outside the domain of %s; a forged DNS answer could send "
+           "your password to such a server (RFC 6186)\n",
+           server->host, o->address);
+  if (!isatty (STDIN_FILENO))
+    {
+      g_printerr ("buzonctl: not confirmed (standard input is not a terminal); to use "
+                  "it, run again with --host %s --port %u --security %s; nothing "
+                  "was written\n",
+                  server->host, server->port,
+                  server->security == BZ_SECURITY_TLS ? "tls" : "starttls");
+      return FALSE;
+    }
+  question = g_strdup_printf ("Use %s? [y/N] ", server->host);
+  if (!ask_yes (question))
+    {
+      g_printerr ("buzonctl: not confirmed; nothing was written\n");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The server to use: discovered, then overridden by the flags. NULL after
  * printing why; *exit_code says how to end. */
 static BzSetupServer *
 find_server (AddOptions *o, gboolean security_set, BzSecurity security, int *exit_code)
 {
   g_autoptr (BzSetupServer) server = NULL;
-  g_autoptr (GError) error = NULL;
 
   *exit_code = BZ_CTL_EXIT_FAILED;
-  if (o->host != NULL)
+  if (!o->no_discover)
     {
-      /* the user named the server: there is nothing to discover */
-      server = g_new0 (BzSetupServer, 1);
-      server->host = g_strdup (o->host);
-      server->security = security_set ? security : BZ_SECURITY_TLS;
+      server = discover (o);
+      if (server == NULL && o->host == NULL)
+        return NULL;
     }
-  else
+  if (o->host != NULL && (server == NULL || g_ascii_strcasecmp (server->host, o->host) != 0))
     {
-      g_autoptr (GPtrArray) tried = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr (GResolver) resolver = g_resolver_get_default ();
+      /* Another server than the one found: its port, security and
+       * sign-in do not carry over, the login name (the address's) does. */
+      BzSetupServer *given = g_new0 (BzSetupServer, 1);
 
-      g_print ("looking for the POP3 server of %s...\n", o->address);
-      server = bz_setup_discover (o->address, o->autoconfig_url, resolver, tried, NULL, &error);
-      if (server == NULL)
-        {
-          g_printerr ("buzonctl: %s; tried:\n", error->message);
-          for (guint i = 0; i < tried->len; i++)
-            g_printerr ("  - %s\n", (const char *) g_ptr_array_index (tried, i));
-          g_printerr ("give the server with --host (and --port, --security) to add the "
-                      "account anyway; nothing was written\n");
-          return NULL;
-        }
-      g_print ("found %s port %u (%s) through %s (%s)\n", server->host, server->port,
-               security_label (server->security), source_label (server->source),
-               server->source_detail);
-      if (server->needs_confirmation)
-        {
-          g_autofree char *question = NULL;
-
-          g_print ("note: %s is outside the domain of %s; a forged DNS answer could send "
-                   "your password to such a server (RFC 6186)\n",
-                   server->host, o->address);
-          question = g_strdup_printf ("Use %s? [y/N] ", server->host);
-          if (!isatty (STDIN_FILENO))
-            {
-              g_printerr ("buzonctl: not confirmed (standard input is not a terminal); to use "
-                          "it, run again with --host %s --port %u --security %s; nothing "
-                          "was written\n",
-                          server->host, server->port,
-                          server->security == BZ_SECURITY_TLS ? "tls" : "starttls");
-              return NULL;
-            }
-          if (!ask_yes (question))
-            {
-              g_printerr ("buzonctl: not confirmed; nothing was written\n");
-              return NULL;
-            }
-        }
-      if (security_set && security != server->security)
-        {
-          server->security = security;
-          server->port = 0; /* the found port was for the other kind */
-        }
+      given->host = g_strdup (o->host);
+      given->security = BZ_SECURITY_TLS;
+      if (server != NULL)
+        given->user = g_steal_pointer (&server->user);
+      g_clear_pointer (&server, bz_setup_server_free);
+      server = given;
+    }
+  if (server == NULL) /* --no-discover without --host: refused earlier */
+    return NULL;
+  /* a server the user named needs no confirmation */
+  if (server->needs_confirmation && o->host == NULL && !confirm (o, server))
+    return NULL;
+  if (security_set && security != server->security)
+    {
+      server->security = security;
+      server->port = 0; /* a found port was for the other kind */
     }
   if (o->port != 0)
     server->port = (guint16) o->port;

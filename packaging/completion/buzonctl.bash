@@ -12,7 +12,7 @@ _buzonctl()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands='status sync watch messages set-password forget-password'
+    local commands='status sync watch messages set-password forget-password add remove'
 
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -46,6 +46,36 @@ _buzonctl()
                     ;;
                 *)
                     COMPREPLY=($(compgen -W "--config --help $(_buzonctl_accounts)" -- "$cur"))
+                    ;;
+            esac
+            ;;
+        add)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                --security)
+                    COMPREPLY=($(compgen -W 'tls starttls none' -- "$cur"))
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -W 'forever delete days:' -- "$cur"))
+                    ;;
+                -n|--name|--host|--port|--user|--autoconfig-url) ;;
+                *)
+                    COMPREPLY=($(compgen -W '--name --host --port --security --user --keep
+                        --autoconfig-url --no-discover --config --help' -- "$cur"))
+                    ;;
+            esac
+            ;;
+        remove)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                *)
+                    COMPREPLY=($(compgen -W "--forget-password --config --help $(_buzonctl_accounts)" -- "$cur"))
                     ;;
             esac
             ;;

@@ -315,6 +315,27 @@ class TestAutoconfig(Case):
         self.assertEqual(rc, 2, out + err)
         self.assertIn('no account named "work"', err)
 
+    def test_flags_override_discovery(self):
+        """--host naming the server found keeps its port and security;
+        --user overrides the user name the file gave; naming another host
+        drops the found port (it belonged to the other server)."""
+        web = Web({"/s.xml": xml_page([{"hostname": "localhost", "port": str(POP3),
+                                        "socketType": "STARTTLS", "username": "nobody"}])},
+                  tls=False)
+        self.addCleanup(web.close)
+        rc, out, err = run(["add", "test9@example.test", "--name", "same", "--config", self.conf,
+                            "--autoconfig-url", web.base + "/s.xml", "--host", "LOCALHOST",
+                            "--user", "test9"], stdin=PASSWORD + "\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.read_conf(), "[account same]\nhost = localhost\nport = %d\n"
+                         "security = starttls\nuser = test9\n" % POP3)
+        rc, out, err = run(["add", "test9@example.test", "--name", "other", "--config",
+                            self.conf, "--autoconfig-url", web.base + "/s.xml", "--host",
+                            "127.0.0.1", "--user", "test9"], stdin=PASSWORD + "\n")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("checking 127.0.0.1 port 995", out)
+        self.assertNotIn("[account other]", self.read_conf())
+
     def test_untrusted_server_certificate(self):
         """The found server's certificate is not trusted (wrong CA) or has
         expired: exit 1 with the problem in words, nothing written."""
@@ -437,7 +458,7 @@ class TestFlags(Case):
 
     def test_plaintext_refused_off_loopback(self):
         rc, out, err = run(["add", "a@b.test", "--config", self.conf, "--host", "pop.b.test",
-                            "--security", "none"], stdin=PASSWORD + "\n")
+                            "--security", "none", "--no-discover"], stdin=PASSWORD + "\n")
         self.assertEqual(rc, 1, out + err)
         self.assertIn("has no encryption", err)
         self.assertIsNone(self.read_conf())
@@ -574,7 +595,8 @@ class TestDaemon(Case):
         else:
             self.fail("buzond did not take its bus name")
         rc, out, err = run(["add", "test8@example.test", "--name", "live", "--config", self.conf,
-                            "--host", "localhost", "--port", str(POP3S), "--user", "test8"],
+                            "--no-discover", "--host", "localhost", "--port", str(POP3S),
+                            "--user", "test8"],
                            stdin=PASSWORD + "\n")
         self.assertEqual(rc, 0, out + err)
         self.assertIn("buzond reloaded its config", out)
