@@ -536,13 +536,27 @@ add_run (AddOptions *o)
     return exit_code;
   if (o->config_path == NULL)
     o->config_path = bz_config_default_path ();
-  if (g_file_get_contents (o->config_path, &text, NULL, NULL) &&
-      bz_setup_conf_has_account (text, o->name))
+  if (g_file_get_contents (o->config_path, &text, NULL, NULL))
     {
-      g_printerr ("buzonctl: %s: an account named \"%s\" exists already; choose another "
-                  "name with --name\n",
-                  o->config_path, o->name);
-      return BZ_CTL_EXIT_USAGE;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BzConfig) config = NULL;
+
+      if (bz_setup_conf_has_account (text, o->name))
+        {
+          g_printerr ("buzonctl: %s: an account named \"%s\" exists already; choose another "
+                      "name with --name\n",
+                      o->config_path, o->name);
+          return BZ_CTL_EXIT_USAGE;
+        }
+      /* a file buzond cannot read is fixed first, before any password is
+       * asked for */
+      config = bz_config_load (o->config_path, &error);
+      if (config == NULL)
+        {
+          g_printerr ("buzonctl: %s\nbuzonctl: fix the file first; nothing was written\n",
+                      error->message);
+          return BZ_CTL_EXIT_USAGE;
+        }
     }
   server = find_server (o, o->security != NULL, security, &exit_code);
   if (server == NULL)

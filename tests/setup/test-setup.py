@@ -155,6 +155,13 @@ class Web:
                 self.send_response(status)
                 for k, v in headers:
                     self.send_header(k, v)
+                if ("Transfer-Encoding", "chunked") in headers:
+                    self.end_headers()
+                    for i in range(0, len(body), 100):
+                        piece = body[i:i + 100]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -336,6 +343,43 @@ class TestAutoconfig(Case):
         self.assertIn("checking 127.0.0.1 port 995", out)
         self.assertNotIn("[account other]", self.read_conf())
 
+    def test_http_redirect_chunked_and_errors(self):
+        """The autoconfig fetch follows a redirect and reads a chunked body;
+        a 404, a redirect to plain http:// off loopback and a file that is
+        not clientConfig each say what went wrong."""
+        servers = [{"hostname": "localhost", "port": str(POP3S), "username": "test10"}]
+        body = client_config(servers)
+        web = Web({
+            "/moved": (302, [("Location", "/chunked.xml")], b""),
+            "/chunked.xml": (200, [("Transfer-Encoding", "chunked")], body),
+            "/to-plain": (301, [("Location", "http://example.test/c.xml")], b""),
+            "/html": (200, [("Content-Type", "text/html")], b"<html><body>hi</body></html>"),
+        })
+        self.addCleanup(web.close)
+        rc, out, err = run(["add", "test10@example.test", "--name", "chunked", "--config",
+                            self.conf, "--autoconfig-url", web.base + "/moved",
+                            "--no-discover"], stdin=PASSWORD + "\n")
+        self.assertEqual(rc, 2, out + err)  # the URL means discovery
+        rc, out, err = run(["add", "test10@example.test", "--name", "chunked", "--config",
+                            self.conf, "--autoconfig-url", web.base + "/moved"],
+                           stdin=PASSWORD + "\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(web.requests[-2:], ["/moved", "/chunked.xml"])
+        self.assertIn("[account chunked]\nhost = localhost\nport = %d\nuser = test10\n" % POP3S,
+                      self.read_conf())
+
+        dns = FakeDns({})
+        self.addCleanup(dns.close)
+        for path, message in [("/missing", 'the server answered "404 Not Found"'),
+                              ("/to-plain", "http:// is accepted only for a loopback host"),
+                              ("/html", "not an autoconfig file")]:
+            with self.subTest(path=path):
+                rc, out, err = run(["add", "y@nowhere.test", "--config", self.conf,
+                                    "--autoconfig-url", web.base + path], wrap=dns.wrap)
+                self.assertEqual(rc, 1, out + err)
+                self.assertIn("autoconfig %s%s: " % (web.base, path), err)
+                self.assertIn(message, err)
+
     def test_untrusted_server_certificate(self):
         """The found server's certificate is not trusted (wrong CA) or has
         expired: exit 1 with the problem in words, nothing written."""
@@ -455,6 +499,17 @@ class TestFlags(Case):
                 self.assertEqual(rc, 2, out + err)
                 self.assertIn(message, err)
                 self.assertEqual(self.read_conf(), ORIGINAL)
+
+    def test_broken_config_is_left_alone(self):
+        broken = "[general]\nmax-parallel = banana\n"
+        self.write_conf(broken)
+        rc, out, err = run(["add", "test11@example.test", "--name", "broken", "--config",
+                            self.conf, "--no-discover", "--host", "localhost", "--port",
+                            str(POP3S), "--user", "test11"], stdin=PASSWORD + "\n")
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("max-parallel = banana", err)
+        self.assertNotIn("checking", out)
+        self.assert_nothing_written(broken, "broken")
 
     def test_plaintext_refused_off_loopback(self):
         rc, out, err = run(["add", "a@b.test", "--config", self.conf, "--host", "pop.b.test",
