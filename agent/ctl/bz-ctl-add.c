@@ -572,8 +572,11 @@ add_run (AddOptions *o)
   if (server->oauth2 != NULL)
     {
       /* the sign-in happens in the browser: `buzonctl authorize` */
+      g_autofree char *now = NULL;
+
       exit_code = write_account (o, server);
-      if (exit_code == BZ_CTL_EXIT_OK || exit_code == BZ_CTL_EXIT_FAILED)
+      if (g_file_get_contents (o->config_path, &now, NULL, NULL) &&
+          bz_setup_conf_has_account (now, o->name))
         g_print ("%s signs in with OAuth2 (%s); to finish, run: buzonctl authorize %s\n",
                  server->host, server->oauth2, o->name);
       return exit_code;
@@ -632,14 +635,19 @@ bz_ctl_add (int argc, char **argv)
                      "password, store the password in the keyring, add the account to "
                      "accounts.conf and tell buzond.",
                      entries, &argc, &argv))
-    return BZ_CTL_EXIT_USAGE;
-  if (argc != 2)
+    {
+      exit_code = BZ_CTL_EXIT_USAGE;
+    }
+  else if (argc != 2)
     {
       g_printerr ("buzonctl add: give exactly one EMAIL\n");
-      return BZ_CTL_EXIT_USAGE;
+      exit_code = BZ_CTL_EXIT_USAGE;
     }
-  o.address = g_strdup (argv[1]);
-  exit_code = add_run (&o);
+  else
+    {
+      o.address = g_strdup (argv[1]);
+      exit_code = add_run (&o);
+    }
   g_free (o.address);
   g_free (o.name);
   g_free (o.config_path);
