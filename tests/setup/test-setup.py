@@ -6,7 +6,10 @@ Runs under tests/config/run-with-keyring.sh (private bus, real
 gnome-keyring) and tests/harness/run-with-dovecot.py. It drives the real
 buzonctl and buzond binaries against:
   - a loopback HTTPS server serving autoconfig XML, trusted through the
-    harness test CA given as SSL_CERT_FILE (OpenSSL's own variable);
+    harness test CA given as SSL_CERT_FILE (OpenSSL's own variable), and
+    one on port 443 of a 127.44.x.y address for the standard URLs
+    (autoconfig.DOMAIN, DOMAIN/.well-known) with a certificate for those
+    names from a CA the test makes;
   - a tiny DNS server on 127.x.y.z:53 answering SRV, MX and A queries;
     buzonctl sees it through a private mount namespace (unshare -m) where
     /etc/resolv.conf is bind-mounted to a file naming that server, so
@@ -139,7 +142,7 @@ class FakeDns:
 # --- an HTTP(S) server with fixed answers ----------------------------------
 
 class Web:
-    def __init__(self, pages, tls=True):
+    def __init__(self, pages, tls=True, addr=("127.0.0.1", 0), cert=None):
         self.pages = pages
         self.requests = []
         outer = self
@@ -169,10 +172,10 @@ class Web:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(addr, Handler)
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(E["BZ_TEST_SERVER_CERT"], E["BZ_TEST_SERVER_KEY"])
+            ctx.load_cert_chain(*(cert or (E["BZ_TEST_SERVER_CERT"], E["BZ_TEST_SERVER_KEY"])))
             self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.base = "%s://%s:%d" % ("https" if tls else "http",
@@ -624,6 +627,96 @@ class TestDns(Case):
         self.assertIn("found pop.guess.test port 995 (TLS) through a guess", out)
         self.assertEqual(rc, 1, out + err)
         self.assertIn("nothing was written", err)
+        self.assertIsNone(self.read_conf())
+
+
+def make_ca_and_cert(folder, names):
+    """A CA of our own and a certificate it signed for @names (DNS SANs):
+    the harness certificate only names localhost. Returns (ca.pem, cert, key)."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True,
+                       timeout=CMD_TIMEOUT)
+    ca_key, ca = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
+    key, csr = os.path.join(folder, "web.key"), os.path.join(folder, "web.csr")
+    cert, ext = os.path.join(folder, "web.pem"), os.path.join(folder, "web.ext")
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=buzon setup test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-out", csr, "-subj", "/CN=" + names[0])
+    with open(ext, "w") as f:
+        f.write("subjectAltName=" + ",".join("DNS:" + n for n in names) + "\n")
+    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", cert, "-days", "2", "-extfile", ext)
+    return ca, cert, key
+
+
+class TestStandardAutoconfig(Case):
+    """The two standard autoconfig URLs, found through DNS and fetched over
+    HTTPS on port 443 of a loopback address, with a certificate for the
+    provider's names signed by a CA given in SSL_CERT_FILE."""
+
+    def setUp(self):
+        super().setUp()
+        ca, cert, key = make_ca_and_cert(self.dir, ["autoconfig.ac.test", "ac2.test"])
+        self.bundle = os.path.join(self.dir, "bundle.pem")
+        with open(self.bundle, "w") as out:
+            for pem in (E["BZ_TEST_CA_FILE"], ca):
+                with open(pem) as f:
+                    out.write(f.read())
+        for _ in range(50):
+            ip = "127.44.%d.%d" % (random.randint(0, 255), random.randint(1, 254))
+            try:
+                self.web = Web({
+                    "/mail/config-v1.1.xml": xml_page([
+                        {"hostname": "localhost", "port": str(POP3S),
+                         "username": "%EMAILLOCALPART%"}]),
+                    "/.well-known/autoconfig/mail/config-v1.1.xml": xml_page([
+                        {"hostname": "localhost", "port": str(POP3S), "username": "test12"}]),
+                }, addr=(ip, 443), cert=(cert, key))
+                break
+            except OSError:
+                continue
+        else:
+            self.fail("no free 127.44.x.y:443")
+        self.addCleanup(self.web.close)
+        self.dns = FakeDns({("autoconfig.ac.test", "A"): [ip], ("ac2.test", "A"): [ip]})
+        self.addCleanup(self.dns.close)
+
+    def add(self, address, name):
+        return run(["add", address, "--name", name, "--config", self.conf],
+                   stdin=PASSWORD + "\n", env={"SSL_CERT_FILE": self.bundle},
+                   wrap=self.dns.wrap)
+
+    def test_autoconfig_host(self):
+        rc, out, err = self.add("test12@ac.test", "ac")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.web.requests,
+                         ["/mail/config-v1.1.xml?emailaddress=test12%40ac.test"])
+        self.assertIn("(https://autoconfig.ac.test/mail/config-v1.1.xml?emailaddress="
+                      "test12%40ac.test)", out)
+        self.assertEqual(self.read_conf(), "[account ac]\nhost = localhost\nport = %d\n"
+                         "user = test12\n" % POP3S)
+
+    def test_well_known(self):
+        rc, out, err = self.add("someone@ac2.test", "ac2")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.web.requests, ["/.well-known/autoconfig/mail/config-v1.1.xml"])
+        self.assertIn(("autoconfig.ac2.test", "A"), self.dns.queries)
+        self.assertIn("(https://ac2.test/.well-known/autoconfig/mail/config-v1.1.xml)", out)
+        self.assertEqual(self.read_conf(), "[account ac2]\nhost = localhost\nport = %d\n"
+                         "user = test12\n" % POP3S)
+
+    def test_untrusted_without_our_ca(self):
+        """Without the CA in SSL_CERT_FILE the same servers are not believed."""
+        rc, out, err = run(["add", "test12@ac.test", "--name", "ac3", "--config", self.conf],
+                           stdin=PASSWORD + "\n", wrap=self.dns.wrap)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("autoconfig https://autoconfig.ac.test/mail/config-v1.1.xml"
+                      "?emailaddress=test12%40ac.test: autoconfig.ac.test:443: TLS certificate "
+                      "is not trusted", err)
+        self.assertEqual(self.web.requests, [])
         self.assertIsNone(self.read_conf())
 
 
