@@ -25,6 +25,7 @@ int bz_ctl_watch (int argc, char **argv);
 int bz_ctl_messages (int argc, char **argv);
 int bz_ctl_set_password (int argc, char **argv);
 int bz_ctl_forget_password (int argc, char **argv);
+int bz_ctl_import (int argc, char **argv);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 
