@@ -87,7 +87,9 @@ walk (BzImportLines *lines, GArray *owners, gint want, BzImportState *state, GEr
         " UIDs (truncated?); nothing was imported",
         header_line, remaining);
   if (owners->len == 0)
-    return bz_import_lines_fail (lines, error, "no UIDL list: not an mpop UIDL file, or truncated");
+    return bz_import_lines_fail (lines, error,
+                                 "no UIDL list: not an mpop UIDL file, or truncated; "
+                                 "nothing was imported");
   return TRUE;
 }
 

@@ -4,7 +4,12 @@
  * Thunderbird state. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "bz-import-private.h"
 
@@ -80,8 +85,11 @@ bz_import_lines_fail (BzImportLines *lines, GError **error, const char *format, 
   va_start (ap, format);
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_FORMAT, "%s line %u: %s", shown,
-               lines->lineno, what);
+  if (lines->lineno == 0)
+    g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_FORMAT, "%s is empty: %s", shown, what);
+  else
+    g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_FORMAT, "%s line %u: %s", shown,
+                 lines->lineno, what);
   return FALSE;
 }
 
@@ -223,6 +231,7 @@ bz_import_read (BzImportFormat format, const char *path, const BzImportTarget *t
   g_autofree char *shown = bz_import_display_path (path);
   BzImportLines lines = { 0 };
   gboolean ok = FALSE;
+  int fd;
 
   g_return_val_if_fail (format < G_N_ELEMENTS (format_names), NULL);
 
@@ -237,7 +246,16 @@ bz_import_read (BzImportFormat format, const char *path, const BzImportTarget *t
       g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_READ, "cannot read %s: a folder", shown);
       return NULL;
     }
-  file = g_mapped_file_new (path, FALSE, &local_error);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_READ, "cannot read %s: %s", shown,
+                   g_strerror (saved));
+      return NULL;
+    }
+  file = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
   if (file == NULL)
     {
       g_set_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_READ, "cannot read %s: %s", shown,
