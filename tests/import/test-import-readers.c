@@ -252,6 +252,7 @@ test_default_paths (void)
   g_autofree char *rc = NULL;
   g_autofree char *xdg_getmail = g_build_filename (home, "config", "getmail", NULL);
   g_autofree char *popstate = NULL;
+  g_autofree char *other_tb = NULL;
   g_autofree char *shown = NULL;
 
   mpop_default = bz_import_default_path (BZ_IMPORT_MPOP, &target, &error);
@@ -300,8 +301,8 @@ test_default_paths (void)
   g_assert_error (error, BZ_IMPORT_ERROR, BZ_IMPORT_ERROR_NOT_FOUND);
   g_assert_null (tb);
   g_clear_error (&error);
-  write_file (".thunderbird/a.default/Mail/pop.other.org/popstate.dat",
-              "*pop.other.org alice@example.com\n", -1);
+  other_tb = write_file (".thunderbird/a.default/Mail/pop.other.org/popstate.dat",
+                         "*pop.other.org alice@example.com\n", -1);
   popstate = write_file (".thunderbird/b.default/Mail/pop.example.com/popstate.dat",
                          "# POP3 State File\n*pop.example.com alice@example.com\n", -1);
   tb = bz_import_default_path (BZ_IMPORT_THUNDERBIRD, &target, &error);
