@@ -106,27 +106,31 @@ run_import (BzAccount *account, const char *db_path, BzImportState *state, gbool
       uidls[i].uidl = g_array_index (state->entries, BzImportEntry, i).uidl;
       uidls[i].seen = g_array_index (state->entries, BzImportEntry, i).seen;
     }
-  /* A sync running meanwhile could fetch a message we are about to call
-   * known, or mark gone what we add: one at a time. */
-  lock_fd = bz_sync_lock_account (db_path, account->name, &error);
-  if (lock_fd < 0)
-    {
-      g_printerr ("buzonctl: %s: %s\n", account->name, error->message);
-      return BZ_CTL_EXIT_FAILED;
-    }
   if (dry_run)
     {
+      /* reads only: no lock, no file created, no schema upgrade */
       ok = count_existing_read_only (db_path, account->name, uidls, n, &existing, &error);
       added = n - existing;
     }
   else
     {
-      g_autoptr (BzDb) db = bz_db_open (db_path, &error);
+      g_autoptr (BzDb) db = NULL;
+
+      /* A sync running meanwhile could fetch a message we are about to
+       * call known, or mark gone what we add: one at a time. */
+      lock_fd = bz_sync_lock_account (db_path, account->name, &error);
+      if (lock_fd < 0)
+        {
+          g_printerr ("buzonctl: %s: %s\n", account->name, error->message);
+          return BZ_CTL_EXIT_FAILED;
+        }
+      db = bz_db_open (db_path, &error);
       ok = db != NULL &&
            bz_db_import_known (db, account->name, uidls, n, state->getmail_form,
                                g_get_real_time () / G_USEC_PER_SEC, &added, &existing, &error);
+      g_clear_object (&db);
+      close (lock_fd);
     }
-  close (lock_fd);
   if (!ok)
     {
       g_printerr ("buzonctl: %s: %s; nothing was imported\n", account->name, error->message);

@@ -7,9 +7,12 @@
  * a Thunderbird popstate.dat, and getmail's '/' -> '-' against faultpop. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "sync-test-common.h"
 
@@ -614,6 +617,7 @@ test_dry_run (void)
 {
   g_autoptr (SyncCase) c = sync_case_new ();
   g_autofree char *db = sync_case_db_path (c);
+  g_autofree char *data_buzon = g_path_get_dirname (db);
   g_autoptr (Result) fresh = NULL;
   g_autoptr (Result) dry = NULL;
   g_autoptr (Result) real = NULL;
@@ -629,6 +633,7 @@ test_dry_run (void)
   g_assert_cmpint (fresh->status, ==, 0);
   assert_contains (fresh->out, "imported 2 UIDLs");
   g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (data_buzon, G_FILE_TEST_EXISTS));
 
   /* buzon stored 1 and 2; mpop then delivered 1..5 */
   g_assert_cmpuint (sync_counting_retrs (c, "test9", NULL), ==, 2);
@@ -646,6 +651,24 @@ test_dry_run (void)
   /* stored rows stayed stored */
   g_assert_cmpuint (sync_db_count (c, "work", BZ_DB_STATE_STORED), ==, 2);
   g_assert_cmpuint (sync_counting_retrs (c, "test9", NULL), ==, 0);
+
+  /* the import takes the account's sync lock: while a sync holds it,
+   * the import fails and records nothing */
+  {
+    g_autofree char *lock = g_build_filename (data_buzon, "locks", "work.lock", NULL);
+    g_autoptr (Result) busy = NULL;
+    int fd = g_open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+    fill ("test9", 1, 6);
+    run_mpop ("test9");
+    busy = buzonctl (c, "import", "mpop", "--account", "work", NULL);
+    close (fd);
+    g_assert_cmpint (busy->status, ==, 1);
+    assert_contains (busy->err, "work: another buzon process is syncing");
+    g_assert_cmpuint (sync_db_count (c, "work", BZ_DB_STATE_KNOWN), ==, 3);
+  }
 }
 
 static void
