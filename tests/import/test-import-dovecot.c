@@ -726,6 +726,21 @@ test_garbage (void)
       g_assert_cmpstr (r->out, ==, "");
     }
   g_assert_cmpuint (sync_db_count (c, "work", BZ_DB_STATE_KNOWN), ==, 0);
+  /* a good file of more than a thousand: the count is written 1,234 */
+  {
+    g_autofree char *many = home_path ("garbage/many");
+    g_autoptr (GString) ids = g_string_new ("other@localhost X1\n");
+    g_autoptr (Result) r = NULL;
+
+    for (guint i = 0; i < 1234; i++)
+      g_string_append_printf (ids, "test10@localhost U%05u\n", i);
+    write_text (many, ids->str, 0600);
+    r = buzonctl (c, "import", "fetchmail", many, "--account", "work", NULL);
+    g_assert_cmpint (r->status, ==, 0);
+    g_assert_cmpstr (r->out, ==,
+                     "work: imported 1,234 UIDLs from ~/garbage/many (0 already known)\n");
+    g_assert_cmpuint (sync_db_count (c, "work", BZ_DB_STATE_KNOWN), ==, 1234);
+  }
   /* usage errors */
   {
     g_autoptr (Result) no_account = buzonctl (c, "import", "mpop", NULL);
