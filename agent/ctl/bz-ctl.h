@@ -42,6 +42,7 @@ gssize bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError *
  * says what happened on stdout (or why it failed on stderr). FALSE when a
  * running daemon could not reload. */
 gboolean bz_ctl_reload_if_running (void);
+int bz_ctl_import (int argc, char **argv);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 
