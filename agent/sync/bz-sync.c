@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The BzSync object: settings, the GTask around the worker, and delivery of
- * the worker's callbacks to the caller's main context. */
+/* The BzSync object: settings, the GTask around the worker thread, and
+ * delivery of the worker's callbacks to the caller's main context. */
 #include "config.h"
 
 #include "bz-secrets.h"
 #include "bz-sync-private.h"
+#include "bz-sync-thread.h"
 
 struct _BzSync
 {
@@ -258,7 +259,8 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   g_clear_pointer (&self->context, g_main_context_unref);
   self->context = g_main_context_ref_thread_default ();
   memset (&self->result, 0, sizeof self->result);
-  g_task_run_in_thread (task, run_thread);
+  /* Our own thread, not GIO's pool: see bz-sync-thread.h. */
+  bz_sync_thread_run (task, run_thread);
 }
 
 gboolean

@@ -310,10 +310,13 @@ test_faults_resp_codes (void)
     const char *code;
     gint error;
   } cases[] = {
-    { "IN-USE", BZ_POP3_ERROR_IN_USE },     { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
-    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP }, { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
-    { "AUTH", BZ_POP3_ERROR_AUTH },         { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
-    { "X-VENDOR", BZ_POP3_ERROR_AUTH },
+    { "IN-USE", BZ_POP3_ERROR_IN_USE },
+    { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
+    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP },
+    { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
+    { "AUTH", BZ_POP3_ERROR_AUTH },
+    { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
+    { "X-VENDOR", BZ_POP3_ERROR_LOGIN_REFUSED },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
