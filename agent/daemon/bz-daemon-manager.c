@@ -8,7 +8,6 @@
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-utf8.h"
-#include "bz-sync-thread.h"
 
 /* ListMessages: a limit of 0 means this many; larger limits are cut here. */
 #define BZ_LIST_DEFAULT_LIMIT 50
@@ -106,11 +105,25 @@ apply_config (BzDaemon *self, BzConfig *config, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  char *path;
+  guint seq; /* reloads are numbered as asked for */
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_free (data->path);
+  g_free (data);
+}
+
 static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  LoadData *data = task_data;
   GError *error = NULL;
-  BzConfig *config = bz_config_load (task_data, &error);
+  BzConfig *config = bz_config_load (data->path, &error);
 
   if (config == NULL)
     g_task_return_error (task, error);
@@ -122,20 +135,26 @@ void
 bz_daemon_reload_async (BzDaemon *self, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  LoadData *data = g_new0 (LoadData, 1);
 
   g_return_if_fail (BZ_IS_DAEMON (self));
+  data->path = g_strdup (bz_config_get_path (self->config));
+  data->seq = ++self->reload_seq;
   g_task_set_source_tag (task, bz_daemon_reload_async);
-  g_task_set_task_data (task, g_strdup (bz_config_get_path (self->config)), g_free);
-  /* The serial worker: reloads apply in the order they were asked for. */
-  bz_sync_thread_run_serial (task, load_thread);
+  g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
+  /* A small file: GIO's pool is fine (not our serial worker, where it
+   * would wait for the start-up recovery of a large Maildir). */
+  g_task_run_in_thread (task, load_thread);
 }
 
 gboolean
 bz_daemon_reload_finish (BzDaemon *self, GAsyncResult *res, GError **error)
 {
   g_autoptr (BzConfig) config = NULL;
+  LoadData *data;
 
   g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
+  data = g_task_get_task_data (G_TASK (res));
   config = g_task_propagate_pointer (G_TASK (res), error);
   if (config == NULL)
     {
@@ -143,6 +162,11 @@ bz_daemon_reload_finish (BzDaemon *self, GAsyncResult *res, GError **error)
                      "reload failed, keeping the running configuration: %s", (*error)->message);
       return FALSE;
     }
+  /* Two reloads at once may finish out of order: a file read later than
+   * the one already applied is never replaced by an older read. */
+  if (data->seq < self->reload_applied)
+    return TRUE;
+  self->reload_applied = data->seq;
   return apply_config (self, config, error);
 }
 

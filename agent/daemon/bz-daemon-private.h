@@ -33,6 +33,8 @@ struct _BzDaemon
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
+  guint reload_seq;     /* reloads asked for */
+  guint reload_applied; /* the newest one applied */
 };
 
 /* bz-daemon-manager.c: connects the Manager's method handlers. */

@@ -18,7 +18,7 @@ void bz_sync_thread_run (GTask *task, GTaskThreadFunc func);
 
 /* The same, but one after another in a single long-lived thread shared by
  * every caller: for short jobs that would only contend with each other
- * (start-up recovery of each account, config reloads), in FIFO order. */
+ * (the start-up recovery of each account), in FIFO order. */
 void bz_sync_thread_run_serial (GTask *task, GTaskThreadFunc func);
 
 G_END_DECLS
