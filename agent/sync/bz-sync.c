@@ -3,6 +3,7 @@
  * delivery of the worker's callbacks to the caller's main context. */
 #include "config.h"
 
+#include "bz-net-connection.h"
 #include "bz-secrets.h"
 #include "bz-sync-private.h"
 #include "bz-sync-thread.h"
@@ -223,9 +224,15 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   BzSync *self = source;
   RunData *rd = task_data;
   GError *error = NULL;
+  gboolean ok;
 
-  if (!bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
-                           &self->result, &error))
+  ok = bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
+                           &self->result, &error);
+
+  /* This thread ends right after: nothing of OpenSSL's may outlive the
+   * result, after which the daemon may exit. */
+  bz_net_thread_done ();
+  if (!ok)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
