@@ -23,6 +23,13 @@ enum
 };
 static GParamSpec *props[N_PROPS];
 
+enum
+{
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
 static void
 set_online (BzNetmon *self, gboolean online)
 {
@@ -37,6 +44,7 @@ static void
 network_changed_cb (GNetworkMonitor *monitor, gboolean available, gpointer user_data)
 {
   set_online (BZ_NETMON (user_data), available);
+  g_signal_emit (user_data, signals[SIGNAL_CHANGED], 0);
 }
 
 static void
@@ -46,6 +54,7 @@ offline_file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFile
   BzNetmon *self = BZ_NETMON (user_data);
 
   set_online (self, !g_file_query_exists (self->offline_file, NULL));
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
 static void
@@ -88,6 +97,9 @@ bz_netmon_class_init (BzNetmonClass *klass)
   props[PROP_ONLINE] =
       g_param_spec_boolean ("online", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
+  /* Any change of the network (routes, addresses), not only on/off. */
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -91,6 +91,10 @@ failure_kind (const GError *error)
       return "mailbox in use by another client";
     case BZ_SYNC_FAILURE_LOGIN_DELAY:
       return "login delay: the server wants more time between logins";
+    case BZ_SYNC_FAILURE_LOGIN_REFUSED:
+      return "login refused: a wrong password, or the server is busy";
+    case BZ_SYNC_FAILURE_TLS_TRUST:
+      return "certificate not trusted";
     case BZ_SYNC_FAILURE_PERMANENT:
       return "permanent";
     case BZ_SYNC_FAILURE_TEMPORARY:

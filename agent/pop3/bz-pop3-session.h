@@ -72,8 +72,9 @@ BzPop3Session *bz_pop3_session_connect (const BzPop3SessionOptions *options,
 
 /* Authenticates. BZ_AUTH_AUTO picks the strongest method offered that does
  * not expose the password on this channel. @password is not kept; the
- * buffers that carried it are wiped. Rejection is BZ_POP3_ERROR_AUTH (or the
- * response code's error, e.g. BZ_POP3_ERROR_IN_USE). */
+ * buffers that carried it are wiped. Rejection is the response code's error
+ * (BZ_POP3_ERROR_AUTH for [AUTH], BZ_POP3_ERROR_IN_USE, ...), or
+ * BZ_POP3_ERROR_LOGIN_REFUSED for an -ERR without a code we know. */
 gboolean bz_pop3_session_login (BzPop3Session *self, BzAuthMethod method, const char *user,
                                 const char *password, GCancellable *cancellable, GError **error);
 

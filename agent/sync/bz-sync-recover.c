@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bz-sync-private.h"
+#include "bz-sync-thread.h"
 
 typedef struct
 {
@@ -71,7 +72,9 @@ bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *ca
   rd->account = bz_account_ref (account);
   rd->db_path = g_strdup (db_path);
   g_task_set_task_data (task, rd, recover_data_free);
-  g_task_run_in_thread (task, recover_thread);
+  /* One account after another, off GIO's shared pool: a large Maildir
+   * must not hold up DNS lookups or ListMessages. */
+  bz_sync_thread_run_serial (task, recover_thread);
 }
 
 gboolean

@@ -2,7 +2,7 @@
 /* Every buzonctl command against a running buzond, on a private bus with
  * a real gnome-keyring-daemon and dovecot: tables, --json parsed by
  * Python, sync --wait exit codes, watch, the set-password hint after
- * forget-password, and no password in the daemon's log, the database or
+ * forget-password, set-password making the daemon sync, and no password in the daemon's log, the database or
  * the bus. */
 #include "config.h"
 
@@ -307,6 +307,29 @@ test_sync_all (void)
   g_assert_null (strstr (r->out, "off:"));
 }
 
+/* set-password asks a running buzond to sync the account: the wrong
+ * password it had ([AUTH]: no automatic retry) is fixed now. */
+static void
+test_set_password_syncs (void)
+{
+  g_autofree char *before = status_eval ("[a['state'] for a in d['accounts'] "
+                                         "if a['name'] == 'bad'][0]");
+  gboolean synced = FALSE;
+
+  g_assert_cmpstr (before, ==, "error");
+  set_password ("bad", bz_test_env ("BZ_TEST_PASSWORD"));
+  for (guint i = 0; i < 120 && !synced; i++)
+    {
+      g_autofree char *bad = status_eval ("[(a['state'], a['last_error']) for a in d['accounts'] "
+                                          "if a['name'] == 'bad'][0]");
+
+      synced = g_strcmp0 (bad, "('idle', '')") == 0;
+      if (!synced)
+        g_usleep (250 * 1000);
+    }
+  g_assert_true (synced);
+}
+
 static void
 test_no_leak (gconstpointer user_data)
 {
@@ -378,6 +401,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/daemon/watch", test_watch);
   g_test_add_func ("/ctl/daemon/sync-wait-tty", test_sync_wait_tty);
   g_test_add_func ("/ctl/daemon/sync-all", test_sync_all);
+  g_test_add_func ("/ctl/daemon/set-password-syncs", test_set_password_syncs);
   g_test_add_data_func ("/ctl/daemon/no-leak", monitor, test_no_leak);
   status = g_test_run ();
 

@@ -385,6 +385,19 @@ progress_past_200 (gpointer data)
   return done >= 200;
 }
 
+typedef struct
+{
+  BzDbusAccount *account;
+  guint n;
+} StoredWait;
+
+static gboolean
+stored_count_is (gpointer data)
+{
+  StoredWait *w = data;
+  return bz_dbus_account_get_stored_count (w->account) == w->n;
+}
+
 static void
 test_sigterm (void)
 {
@@ -397,6 +410,7 @@ test_sigterm (void)
   g_autoptr (BzDbusAccount) account = NULL;
   g_autoptr (BzDbusAccount) account2 = NULL;
   SyncFinishedLog finished;
+  StoredWait stored;
   guint first;
   gint64 t0;
 
@@ -416,7 +430,10 @@ test_sigterm (void)
 
   again = daemon_test_start (NULL);
   account2 = daemon_test_account_proxy (again, "box");
-  g_assert_cmpuint (bz_dbus_account_get_stored_count (account2), ==, first);
+  /* counted by the start-up recovery, in its worker */
+  stored.account = account2;
+  stored.n = first;
+  g_assert_true (bz_test_wait_until (stored_count_is, &stored, 30000));
   daemon_test_watch_finished (account2, &finished);
   g_assert_true (bz_dbus_account_call_sync_sync (account2, NULL, &error));
   g_assert_true (daemon_test_wait_finished (&finished, 1, 120000));

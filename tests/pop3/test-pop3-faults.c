@@ -310,10 +310,13 @@ test_faults_resp_codes (void)
     const char *code;
     gint error;
   } cases[] = {
-    { "IN-USE", BZ_POP3_ERROR_IN_USE },     { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
-    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP }, { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
-    { "AUTH", BZ_POP3_ERROR_AUTH },         { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
-    { "X-VENDOR", BZ_POP3_ERROR_AUTH },
+    { "IN-USE", BZ_POP3_ERROR_IN_USE },
+    { "LOGIN-DELAY", BZ_POP3_ERROR_LOGIN_DELAY },
+    { "SYS/TEMP", BZ_POP3_ERROR_SYS_TEMP },
+    { "SYS/PERM", BZ_POP3_ERROR_SYS_PERM },
+    { "AUTH", BZ_POP3_ERROR_AUTH },
+    { "SYS/TEMP/QUOTA", BZ_POP3_ERROR_SYS_TEMP },
+    { "X-VENDOR", BZ_POP3_ERROR_LOGIN_REFUSED },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -332,6 +335,39 @@ test_faults_resp_codes (void)
       g_assert_error (error, BZ_POP3_ERROR, cases[i].error);
       g_assert_true (g_str_has_prefix (error->message, "localhost: authentication failed: -ERR ["));
       g_assert_nonnull (strstr (error->message, expected));
+    }
+}
+
+/* "-ERR maildrop locked, try later": no response code, so not known to be
+ * a wrong password (issue 13 item 5), whatever the login method. */
+static void
+test_faults_login_refused (void)
+{
+  static const struct
+  {
+    const char *cmd;
+    BzAuthMethod method;
+  } cases[] = {
+    { "PASS", BZ_AUTH_USER },
+    { "AUTH", BZ_AUTH_SASL_PLAIN },
+    { "APOP", BZ_AUTH_APOP },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Faultpop) fp = faultpop_start ("--plain-err", cases[i].cmd, "0", NULL);
+      g_autoptr (BzPop3Session) session = NULL;
+      g_autoptr (GError) error = NULL;
+      BzPop3SessionOptions options;
+
+      options_init (&options, fp, BZ_SECURITY_NONE);
+      session = bz_pop3_session_connect (&options, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_false (bz_pop3_session_login (session, cases[i].method, FAULTPOP_USER,
+                                             FAULTPOP_PASSWORD, NULL, &error));
+      g_test_message ("%s: %s", cases[i].cmd, error->message);
+      g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LOGIN_REFUSED);
+      g_assert_nonnull (strstr (error->message, "-ERR maildrop locked, try later"));
     }
 }
 
@@ -497,6 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/faults/stall", test_faults_stall);
   g_test_add_func ("/pop3/faults/stall-in-retr", test_faults_stall_in_retr);
   g_test_add_func ("/pop3/faults/resp-codes", test_faults_resp_codes);
+  g_test_add_func ("/pop3/faults/login-refused", test_faults_login_refused);
   g_test_add_func ("/pop3/faults/no-uidl", test_faults_no_uidl);
   g_test_add_func ("/pop3/faults/no-pipelining", test_faults_no_pipelining);
   g_test_add_func ("/pop3/faults/pipelining", test_faults_pipelining);
