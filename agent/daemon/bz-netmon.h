@@ -2,7 +2,8 @@
 /* Is the network there? GNetworkMonitor, reduced to one boolean property
  * "online" with change notification.
  *
- * Test hook: when BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
+ * Test hook (a -Dtest-hooks=true build only): when
+ * BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
  * and the agent is offline exactly while that file exists. */
 #pragma once
 

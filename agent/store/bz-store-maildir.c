@@ -29,6 +29,7 @@ bz_store_fail_errno (GError **error, int errsv, const char *what, const char *pa
   return FALSE;
 }
 
+#ifdef BZ_TEST_HOOKS
 static gint dir_fsyncs;
 
 guint
@@ -36,13 +37,16 @@ bz_store_test_count_dir_fsyncs (void)
 {
   return (guint) g_atomic_int_get (&dir_fsyncs);
 }
+#endif
 
 gboolean
 bz_store_fsync_dir (const char *path, GError **error)
 {
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+#ifdef BZ_TEST_HOOKS
   g_atomic_int_inc (&dir_fsyncs);
+#endif
 
   if (fd < 0)
     return bz_store_fail_errno (error, errno, "open folder", path);
