@@ -278,7 +278,8 @@ test_faults_stall (void)
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT);
   g_assert_true (g_str_has_prefix (error->message, "localhost: "));
   g_assert_cmpint (elapsed_ms, >=, timeout_ms - 100);
-  g_assert_cmpint (elapsed_ms, <, timeout_ms + 2000);
+  /* far below the 60 s default: the timeout set is the one that fired */
+  g_assert_cmpint (elapsed_ms, <, 30000);
 }
 
 static void
