@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-store-batch.h"
 #include "bz-store-headers.h"
 #include "bz-store-maildir.h"
@@ -172,7 +173,7 @@ static void
 unlink_tmp (const char *path)
 {
   if (g_unlink (path) != 0 && errno != ENOENT)
-    g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
+    bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", path, g_strerror (errno));
 }
 
 BzStoreBatch *
@@ -400,7 +401,7 @@ note_error (GError **first, GError *error)
       *first = error;
       return;
     }
-  g_warning ("%s", error->message);
+  bz_log_account (G_LOG_LEVEL_WARNING, NULL, "%s", error->message);
   g_error_free (error);
 }
 

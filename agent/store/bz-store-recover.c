@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-store-batch.h"
 #include "bz-store-maildir.h"
 #include "bz-store-private.h"
@@ -128,7 +129,8 @@ bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_s
             ok = bz_db_set_stored (db, account, msg->uidl, path, &local);
           else
             ok = bz_db_drop_pending (db, account, msg->uidl, &local);
-          g_debug ("recovery: %s %s", msg->uidl, path != NULL ? path : "fetched again");
+          bz_log_account (G_LOG_LEVEL_DEBUG, account, "recovery: %s %s", msg->uidl,
+                          path != NULL ? path : "fetched again");
         }
       if (ok)
         ok = bz_db_commit (db, &local);
