@@ -22,7 +22,7 @@ test_log_account (void)
   g_autofree char *beta = sync_case_dovecot_account (c, "beta", "test2", NULL);
   g_autofree char *conf = g_strconcat (alpha, beta, NULL);
   g_autoptr (GRegex) re = g_regex_new (LOG_LINE, G_REGEX_MULTILINE, 0, NULL);
-  g_autoptr (GHashTable) domains = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) domains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GMatchInfo) match = NULL;
   g_autoptr (SyncRun) run = NULL;
   g_autoptr (GError) error = NULL;
@@ -79,15 +79,6 @@ test_log_account (void)
   g_assert_true (g_hash_table_contains (domains, "buzon-secrets"));
   g_assert_true (g_hash_table_contains (domains, "buzon-db"));
   g_assert_true (g_hash_table_contains (domains, "GLib-GIO"));
-  /* the table owns the domain strings */
-  {
-    GHashTableIter iter;
-    gpointer key;
-
-    g_hash_table_iter_init (&iter, domains);
-    while (g_hash_table_iter_next (&iter, &key, NULL))
-      g_free (key);
-  }
 }
 
 int
