@@ -3,7 +3,8 @@
  * "online" with change notification, and a signal "changed" (no arguments)
  * for any change of the network, online or not.
  *
- * Test hook: when BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
+ * Test hook (a -Dtest-hooks=true build only): when
+ * BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
  * and the agent is offline exactly while that file exists. */
 #pragma once
 

@@ -6,6 +6,7 @@
 
 #define MINUTE_MS ((guint64) 60 * 1000)
 
+#ifdef BZ_TEST_HOOKS
 static guint64
 env_u64 (const char *name, guint64 fallback)
 {
@@ -16,22 +17,29 @@ env_u64 (const char *name, guint64 fallback)
     return fallback;
   return parsed;
 }
+#endif
 
 void
 bz_schedule_tuning_init (BzScheduleTuning *tuning)
 {
-  const char *scale = g_getenv ("BUZON_TEST_INTERVAL_SCALE");
-
-  tuning->first_delay_ms = env_u64 ("BUZON_TEST_FIRST_SYNC_DELAY_MS", 3000);
-  tuning->backoff_base_ms = MAX (env_u64 ("BUZON_TEST_BACKOFF_BASE_MS", MINUTE_MS), 1);
+  tuning->first_delay_ms = 3000;
+  tuning->backoff_base_ms = MINUTE_MS;
   tuning->interval_scale = 1.0;
-  if (scale != NULL)
-    {
-      gdouble parsed = g_ascii_strtod (scale, NULL);
+#ifdef BZ_TEST_HOOKS
+  {
+    const char *scale = g_getenv ("BUZON_TEST_INTERVAL_SCALE");
 
-      if (parsed > 0.0 && parsed <= 1.0)
-        tuning->interval_scale = parsed;
-    }
+    tuning->first_delay_ms = env_u64 ("BUZON_TEST_FIRST_SYNC_DELAY_MS", 3000);
+    tuning->backoff_base_ms = MAX (env_u64 ("BUZON_TEST_BACKOFF_BASE_MS", MINUTE_MS), 1);
+    if (scale != NULL)
+      {
+        gdouble parsed = g_ascii_strtod (scale, NULL);
+
+        if (parsed > 0.0 && parsed <= 1.0)
+          tuning->interval_scale = parsed;
+      }
+  }
+#endif
   tuning->backoff_cap_ms = MAX ((guint64) (60 * MINUTE_MS * tuning->interval_scale), 1);
   tuning->login_delay_ms = MAX ((guint64) (15 * MINUTE_MS * tuning->interval_scale), 1);
   tuning->no_password_ms = MAX ((guint64) (360 * MINUTE_MS * tuning->interval_scale), 1);

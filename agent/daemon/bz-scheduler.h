@@ -2,7 +2,8 @@
 /* When an account syncs next: the schedule of DESIGN.md as plain arithmetic
  * (no timers, no clock), so it can be tested without a bus or a server.
  *
- * Test hooks (environment, read by bz_schedule_tuning_init()):
+ * Test hooks (environment, read by bz_schedule_tuning_init() in a build
+ * configured with -Dtest-hooks=true only):
  *   BUZON_TEST_FIRST_SYNC_DELAY_MS  delay of the first sync after start
  *                                   (default 3000)
  *   BUZON_TEST_BACKOFF_BASE_MS      first retry after a temporary failure
@@ -36,7 +37,7 @@ typedef struct
   gdouble interval_scale;  /* applied to interval minutes */
 } BzScheduleTuning;
 
-/* Defaults, overridden by the BUZON_TEST_* variables above. */
+/* Defaults; in a test-hooks build, overridden by the variables above. */
 void bz_schedule_tuning_init (BzScheduleTuning *tuning);
 
 /* Delay of the first sync of the account at position @index (accounts are

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzNet"
 /* TLS on OpenSSL 3, driven over the connection's non-blocking GSocket.
  *
  * OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when

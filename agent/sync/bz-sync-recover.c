@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-sync-private.h"
 #include "bz-sync-thread.h"
 
@@ -48,8 +49,8 @@ recover_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       if (!bz_store_recover (db, rd->account->name, rd->account->maildir, &settled, &error))
         g_clear_object (&db);
       else if (settled > 0)
-        g_info ("%s: recovered %u message(s) left pending by an earlier run", rd->account->name,
-                settled);
+        bz_log_account (G_LOG_LEVEL_INFO, rd->account->name,
+                        "recovered %u message(s) left pending by an earlier run", settled);
     }
   if (fd >= 0)
     close (fd);

@@ -272,6 +272,11 @@ test_watch (void)
   g_assert_true (ctl_wait (proc_done, watch, 10000));
   g_assert_true (g_subprocess_get_if_exited (watch));
   g_assert_cmpint (g_subprocess_get_exit_status (watch), ==, 0);
+  /* the last read ends (EOF) before @w leaves the stack: otherwise its
+   * callback runs in a later test's main loop, on a dead @w */
+  watch_needle = "\001never printed";
+  g_assert_true (ctl_wait (watch_has, &w, WATCH_MS));
+  g_assert_true (w.eof);
 }
 
 static void
