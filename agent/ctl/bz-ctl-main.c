@@ -22,6 +22,7 @@ static const BzCtlCommand commands[] = {
   { "messages", bz_ctl_messages, "newest stored messages" },
   { "set-password", bz_ctl_set_password, "read a password into the keyring" },
   { "forget-password", bz_ctl_forget_password, "remove a password from the keyring" },
+  { "authorize", bz_ctl_authorize, "OAuth2 sign-in; stores the refresh token in the keyring" },
 };
 
 static void

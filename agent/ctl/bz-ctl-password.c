@@ -117,9 +117,8 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
   return len;
 }
 
-/* Loads the config and finds @name in it, printing why not to stderr. */
-static BzAccount *
-find_config_account (const char *config_path, const char *name)
+BzAccount *
+bz_ctl_find_config_account (const char *config_path, const char *name)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
@@ -262,7 +261,7 @@ bz_ctl_set_password (int argc, char **argv)
       g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   if (set_password_read (account, password, sizeof password) < 0)
@@ -298,7 +297,7 @@ bz_ctl_forget_password (int argc, char **argv)
       g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   bz_secrets_clear_async (account, NULL, wait_cb, &result);

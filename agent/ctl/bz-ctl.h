@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "bz-account.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-generated.h"
 
@@ -25,6 +26,11 @@ int bz_ctl_watch (int argc, char **argv);
 int bz_ctl_messages (int argc, char **argv);
 int bz_ctl_set_password (int argc, char **argv);
 int bz_ctl_forget_password (int argc, char **argv);
+int bz_ctl_authorize (int argc, char **argv);
+
+/* Loads the config (@config_path NULL = the default) and finds account
+ * @name in it (transfer full), or NULL after printing why to stderr. */
+BzAccount *bz_ctl_find_config_account (const char *config_path, const char *name);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 

@@ -46,6 +46,8 @@ BzDb *bz_daemon_get_db (BzDaemon *self, GError **error);
 /* Borrowed. */
 const BzScheduleTuning *bz_daemon_get_tuning (BzDaemon *self);
 const char *bz_daemon_get_database_path (BzDaemon *self);
+/* Borrowed; the session bus, or NULL (no bus yet, tests). */
+GDBusConnection *bz_daemon_get_bus (BzDaemon *self);
 /* BUZON_TEST_NOW, 0 for the real clock. */
 gint64 bz_daemon_get_test_now (BzDaemon *self);
 
