@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 BUZOND = os.environ["BZ_BUZOND"]
@@ -187,14 +189,24 @@ def once(*accounts):
     return Once([run([BUZOND, "--config", conf, "--once", "--account", a]) for a in accounts])
 
 
-def authorize_printed(account):
-    """buzonctl authorize --no-browser; the test follows the printed URL."""
+def authorize_printed(account, forge=False):
+    """buzonctl authorize --no-browser; the test follows the printed URL.
+    With @forge, another local program first answers the loopback listener
+    with a code for the wrong state, which must be turned away."""
     p = subprocess.Popen([BUZONCTL, "authorize", account, "--no-browser", "--config", conf],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready, _, _ = select.select([p.stdout], [], [], WAIT_S)
     check(ready, "authorize printed no URL")
     url = p.stdout.readline().strip()
     check(url.startswith(OAUTH + "/authorize?"), "printed %r" % url)
+    if forge:
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        try:
+            http_get(q["redirect_uri"] + "?code=forged&state=not-" + q["state"])
+            fail("a redirect with the wrong state was accepted")
+        except urllib.error.HTTPError as e:
+            check(e.code == 400 and "state mismatch" in e.read().decode(), "turned away")
+        check(p.poll() is None, "buzonctl still waits for the real answer")
     status, body = http_get(url)   # the fake provider redirects to buzonctl
     out, err = p.communicate(timeout=WAIT_S)
     outputs.append(url + out + err + body)
@@ -209,7 +221,7 @@ check("buzonctl authorize gmail" in r.stdout, r.stdout)
 
 # --- 2. authorize, printed URL ----------------------------------------------
 step("buzonctl authorize --no-browser: PKCE, state, loopback redirect")
-rc, url, body, err = authorize_printed("gmail")
+rc, url, body, err = authorize_printed("gmail", forge=True)
 check(rc == 0, "authorize failed: " + err)
 check("code_challenge_method=S256" in url and "state=" in url, url)
 check("redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url, url)
