@@ -344,6 +344,9 @@ eventually(lambda: prop("Attention") == "(<'authorize'>,)", "Attention authorize
 last_error = prop("LastError")
 check("gmail" in last_error and "buzonctl authorize gmail" in last_error, last_error)
 check(prop("NextSync") == "(<int64 0>,)", "no retry scheduled: %s" % prop("NextSync"))
+r = run([BUZONCTL, "status", "--json"])
+status = {a["name"]: a for a in json.loads(r.stdout)["accounts"]}
+check(status["gmail"]["attention"] == "authorize", r.stdout)
 eventually(lambda: os.path.exists(notify_log), "a notification")
 r = sync("gmail")     # the user syncs again before signing in: still no new notice
 check(r.returncode == 1, "still failing")
