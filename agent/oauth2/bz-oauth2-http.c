@@ -45,7 +45,8 @@ bz_oauth2_grant_free (BzOAuth2Grant *grant)
 static char *
 bz_oauth2_http_excerpt (const char *text)
 {
-  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", MIN (strlen (text), 160));
+  const char *t = text != NULL ? text : "";
+  g_autofree char *valid = g_utf8_make_valid (t, MIN (strlen (t), 160));
 
   for (char *p = valid; *p != '\0'; p++)
     {

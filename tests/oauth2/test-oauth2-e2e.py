@@ -174,6 +174,13 @@ oauth2-client-id = ms-client
 oauth2-auth-url = %(oauth)s/authorize
 oauth2-token-url = %(oauth)s/token
 interval = 0
+
+[account nopw]
+host = 127.0.0.1
+port = %(gmail)d
+security = none
+user = alice@gmail.test
+interval = 0
 """ % {"gmail": gmail_port, "outlook": outlook_port, "oauth": OAUTH})
 
 
@@ -354,6 +361,13 @@ time.sleep(0.5)
 with open(notify_log) as f:
     notes = f.read().splitlines()
 check(len(notes) == 1 and "buzonctl authorize gmail" in notes[0], "one notification: %r" % notes)
+
+step("a password account without a password: Attention password")
+r = sync("nopw")
+check(r.returncode == 1 and "buzonctl set-password nopw" in r.stdout + r.stderr,
+      r.stdout + r.stderr)
+status = {a["name"]: a for a in json.loads(run([BUZONCTL, "status", "--json"]).stdout)["accounts"]}
+check(status["nopw"]["attention"] == "password", repr(status["nopw"]))
 
 step("authorize again: the daemon syncs and Attention clears")
 rc, url, body, err = authorize_printed("gmail")
