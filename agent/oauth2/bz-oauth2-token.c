@@ -107,6 +107,16 @@ bz_oauth2_forget_tokens (void)
   g_mutex_unlock (&bz_oauth2_cache_lock);
 }
 
+static void bz_oauth2_cache_drop (const char *key);
+
+void
+bz_oauth2_forget_token (BzAccount *account)
+{
+  g_autofree char *key = bz_oauth2_cache_key (account);
+
+  bz_oauth2_cache_drop (key);
+}
+
 static char *
 bz_oauth2_cache_get (const char *key)
 {

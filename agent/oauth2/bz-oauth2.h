@@ -59,8 +59,10 @@ const char *bz_oauth2_client_secret (BzAccount *account);
  * G_IO_ERROR_CANCELLED. Messages name the account. Thread-safe. */
 char *bz_oauth2_get_token (BzAccount *account, gboolean force_refresh, GCancellable *cancellable,
                            GError **error);
-/* Forgets every cached access token (tests, and after authorize). */
+/* Forgets every cached access token (after authorize). */
 void bz_oauth2_forget_tokens (void);
+/* Forgets @account's cached access token (the server refused it). */
+void bz_oauth2_forget_token (BzAccount *account);
 
 /* --- token endpoint (bz-oauth2-http.c) ---------------------------------- */
 

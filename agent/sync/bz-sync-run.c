@@ -90,6 +90,7 @@ static BzPop3Session *
 open_oauth2_session (BzAccount *account, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GError) first_error = NULL;
+  g_autoptr (GError) second_error = NULL;
   BzPop3Session *session = open_oauth2_once (account, FALSE, cancellable, &first_error);
 
   if (session != NULL)
@@ -101,14 +102,20 @@ open_oauth2_session (BzAccount *account, GCancellable *cancellable, GError **err
     }
   g_debug ("%s: the server refused the access token (%s); refreshing it and retrying once",
            account->name, first_error->message);
-  session = open_oauth2_once (account, TRUE, cancellable, error);
-  if (session == NULL && error != NULL &&
-      g_error_matches (*error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH) &&
-      account->oauth2 != BZ_OAUTH2_COMMAND && account->oauth2 != BZ_OAUTH2_GOA)
-    g_prefix_error (error,
-                    "%s: the server refused a fresh access token too; sign in again with: "
-                    "buzonctl authorize %s: ",
-                    account->name, account->name);
+  session = open_oauth2_once (account, TRUE, cancellable, &second_error);
+  if (session != NULL)
+    return session;
+  if (g_error_matches (second_error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
+    {
+      /* a token refused twice is no use to the next sync either */
+      bz_oauth2_forget_token (account);
+      if (account->oauth2 != BZ_OAUTH2_COMMAND && account->oauth2 != BZ_OAUTH2_GOA)
+        g_prefix_error (&second_error,
+                        "%s: the server refused a fresh access token too; sign in again with: "
+                        "buzonctl authorize %s: ",
+                        account->name, account->name);
+    }
+  g_propagate_error (error, g_steal_pointer (&second_error));
   return session;
 }
 

@@ -16,7 +16,8 @@ Prints "PORT <n>" as its first stdout line and stops by itself after
   GET  /control?... test controls: revoke=1 (every refresh token and access
                     token stops working), drop-access=1 (access tokens stop
                     working at the POP server, refresh tokens still work),
-                    expires-in=N, deny=0|1
+                    pop-refuses=1 (tokens issued from now on are refused by
+                    the POP server), expires-in=N, deny=0|1
   GET  /stats       JSON: grants counted by type, scopes asked for, and the
                     number of tokens issued
 
@@ -47,6 +48,7 @@ class State:
         self.access = []      # tokens the POP server accepts
         self.expires_in = opt.expires_in
         self.deny = False
+        self.pop_refuses = False  # new access tokens are not given to the POP server
         self.stats = {"authorization_code": 0, "refresh_token": 0, "invalid_grant": 0,
                       "scopes": [], "issued": 0, "authorize": 0}
 
@@ -63,8 +65,9 @@ class State:
 
     def issue(self, client_id, with_refresh):
         access = self.token("at-")
-        self.access.append(access)
-        self.write_tokens()
+        if not self.pop_refuses:
+            self.access.append(access)
+            self.write_tokens()
         out = {"access_token": access, "token_type": "Bearer", "expires_in": self.expires_in}
         issued = [access]
         if with_refresh:
@@ -122,6 +125,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.expires_in = int(q["expires-in"])
                 if "deny" in q:
                     st.deny = q["deny"] == "1"
+                if "pop-refuses" in q:
+                    st.pop_refuses = q["pop-refuses"] == "1"
             self.send_json(200, {"ok": True})
         elif u.path == "/stats":
             with st.lock:

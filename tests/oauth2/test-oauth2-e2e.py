@@ -343,6 +343,27 @@ check(r.returncode == 0 and stats()["refresh_token"] == before + 4, "refreshed a
 r = sync("gmail")
 check(r.returncode == 0 and stats()["refresh_token"] == before + 4, "an hour's token is kept")
 
+step("a fresh token refused too: one retry only, then authorize")
+control("drop-access=1")
+control("pop-refuses=1")
+refused_before = pop_log("gmail").count("OAUTHBEARER two-step refused")
+refreshes_before = stats()["refresh_token"]
+r = sync("gmail")
+check(r.returncode == 1, r.stdout + r.stderr)
+check(pop_log("gmail").count("OAUTHBEARER two-step refused") == refused_before + 2,
+      "two logins, not more")
+check(stats()["refresh_token"] == refreshes_before + 1, "one refresh, not more")
+check("refused a fresh access token too; sign in again with: buzonctl authorize gmail"
+      in prop("LastError"), prop("LastError"))
+check(prop("Attention") == "(<'authorize'>,)", "authorize: %s" % prop("Attention"))
+control("pop-refuses=0")
+refused_before = pop_log("gmail").count("OAUTHBEARER two-step refused")
+r = sync("gmail")   # the user fixed it at the provider: works again
+check(r.returncode == 0, r.stdout + r.stderr)
+check(pop_log("gmail").count("OAUTHBEARER two-step refused") == refused_before,
+      "the twice-refused token was not tried again: %d %s" % (refused_before, pop_log("gmail")[-1500:]))
+eventually(lambda: prop("Attention") == "(<''>,)", "Attention cleared")
+
 step("revocation: invalid_grant -> Attention authorize, one notification, no retry")
 control("revoke=1")
 r = sync("gmail")
@@ -360,7 +381,8 @@ check(r.returncode == 1, "still failing")
 time.sleep(0.5)
 with open(notify_log) as f:
     notes = f.read().splitlines()
-check(len(notes) == 1 and "buzonctl authorize gmail" in notes[0], "one notification: %r" % notes)
+check(len(notes) == 2 and "buzonctl authorize gmail" in notes[1],
+      "one notification per time the account needed a sign-in: %r" % notes)
 
 step("a password account without a password: Attention password")
 r = sync("nopw")
