@@ -12,7 +12,7 @@ _buzonctl()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands='status sync watch messages set-password forget-password'
+    local commands='status sync watch messages set-password forget-password authorize'
 
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -46,6 +46,17 @@ _buzonctl()
                     ;;
                 *)
                     COMPREPLY=($(compgen -W "--config --help $(_buzonctl_accounts)" -- "$cur"))
+                    ;;
+            esac
+            ;;
+        authorize)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                *)
+                    COMPREPLY=($(compgen -W "--config --no-browser --help $(_buzonctl_accounts)" -- "$cur"))
                     ;;
             esac
             ;;
