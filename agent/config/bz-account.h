@@ -19,15 +19,20 @@ typedef struct
   guint16 port;        /* default 995 for tls, 110 otherwise */
   BzSecurity security; /* default tls */
   char *user;
-  BzAuthMethod auth;          /* default auto */
-  guint interval_min;         /* minutes between polls; 0 = on demand only */
-  BzKeepPolicy keep;          /* default forever */
-  guint keep_days;            /* N of days:N, 0 unless keep == BZ_KEEP_DAYS */
-  guint64 max_size;           /* bytes; 0 = no limit */
-  char *maildir;              /* absolute, ~ expanded, no trailing '/' */
-  char *tls_ca_file;          /* nullable; absolute, exists when loaded */
-  char *tls_pin_sha256;       /* nullable; 64 lowercase hex digits, no ':' */
-  char *password_command;     /* nullable; run by /bin/sh -c, taken verbatim */
+  BzAuthMethod auth;        /* default auto */
+  guint interval_min;       /* minutes between polls; 0 = on demand only */
+  BzKeepPolicy keep;        /* default forever */
+  guint keep_days;          /* N of days:N, 0 unless keep == BZ_KEEP_DAYS */
+  guint64 max_size;         /* bytes; 0 = no limit */
+  char *maildir;            /* absolute, ~ expanded, no trailing '/' */
+  char *tls_ca_file;        /* nullable; absolute, exists when loaded */
+  char *tls_pin_sha256;     /* nullable; 64 lowercase hex digits, no ':' */
+  char *password_command;   /* nullable; run by /bin/sh -c, taken verbatim */
+  guint timeout_s;          /* seconds without progress; default 60 */
+  gboolean enabled;         /* default TRUE */
+  gboolean allow_plaintext; /* the key as written; see bz_account_plaintext_allowed() */
+
+  /* OAuth2 (bz-config-oauth2.c) */
   BzOAuth2Provider oauth2;    /* default none: a password account */
   char *oauth2_client_id;     /* nullable; google/microsoft fall back to the build's */
   char *oauth2_client_secret; /* nullable */
@@ -35,9 +40,7 @@ typedef struct
   char *oauth2_token_url;     /* nullable; same rule */
   char *oauth2_scope;         /* nullable; custom only */
   char *oauth2_token_command; /* nullable; command only, verbatim */
-  guint timeout_s;            /* seconds without progress; default 60 */
-  gboolean enabled;           /* default TRUE */
-  gboolean allow_plaintext;   /* the key as written; see bz_account_plaintext_allowed() */
+
   /*< private >*/
   gint ref_count;
 } BzAccount;
