@@ -439,6 +439,8 @@ check("goa: 3 new" in r.stdout, r.stdout)
 check("GNOME Online Accounts has no OAuth2 account for erin@example.test" in r.stdout, r.stdout)
 check("OAUTH2 XOAUTH2 two-step ok" in pop_log("cmd"), pop_log("cmd"))
 check("OAUTH2 OAUTHBEARER two-step ok" in pop_log("goa"), pop_log("goa"))
+r = run([BUZONCTL, "authorize", "goa", "--config", conf])
+check(r.returncode == 2 and "GNOME Online Accounts" in r.stderr, r.stderr)
 
 step("config errors are exit 2 and name the key")
 bad = os.path.join(tmp, "bad.conf")
@@ -461,7 +463,7 @@ for pid in os.listdir("/proc"):
             cmdlines.append(line)
 check(any("buzond" in c for c in cmdlines), "the daemon's command line was read")
 daemon.terminate()
-daemon.wait(timeout=WAIT_S)
+check(daemon.wait(timeout=WAIT_S) == 0, "buzond exits 0 on SIGTERM (and without leaks)")
 daemon_log.close()
 with open(issued_file) as f:
     secrets_seen = [t.strip() for t in f if t.strip()]
