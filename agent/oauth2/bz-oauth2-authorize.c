@@ -21,6 +21,8 @@ typedef struct
   char *error; /* or the provider's error code */
   gboolean done;
   gboolean timed_out;
+  SoupServerMessage *answer; /* the browser's request that ended the wait */
+  gboolean answered;         /* ... and its page went out */
 } BzOAuth2Wait;
 
 /* @n random bytes as base64url without padding (RFC 7636 §4.1). */
@@ -136,7 +138,17 @@ bz_oauth2_redirect_cb (SoupServer *server, SoupServerMessage *msg, const char *p
                        "The sign-in was not completed. You can close this window.");
     }
   wait->done = TRUE;
+  wait->answer = msg;
   g_main_context_wakeup (NULL);
+}
+
+static void
+bz_oauth2_request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  BzOAuth2Wait *wait = user_data;
+
+  if (msg == wait->answer)
+    wait->answered = TRUE;
 }
 
 static gboolean
@@ -225,6 +237,7 @@ bz_oauth2_authorize (BzAccount *account, guint timeout_s, BzOAuth2ShowUrlFunc sh
   redirect_uri = g_strdup_printf ("http://127.0.0.1:%u/", port);
   wait.state = state;
   soup_server_add_handler (server, NULL, bz_oauth2_redirect_cb, &wait, NULL);
+  g_signal_connect (server, "request-finished", G_CALLBACK (bz_oauth2_request_finished_cb), &wait);
 
   url = bz_oauth2_auth_request_url (account, auth_url, scope, redirect_uri, state, challenge);
   show_url (url, user_data);
@@ -234,6 +247,17 @@ bz_oauth2_authorize (BzAccount *account, guint timeout_s, BzOAuth2ShowUrlFunc sh
     g_main_context_iteration (NULL, TRUE);
   if (!wait.timed_out)
     g_source_remove (timeout_id);
+  /* let the browser have its page before the listener goes away */
+  if (wait.done)
+    {
+      wait.timed_out = FALSE;
+      timeout_id = g_timeout_add_seconds (5, bz_oauth2_timeout_cb, &wait);
+      while (!wait.answered && !wait.timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      if (!wait.timed_out)
+        g_source_remove (timeout_id);
+      wait.timed_out = FALSE;
+    }
   soup_server_disconnect (server);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
