@@ -589,6 +589,38 @@ test_config_oauth2 (void)
   g_assert_cmpint (a->oauth2, ==, BZ_OAUTH2_GOA);
 }
 
+/* google and microsoft take their client id from the config or the build
+ * (meson -Dgoogle-client-id=...); with neither, the key is named. */
+static void
+test_config_oauth2_client_id_default (void)
+{
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+
+  config = load_text ("[account ms]\nhost = outlook.office365.com\nuser = u@example.com\n"
+                      "oauth2 = microsoft\n",
+                      &error);
+  g_assert_no_error (error);
+  if (*BZ_MICROSOFT_CLIENT_ID == '\0')
+    {
+      BzConfigAccountError *item;
+
+      g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 1);
+      item = g_ptr_array_index (bz_config_get_errors (config), 0);
+      g_assert_error (item->error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_MISSING_KEY);
+      assert_contains (item->error->message,
+                       "[account ms] oauth2-client-id: missing, and this build has no default "
+                       "client id for microsoft");
+    }
+  else
+    {
+      BzAccount *a = bz_config_find_account (config, "ms");
+
+      g_assert_nonnull (a);
+      g_assert_cmpstr (bz_account_get_oauth2_client_id (a), ==, BZ_MICROSOFT_CLIENT_ID);
+    }
+}
+
 /* A NUL byte would end the text early: the file is refused, not cut. */
 static void
 test_config_nul_byte (void)
@@ -625,6 +657,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/design-example", test_config_design_example);
   g_test_add_func ("/config/nul-byte", test_config_nul_byte);
   g_test_add_func ("/config/oauth2", test_config_oauth2);
+  g_test_add_func ("/config/oauth2-client-id-default", test_config_oauth2_client_id_default);
   for (guint i = 0; i < G_N_ELEMENTS (account_cases); i++)
     {
       g_autofree char *name = g_strdup_printf ("/config/account-error/%s", account_cases[i].what);
