@@ -6,33 +6,47 @@
 
 #include <string.h>
 
+#include "bz-common-text.h"
 #include "bz-pop3-session-private.h"
 
+/* A decimal number up to @max, with overflow checks: a server's
+ * "99999999999999999999" is an error, not G_MAXUINT64. */
 static gboolean
 bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max, guint64 *out,
                              const char **end, GError **error)
 {
-  char *endp = NULL;
-  guint64 value;
+  guint64 value = 0;
+  const char *p;
 
   while (*str == ' ')
     str++;
   if (!g_ascii_isdigit (*str))
     {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: expected a number in \"%.40s\"", self->host, str);
+      g_autofree char *shown = bz_common_text_sanitize_short (str, -1, 40);
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: expected a number in \"%s\"",
+                   self->host, shown);
       return FALSE;
     }
-  value = g_ascii_strtoull (str, &endp, 10);
-  if (value > max || (*endp != '\0' && *endp != ' '))
+  for (p = str; g_ascii_isdigit (*p); p++)
     {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: bad number in \"%.40s\"",
-                   self->host, str);
+      guint digit = *p - '0';
+      if (value > (max - digit) / 10)
+        {
+          p = NULL;
+          break;
+        }
+      value = value * 10 + digit;
+    }
+  if (p == NULL || (*p != '\0' && *p != ' '))
+    {
+      g_autofree char *shown = bz_common_text_sanitize_short (str, -1, 40);
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: bad number in \"%s\"",
+                   self->host, shown);
       return FALSE;
     }
   *out = value;
   if (end != NULL)
-    *end = endp;
+    *end = p;
   return TRUE;
 }
 
@@ -50,8 +64,9 @@ bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno
     end++;
   if (*end == '\0')
     {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: missing value in \"%.40s\"",
-                   self->host, line);
+      g_autofree char *shown = bz_common_text_sanitize_short (line, -1, 40);
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: missing value in \"%s\"",
+                   self->host, shown);
       return FALSE;
     }
   *msgno = (guint) n;
@@ -91,13 +106,35 @@ bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets, GCance
   if (cmd == NULL)
     return FALSE;
   if (!bz_pop3_commands_parse_uint (self, cmd->text, G_MAXUINT, &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &size, NULL, error))
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &size, NULL, error))
     return FALSE;
   if (count != NULL)
     *count = (guint) n;
   if (octets != NULL)
     *octets = size;
   return TRUE;
+}
+
+/* LIST without an argument, its lines collected (at most a sane count). */
+static BzPop3Cmd *
+bz_pop3_commands_list_all (BzPop3Session *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (BzPop3Cmd) cmd = NULL;
+  BzPop3Cmd *queued;
+
+  if (!bz_pop3_session_check_usable (self, error))
+    return NULL;
+  queued = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "LIST");
+  queued->max_lines = BZ_POP3_MAX_MESSAGES;
+  if (!bz_pop3_session_run (self, queued, cancellable, error))
+    return NULL;
+  cmd = bz_pop3_session_take (self, queued);
+  if (!cmd->ok)
+    {
+      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, "LIST failed", error);
+      return NULL;
+    }
+  return g_steal_pointer (&cmd);
 }
 
 GArray *
@@ -107,8 +144,7 @@ bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **e
   g_autoptr (GArray) entries = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
-  cmd = bz_pop3_commands_simple (self, "LIST", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_SERVER,
-                                 "LIST failed", cancellable, error);
+  cmd = bz_pop3_commands_list_all (self, cancellable, error);
   if (cmd == NULL)
     return NULL;
   entries = g_array_sized_new (FALSE, FALSE, sizeof (BzPop3ListEntry), cmd->lines->len);
@@ -119,7 +155,7 @@ bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **e
 
       if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i), &entry.msgno,
                                         &rest, error) ||
-          !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &entry.size, NULL, error))
+          !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &entry.size, NULL, error))
         return NULL;
       g_array_append_val (entries, entry);
     }
@@ -142,7 +178,7 @@ bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
   if (cmd == NULL)
     return FALSE;
   if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &value, NULL, error))
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &value, NULL, error))
     return FALSE;
   if (size != NULL)
     *size = value;
@@ -159,6 +195,26 @@ bz_pop3_uidl_list_free (BzPop3UidlList *list)
   g_free (list);
 }
 
+/* A UIDL of @len bytes from @line: not empty, at most RFC 1939's 70. */
+static gboolean
+bz_pop3_commands_check_uidl (BzPop3Session *self, const char *line, gsize len, GError **error)
+{
+  g_autofree char *shown = NULL;
+
+  if (len > 0 && len <= BZ_POP3_MAX_UIDL_LEN)
+    return TRUE;
+  shown = bz_common_text_sanitize_short (line, -1, 40);
+  if (len == 0)
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
+                 "%s: UIDL line without a UIDL: \"%s\"", self->host, shown);
+  else
+    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
+                 "%s: a UIDL of %" G_GSIZE_FORMAT " characters, longer than the %d of RFC 1939: "
+                 "\"%s\"",
+                 self->host, len, BZ_POP3_MAX_UIDL_LEN, shown);
+  return FALSE;
+}
+
 /* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
  * since servers in the wild send UTF-8 and a UIDL only has to be stable.
  * An empty one ("1 \tabc") cannot name a message: a protocol error. */
@@ -167,12 +223,8 @@ bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *va
 {
   gsize len = strcspn (value, " \t");
 
-  if (len == 0)
-    {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
-      return NULL;
-    }
+  if (!bz_pop3_commands_check_uidl (self, line, len, error))
+    return NULL;
   return g_strndup (value, len);
 }
 
@@ -197,12 +249,8 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
   if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error))
     return;
   uidl_len = strcspn (rest, " \t");
-  if (uidl_len == 0)
-    {
-      g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: UIDL line without a UIDL: \"%.40s\"", r->self->host, line);
-      return;
-    }
+  if (!bz_pop3_commands_check_uidl (r->self, line, uidl_len, &r->error))
+    return;
   entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
   g_array_append_val (r->list->entries, entry);
 }
@@ -222,6 +270,7 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
   list->entries = g_array_new (FALSE, FALSE, sizeof (BzPop3UidlEntry));
   list->strings = g_string_chunk_new (64 * 1024);
   cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "UIDL");
+  cmd->max_lines = BZ_POP3_MAX_MESSAGES;
   cmd->line_func = bz_pop3_commands_uidl_line;
   cmd->line_data = &reader;
   ran = bz_pop3_session_run (self, cmd, cancellable, error);
@@ -282,6 +331,29 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
                             guint top_lines, BzPop3MessageSink *sink, GCancellable *cancellable,
                             GError **error)
 {
+  return bz_pop3_session_fetch_checked (self, msgnos, n_msgnos, top, top_lines, NULL, sink,
+                                        cancellable, error);
+}
+
+/* Where a RETR/TOP answer of a message LIST sized @size is cut off. */
+static guint64
+bz_pop3_commands_limit (guint64 size, guint64 max_size)
+{
+  guint64 limit = 0;
+
+  if (size > 0)
+    limit =
+        size > (G_MAXUINT64 - BZ_POP3_SIZE_SLACK) / 2 ? G_MAXUINT64 : 2 * size + BZ_POP3_SIZE_SLACK;
+  if (max_size > 0 && (limit == 0 || max_size < limit))
+    limit = max_size;
+  return limit;
+}
+
+gboolean
+bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                               gboolean top, guint top_lines, const BzPop3FetchOptions *options,
+                               BzPop3MessageSink *sink, GCancellable *cancellable, GError **error)
+{
   guint window;
   gsize next = 0;
   g_autoptr (GError) error_local = NULL;
@@ -295,19 +367,24 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
   if (!bz_pop3_session_check_usable (self, error))
     return FALSE;
   window = bz_pop3_commands_window (self);
+  if (options != NULL && options->window > 0)
+    window = MIN (window, options->window);
   self->sink = sink;
+  g_clear_error (&self->misfit);
   while (next < n_msgnos || !g_queue_is_empty (&self->inflight))
     {
       BzPop3Cmd *head;
       gboolean sent_group = FALSE;
 
       /* Refilled in groups: one TLS record and one segment for many
-     * commands, instead of one for each answer read. */
-      while (next < n_msgnos && g_queue_get_length (&self->inflight) < window &&
+       * commands, instead of one for each answer read. */
+      while (self->misfit == NULL && next < n_msgnos &&
+             g_queue_get_length (&self->inflight) < window &&
              (sent_group || g_queue_get_length (&self->inflight) <= window / 2))
         {
           char line[64];
           BzPop3Cmd *cmd;
+          guint64 size = options != NULL && options->sizes != NULL ? options->sizes[next] : 0;
 
           if (top)
             g_snprintf (line, sizeof (line), "TOP %u %u", msgnos[next], top_lines);
@@ -315,8 +392,13 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
             g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
           cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
           cmd->msgno = msgnos[next++];
+          /* A TOP answer is a part of the message: only its limit applies. */
+          cmd->facts.expected = top ? 0 : size;
+          cmd->limit = bz_pop3_commands_limit (size, options != NULL ? options->max_size : 0);
           sent_group = TRUE;
         }
+      if (g_queue_is_empty (&self->inflight))
+        break;
       if (!bz_pop3_session_run (self, NULL, cancellable, &error_local))
         {
           bz_pop3_session_fail_inflight (self, error_local);
@@ -328,6 +410,11 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
         bz_pop3_cmd_free (g_queue_pop_head (&self->inflight));
     }
   self->sink = NULL;
+  if (self->misfit != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->misfit));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -435,7 +522,7 @@ bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index, gpoi
   guint n = 0;
 
   if (!bz_pop3_commands_parse_pair (self, cmd->text != NULL ? cmd->text : "", &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &sizes[index], NULL, error))
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &sizes[index], NULL, error))
     return FALSE;
   if (n != cmd->msgno)
     {

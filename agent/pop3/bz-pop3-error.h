@@ -24,6 +24,9 @@ typedef enum
   BZ_POP3_ERROR_NO_AUTH_METHOD, /* no method usable on this channel */
   BZ_POP3_ERROR_NO_UIDL,        /* server does not implement UIDL */
   BZ_POP3_ERROR_CLOSED,         /* connection ended inside a response */
+  BZ_POP3_ERROR_MISFIT,         /* an answer does not fit its command (size, shape) */
+  BZ_POP3_ERROR_TOO_LARGE,      /* an answer far larger than LIST said, or max-size */
+  BZ_POP3_ERROR_LIMIT,          /* a listing beyond sane bounds (UIDL length, count) */
 } BzPop3Error;
 
 G_END_DECLS
