@@ -335,9 +335,8 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
                                         cancellable, error);
 }
 
-/* Where a RETR/TOP answer of a message LIST sized @size is cut off. */
-static guint64
-bz_pop3_commands_limit (guint64 size, guint64 max_size)
+guint64
+bz_pop3_fetch_limit (guint64 size, guint64 max_size)
 {
   guint64 limit = 0;
 
@@ -394,7 +393,7 @@ bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n
           cmd->msgno = msgnos[next++];
           /* A TOP answer is a part of the message: only its limit applies. */
           cmd->facts.expected = top ? 0 : size;
-          cmd->limit = bz_pop3_commands_limit (size, options != NULL ? options->max_size : 0);
+          cmd->limit = bz_pop3_fetch_limit (size, options != NULL ? options->max_size : 0);
           sent_group = TRUE;
         }
       if (g_queue_is_empty (&self->inflight))

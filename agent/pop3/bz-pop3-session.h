@@ -96,6 +96,11 @@ struct _BzPop3MessageSink
   gboolean (*check) (BzPop3MessageSink *sink, guint msgno, const BzPop3MessageFacts *facts);
 };
 
+/* Where a RETR/TOP answer of a message that LIST sized @size (0 =
+ * unknown) is cut off: past twice the size plus 64 KiB, and past
+ * @max_size when not 0. 0 = no limit. */
+guint64 bz_pop3_fetch_limit (guint64 size, guint64 max_size);
+
 /* How bz_pop3_session_fetch_checked() checks and paces. */
 typedef struct
 {

@@ -259,6 +259,15 @@ store_end (BzPop3MessageSink *sink, guint msgno, GError **error)
   return TRUE;
 }
 
+static gboolean
+store_check (BzPop3MessageSink *sink, guint msgno, const BzPop3MessageFacts *facts)
+{
+  StoreSink *s = (StoreSink *) sink;
+  gssize i = find_msgno (s, msgno);
+
+  return i >= 0 && bz_sync_check_answer (s->run, msgno, s->uidls[i], facts);
+}
+
 static void
 store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
 {
@@ -317,6 +326,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.sink.write = store_write;
   s.sink.end = store_end;
   s.sink.fail = store_fail;
+  s.sink.check = store_check;
   s.run = run;
   s.batch = batch;
   s.spare = spare;
@@ -326,8 +336,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.n = n;
   s.committer = committer_start ();
 
-  fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
-                                        run->cancellable, &fetch_error);
+  fetched = bz_sync_check_fetch (run, &s.sink, msgnos, sizes, n, &fetch_error);
   /* Whatever happened, what arrived whole is kept (DESIGN.md: a dropped
    * connection keeps every message stored so far). */
   if (s.in_message)

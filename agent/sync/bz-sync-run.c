@@ -18,6 +18,10 @@
 G_DEFINE_QUARK (bz - sync - error - quark, bz_sync_error)
 /* clang-format on */
 
+/* Sessions one run may open: a misfit or an answer cut off ends one, and
+ * the next goes on from there (bz-sync-check.c). */
+#define MAX_SESSIONS 4
+
 /* One message as the server lists it in this session. */
 typedef struct
 {
@@ -376,7 +380,8 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
   for (guint i = 0; i < stored->len; i++)
     {
       const ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
-      if (m != NULL)
+      /* kept on "the same bytes twice" alone: in doubt, never DELEd */
+      if (m != NULL && !g_hash_table_contains (run->no_dele, m->uidl))
         g_array_append_val (dele, *m);
     }
   return g_steal_pointer (&dele);
@@ -428,6 +433,7 @@ sync_session (BzSyncRun *run, GError **error)
   g_autoptr (GArray) wanted = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   g_autoptr (GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GArray) skipped_sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 max_size = run->account->max_size;
   guint n_new;
 
@@ -474,6 +480,7 @@ sync_session (BzSyncRun *run, GError **error)
         {
           guint idx = (guint) (m - &g_array_index (server.messages, ServerMessage, 0));
           g_array_append_val (wanted, idx);
+          g_array_append_val (skipped_sizes, s->size);
         }
     }
   g_clear_pointer (&skipped, g_ptr_array_unref);
@@ -483,7 +490,14 @@ sync_session (BzSyncRun *run, GError **error)
     {
       const ServerMessage *m =
           &g_array_index (server.messages, ServerMessage, g_array_index (wanted, guint, i));
-      if (max_size == 0 || m->size <= max_size)
+      /* Skipped after sending far more than LIST said (its row has the
+       * octets read): fetched again only when it would not be cut off
+       * again, as a RETR now would be. */
+      guint64 seen = i < n_new ? 0 : g_array_index (skipped_sizes, guint64, i - n_new);
+      guint64 limit = bz_pop3_fetch_limit (m->size, max_size);
+      gboolean lied = seen > m->size && limit > 0 && seen > limit;
+
+      if ((max_size == 0 || m->size <= max_size) && !lied)
         g_array_append_val (fetch, *m);
       else if (i < n_new)
         g_array_append_val (skip, *m);
@@ -597,18 +611,40 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
   run.fixed_clock = now > 0;
   run.result = result;
 
-  run.session = open_session (account, password, cancellable, error);
-  if (run.session == NULL)
-    ok = FALSE;
-  else
-    ok = sync_session (&run, error);
-  if (run.session != NULL)
+  run.password = password;
+  bz_sync_check_init (&run);
+
+  for (guint attempt = 1;; attempt++)
     {
-      /* Without a clean QUIT the server rolls back any DELE. */
-      if (!ok)
-        bz_pop3_session_abort (run.session);
-      g_clear_object (&run.session);
+      g_autoptr (GError) local = NULL;
+
+      run.session = open_session (account, password, cancellable, &local);
+      ok = run.session != NULL && sync_session (&run, &local);
+      if (run.session != NULL)
+        {
+          /* Without a clean QUIT the server rolls back any DELE. */
+          if (!ok)
+            bz_pop3_session_abort (run.session);
+          g_clear_object (&run.session);
+        }
+      if (ok)
+        break;
+      /* An answer that did not fit ended the session before anything
+       * after it was stored: a new session fetches the rest, carefully. */
+      if (!bz_sync_check_record_cut (&run, error))
+        break;
+      if (attempt < MAX_SESSIONS && bz_sync_check_can_retry (&run, local) &&
+          !g_cancellable_is_cancelled (cancellable))
+        {
+          g_warning ("%s: %s; going on in a new session, one message at a time", account->name,
+                     local->message);
+          run.careful = TRUE;
+          continue;
+        }
+      g_propagate_error (error, g_steal_pointer (&local));
+      break;
     }
+  bz_sync_check_clear (&run);
   if (!bz_db_count_stored (db, account->name, &result->stored_total, ok ? error : NULL))
     ok = FALSE;
   result->seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
