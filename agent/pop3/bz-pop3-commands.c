@@ -115,49 +115,59 @@ bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets, GCance
   return TRUE;
 }
 
-/* LIST without an argument, its lines collected (at most a sane count). */
-static BzPop3Cmd *
-bz_pop3_commands_list_all (BzPop3Session *self, GCancellable *cancellable, GError **error)
+typedef struct
 {
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  BzPop3Cmd *queued;
+  BzPop3Session *self;
+  GArray *entries;
+  GError *error; /* the first bad line */
+} ListReader;
 
-  if (!bz_pop3_session_check_usable (self, error))
-    return NULL;
-  queued = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "LIST");
-  queued->max_lines = BZ_POP3_MAX_MESSAGES;
-  if (!bz_pop3_session_run (self, queued, cancellable, error))
-    return NULL;
-  cmd = bz_pop3_session_take (self, queued);
-  if (!cmd->ok)
-    {
-      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_SERVER, "LIST failed", error);
-      return NULL;
-    }
-  return g_steal_pointer (&cmd);
+/* Each line of a LIST listing as it arrives: no copy of the whole answer. */
+static void
+bz_pop3_commands_list_line (const char *line, gsize len, gpointer data)
+{
+  ListReader *r = data;
+  BzPop3ListEntry entry = { 0 };
+  const char *rest;
+
+  if (r->error != NULL)
+    return;
+  if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error) ||
+      !bz_pop3_commands_parse_uint (r->self, rest, G_MAXINT64, &entry.size, NULL, &r->error))
+    return;
+  g_array_append_val (r->entries, entry);
 }
 
 GArray *
 bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  g_autoptr (GArray) entries = NULL;
+  g_autoptr (BzPop3Cmd) done = NULL;
+  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (BzPop3ListEntry));
+  ListReader reader = { self, entries, NULL };
+  BzPop3Cmd *cmd;
+  gboolean ran;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
-  cmd = bz_pop3_commands_list_all (self, cancellable, error);
-  if (cmd == NULL)
+  if (!bz_pop3_session_check_usable (self, error))
     return NULL;
-  entries = g_array_sized_new (FALSE, FALSE, sizeof (BzPop3ListEntry), cmd->lines->len);
-  for (guint i = 0; i < cmd->lines->len; i++)
+  cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "LIST");
+  cmd->max_lines = BZ_POP3_MAX_MESSAGES;
+  cmd->line_func = bz_pop3_commands_list_line;
+  cmd->line_data = &reader;
+  ran = bz_pop3_session_run (self, cmd, cancellable, error);
+  if (ran)
+    done = bz_pop3_session_take (self, cmd);
+  if (!ran || !done->ok)
     {
-      BzPop3ListEntry entry = { 0 };
-      const char *rest;
-
-      if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i), &entry.msgno,
-                                        &rest, error) ||
-          !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &entry.size, NULL, error))
-        return NULL;
-      g_array_append_val (entries, entry);
+      g_clear_error (&reader.error);
+      if (ran)
+        bz_pop3_session_set_server_error (self, done, BZ_POP3_ERROR_SERVER, "LIST failed", error);
+      return NULL;
+    }
+  if (reader.error != NULL)
+    {
+      g_propagate_error (error, reader.error);
+      return NULL;
     }
   return g_steal_pointer (&entries);
 }
@@ -233,6 +243,7 @@ typedef struct
   BzPop3Session *self;
   BzPop3UidlList *list;
   GError *error; /* the first bad line */
+  gsize bytes;   /* of the UIDLs so far */
 } UidlReader;
 
 /* Each line of the listing as it arrives: no copy of the whole answer. */
@@ -251,6 +262,14 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
   uidl_len = strcspn (rest, " \t");
   if (!bz_pop3_commands_check_uidl (r->self, line, uidl_len, &r->error))
     return;
+  r->bytes += uidl_len;
+  if (r->bytes > BZ_POP3_MAX_UIDL_BYTES)
+    {
+      g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
+                   "%s: a listing whose UIDLs add up to more than %d MiB", r->self->host,
+                   BZ_POP3_MAX_UIDL_BYTES / (1024 * 1024));
+      return;
+    }
   entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
   g_array_append_val (r->list->entries, entry);
 }
@@ -260,7 +279,7 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
 {
   g_autoptr (BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
   g_autoptr (BzPop3Cmd) done = NULL;
-  UidlReader reader = { self, list, NULL };
+  UidlReader reader = { self, list, NULL, 0 };
   BzPop3Cmd *cmd;
   gboolean ran;
 

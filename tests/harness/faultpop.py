@@ -231,7 +231,7 @@ class Session:
                 if cmd == "UIDL" and o.uidl_extra:
                     # made-up entries past the real ones: a listing too long
                     first = len(self.view) + 1
-                    lines += ["%d bzextra-%d" % (n, n)
+                    lines += ["%d %s" % (n, ("bzextra-%d" % n).ljust(o.uidl_len, "x"))
                               for n in range(first, first + o.uidl_extra)]
                 self.multiline(cmd, "+OK listing follows", lines)
         elif cmd in ("RETR", "TOP"):
