@@ -3,6 +3,7 @@
  * BzStoreBatch with batched commits, and TOP 0 header blocks into memory. */
 #include "config.h"
 
+#include "bz-common-text.h"
 #include "bz-sync-private.h"
 
 /* Durability is per batch (DESIGN.md): one fsync pass, two transactions and
@@ -279,8 +280,11 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
   if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
-    g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name, msgno,
-               uidl ? uidl : "?", reason->message);
+    {
+      g_autofree char *shown = bz_common_text_sanitize (uidl ? uidl : "?", -1);
+      g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name, msgno, shown,
+                 reason->message);
+    }
 }
 
 gboolean

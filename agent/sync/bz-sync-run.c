@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bz-common-text.h"
 #include "bz-sync-private.h"
 
 /* clang-format off: the quark name has hyphens */
@@ -346,10 +347,12 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
       if (!bz_db_record_skipped (run->db, run->account->name, m->uidl, m->size,
                                  g_ptr_array_index (headers, i), error))
         return FALSE;
+      g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+
       run->result->skipped++;
       g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %" G_GUINT64_FORMAT
               ")",
-              run->account->name, m->uidl, m->size, run->account->max_size);
+              run->account->name, shown, m->size, run->account->max_size);
     }
   return TRUE;
 }
@@ -449,9 +452,12 @@ sync_session (BzSyncRun *run, GError **error)
               (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
                                                          server.by_uidl[i - 1])
                                               .uidl) != 0))
-            g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
-                       "they are left on the server",
-                       run->account->name, m->uidl);
+            {
+              g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+              g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
+                         "they are left on the server",
+                         run->account->name, shown);
+            }
         }
     }
   /* the names are the UIDLs in server order, already sorted by by_uidl */
