@@ -6,48 +6,14 @@
 
 #include <string.h>
 
-#include "bz-common-text.h"
+#include "bz-pop3-listing.h"
 #include "bz-pop3-session-private.h"
 
-/* A decimal number up to @max, with overflow checks: a server's
- * "99999999999999999999" is an error, not G_MAXUINT64. */
 static gboolean
 bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max, guint64 *out,
                              const char **end, GError **error)
 {
-  guint64 value = 0;
-  const char *p;
-
-  while (*str == ' ')
-    str++;
-  if (!g_ascii_isdigit (*str))
-    {
-      g_autofree char *shown = bz_common_text_sanitize_short (str, -1, 40);
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: expected a number in \"%s\"",
-                   self->host, shown);
-      return FALSE;
-    }
-  for (p = str; g_ascii_isdigit (*p); p++)
-    {
-      guint digit = *p - '0';
-      if (value > (max - digit) / 10)
-        {
-          p = NULL;
-          break;
-        }
-      value = value * 10 + digit;
-    }
-  if (p == NULL || (*p != '\0' && *p != ' '))
-    {
-      g_autofree char *shown = bz_common_text_sanitize_short (str, -1, 40);
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: bad number in \"%s\"",
-                   self->host, shown);
-      return FALSE;
-    }
-  *out = value;
-  if (end != NULL)
-    *end = p;
-  return TRUE;
+  return bz_pop3_listing_number (self->host, str, max, out, end, error);
 }
 
 /* Parses "msgno value" as answered by LIST and UIDL. */
@@ -55,23 +21,7 @@ static gboolean
 bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno, const char **rest,
                              GError **error)
 {
-  guint64 n;
-  const char *end;
-
-  if (!bz_pop3_commands_parse_uint (self, line, G_MAXUINT, &n, &end, error))
-    return FALSE;
-  while (*end == ' ')
-    end++;
-  if (*end == '\0')
-    {
-      g_autofree char *shown = bz_common_text_sanitize_short (line, -1, 40);
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: missing value in \"%s\"",
-                   self->host, shown);
-      return FALSE;
-    }
-  *msgno = (guint) n;
-  *rest = end;
-  return TRUE;
+  return bz_pop3_listing_pair (self->host, line, msgno, rest, error);
 }
 
 /* Sends @line and expects +OK; a -ERR becomes an error named @what. */
@@ -205,24 +155,10 @@ bz_pop3_uidl_list_free (BzPop3UidlList *list)
   g_free (list);
 }
 
-/* A UIDL of @len bytes from @line: not empty, at most RFC 1939's 70. */
 static gboolean
 bz_pop3_commands_check_uidl (BzPop3Session *self, const char *line, gsize len, GError **error)
 {
-  g_autofree char *shown = NULL;
-
-  if (len > 0 && len <= BZ_POP3_MAX_UIDL_LEN)
-    return TRUE;
-  shown = bz_common_text_sanitize_short (line, -1, 40);
-  if (len == 0)
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                 "%s: UIDL line without a UIDL: \"%s\"", self->host, shown);
-  else
-    g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
-                 "%s: a UIDL of %" G_GSIZE_FORMAT " characters, longer than the %d of RFC 1939: "
-                 "\"%s\"",
-                 self->host, len, BZ_POP3_MAX_UIDL_LEN, shown);
-  return FALSE;
+  return bz_pop3_listing_check_uidl (self->host, line, len, error);
 }
 
 /* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,

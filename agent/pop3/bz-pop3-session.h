@@ -9,6 +9,7 @@
 #include "buzon-types.h"
 #include "bz-net-connection.h"
 #include "bz-pop3-error.h"
+#include "bz-pop3-listing.h"
 
 G_BEGIN_DECLS
 
@@ -33,18 +34,6 @@ typedef struct
   guint msgno;
   const char *uidl;
 } BzPop3UidlEntry;
-
-/* Bounds of a listing (UIDL, LIST), so that peak RSS stays under 20 MB
- * whatever a server sends. RFC 1939 caps a UIDL at 70 characters; it
- * sets no bound on the count, but a maildrop of more than 100,000
- * messages is beyond what POP3 serves in practice (no folders; Gmail hands
- * out a few hundred per session) and such a mailbox is better read over
- * IMAP. The UIDLs of one listing add up to 4 MiB at most (100,000 of 41
- * characters, or 60,000 of 70): each entry also costs ~50 bytes of
- * tables in the sync. Past a bound the listing is BZ_POP3_ERROR_LIMIT. */
-#define BZ_POP3_MAX_UIDL_LEN 70
-#define BZ_POP3_MAX_MESSAGES 100000
-#define BZ_POP3_MAX_UIDL_BYTES (4 * 1024 * 1024)
 
 /* A UIDL listing: 50,000 entries take ~2 MB, not one allocation each. */
 typedef struct
