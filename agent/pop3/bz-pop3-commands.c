@@ -349,6 +349,9 @@ bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n
           /* A TOP answer is a part of the message: only its limit applies. */
           cmd->facts.expected = top ? 0 : size;
           cmd->limit = bz_pop3_fetch_limit (size, options != NULL ? options->max_size : 0);
+          /* a TOP answer is read for its header block: never endless */
+          if (top && cmd->limit == 0)
+            cmd->limit = BZ_POP3_MAX_TOP;
           sent_group = TRUE;
         }
       if (g_queue_is_empty (&self->inflight))

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
 /* Slack over twice LIST's size before a RETR is cut off as too large:
  * LF-counting servers report up to half the CRLF octets. */
 #define BZ_POP3_SIZE_SLACK (64 * 1024)
+/* A TOP answer of unknown size is cut off past this. */
+#define BZ_POP3_MAX_TOP (16 * 1024 * 1024)
 
 typedef enum
 {
