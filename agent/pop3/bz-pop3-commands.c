@@ -310,6 +310,7 @@ bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n
 {
   guint window;
   gsize next = 0;
+  gboolean need_noop = FALSE;
   g_autoptr (GError) error_local = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
@@ -323,15 +324,27 @@ bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n
   window = bz_pop3_commands_window (self);
   if (options != NULL && options->window > 0)
     window = MIN (window, options->window);
+  /* Two commands a message: its RETR/TOP and a NOOP sentinel; without
+   * PIPELINING one at a time, the NOOP after the answer was read. */
+  if (bz_pop3_session_has_capability (self, "PIPELINING"))
+    window *= 2;
+  else
+    window = 1;
   self->sink = sink;
   g_clear_error (&self->misfit);
-  while (next < n_msgnos || !g_queue_is_empty (&self->inflight))
+  while (next < n_msgnos || need_noop || !g_queue_is_empty (&self->inflight))
     {
       BzPop3Cmd *head;
       gboolean sent_group = FALSE;
 
       /* Refilled in groups: one TLS record and one segment for many
        * commands, instead of one for each answer read. */
+      if (self->misfit == NULL && need_noop && g_queue_get_length (&self->inflight) < window)
+        {
+          bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, "NOOP");
+          need_noop = FALSE;
+          sent_group = TRUE;
+        }
       while (self->misfit == NULL && next < n_msgnos &&
              g_queue_get_length (&self->inflight) < window &&
              (sent_group || g_queue_get_length (&self->inflight) <= window / 2))
@@ -352,12 +365,30 @@ bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n
           /* a TOP answer is read for its header block: never endless */
           if (top && cmd->limit == 0)
             cmd->limit = BZ_POP3_MAX_TOP;
+          /* A NOOP after each answer frames it: an answer sent twice (even
+           * of the same size) or any other extra answer lands on the NOOP,
+           * whose single line cannot take the data that follows, so the
+           * parser fails before the next message's answer is stored. */
+          if (g_queue_get_length (&self->inflight) < window)
+            bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, "NOOP");
+          else
+            need_noop = TRUE;
           sent_group = TRUE;
         }
       if (g_queue_is_empty (&self->inflight))
         break;
       if (!bz_pop3_session_run (self, NULL, cancellable, &error_local))
         {
+          /* Bytes that are no answer where one was due: the stream is out
+           * of step with the commands (an extra or repeated answer). */
+          if (g_error_matches (error_local, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL))
+            {
+              GError *misfit = g_error_new (BZ_POP3_ERROR, BZ_POP3_ERROR_MISFIT,
+                                            "%s (the answers are out of step with the commands)",
+                                            error_local->message);
+              g_clear_error (&error_local);
+              error_local = misfit;
+            }
           bz_pop3_session_fail_inflight (self, error_local);
           self->sink = NULL;
           g_propagate_error (error, g_steal_pointer (&error_local));

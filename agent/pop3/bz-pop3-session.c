@@ -241,15 +241,19 @@ bz_pop3_session_account (BzPop3Session *self, BzPop3Cmd *cmd, const char *data, 
   return TRUE;
 }
 
-/* Another command after @cmd is still waiting for its answer. */
+/* Another RETR/TOP after @cmd is still waiting for its answer (a NOOP
+ * sentinel is read to the end as usual: it leaves the stream in step). */
 static gboolean
 bz_pop3_session_more_inflight (BzPop3Session *self, BzPop3Cmd *cmd)
 {
   GList *l = g_queue_find (&self->inflight, cmd);
 
   for (l = l != NULL ? l->next : NULL; l != NULL; l = l->next)
-    if (!((BzPop3Cmd *) l->data)->done)
-      return TRUE;
+    {
+      BzPop3Cmd *later = l->data;
+      if (!later->done && later->kind == BZ_POP3_CMD_SINK)
+        return TRUE;
+    }
   return FALSE;
 }
 

@@ -208,6 +208,29 @@ test_repeated_answer (void)
   g_assert_cmpstr (left, ==, "");
 }
 
+/* The same with messages all of one size: the size cannot tell the
+ * answers apart, the NOOP after each RETR does. */
+static void
+test_repeated_same_size (void)
+{
+  g_autoptr (Wire) w = wire_new ("20", "3", "keep = delete", "--repeat-retr", "7", "--profile",
+                                 "large", "--size", "4000", NULL);
+  g_autofree char *dir = g_build_filename (w->c->dir, "reference", NULL);
+  g_autoptr (GPtrArray) mails = sync_mailgen (dir, "--count", "20", "--seed", G_STRINGIFY (SEED),
+                                              "--profile", "large", "--size", "4000", NULL);
+  g_autoptr (GHashTable) ref = sync_mails_checksums (mails);
+  g_autoptr (SyncRun) r = NULL;
+  g_autofree char *left = NULL;
+
+  r = sync_case_run (w->c, NULL, NULL);
+  g_assert_cmpuint (assert_uidls_match_files (w), ==, 20);
+  g_assert_cmpuint (sync_assert_maildir_matches (w->maildir, ref), ==, 20);
+  g_assert_cmpint (r->status, ==, 0);
+  assert_contains (summary (r), "w: 20 new, 20 removed from server");
+  left = server_left (w);
+  g_assert_cmpstr (left, ==, "");
+}
+
 /* LIST says message 5 is 1000 octets; it is some 3 KB. Fetched alone it
  * comes the same: kept (the server miscounts), but never DELEd on that
  * evidence; the others are deleted as keep says. */
@@ -400,6 +423,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync/wire/extra-ok", test_extra_ok);
   g_test_add_func ("/sync/wire/repeated-answer", test_repeated_answer);
+  g_test_add_func ("/sync/wire/repeated-same-size", test_repeated_same_size);
   g_test_add_func ("/sync/wire/lying-size", test_lying_size);
   g_test_add_func ("/sync/wire/lying-size-huge", test_lying_size_huge);
   g_test_add_func ("/sync/wire/max-size-arrived", test_max_size_arrived);
