@@ -7,7 +7,9 @@
  *     session when nothing else was in flight, else in a new one, and the
  *     rest of the run goes one command at a time;
  *   - the same bytes a second time mean the server miscounts: the message
- *     is kept, but never DELEd on that evidence alone;
+ *     is kept, but never DELEd on that evidence alone (its row records the
+ *     octets received, and the keep policy DELEs only a message whose
+ *     size on the server is that of the stored copy);
  *   - other bytes mean the stream was out of step: refused again, up to a
  *     few times, then the sync fails.
  * An answer cut off as too large is recorded as skipped. */
@@ -29,7 +31,7 @@ void
 bz_sync_check_init (BzSyncRun *run)
 {
   run->misfits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  run->no_dele = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run->no_dele = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run->cut = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -68,7 +70,8 @@ bz_sync_check_answer (BzSyncRun *run, guint msgno, const char *uidl,
       g_warning ("%s: message %s: the server says %" G_GUINT64_FORMAT
                  " octets but sent %" G_GUINT64_FORMAT " twice alike; kept, and left on the server",
                  run->account->name, shown, facts->expected, facts->octets);
-      g_hash_table_add (run->no_dele, g_strdup (uidl));
+      g_hash_table_replace (run->no_dele, g_strdup (uidl),
+                            g_memdup2 (&facts->octets, sizeof (guint64)));
       return TRUE;
     }
   m->digest = facts->digest;
@@ -151,6 +154,24 @@ bz_sync_check_record_cut (BzSyncRun *run, GError **error)
                  "skipped (too large)",
                  run->account->name, shown, octets);
       g_hash_table_iter_remove (&iter);
+    }
+  return TRUE;
+}
+
+gboolean
+bz_sync_check_record_doubts (BzSyncRun *run, GError **error)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  /* The row keeps the octets received, not LIST's: the keep policy DELEs
+   * a message only while the server's size is that of the stored copy,
+   * so this one stays on the server in later runs too. */
+  g_hash_table_iter_init (&iter, run->no_dele);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (!bz_db_set_size (run->db, run->account->name, key, *(const guint64 *) value, error))
+        return FALSE;
     }
   return TRUE;
 }

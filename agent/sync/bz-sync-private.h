@@ -25,7 +25,7 @@ typedef struct
   const char *password; /* borrowed, to log in again after a misfit */
   gboolean careful;     /* one command in flight from now on */
   GHashTable *misfits;  /* UIDL -> Misfit: digest and attempts */
-  GHashTable *no_dele;  /* UIDLs kept on "the same bytes twice" alone */
+  GHashTable *no_dele;  /* UIDL -> octets received, kept on "the same bytes twice" alone */
   GHashTable *cut;      /* UIDL -> octets read before it was cut off */
   guint misfit_msgno;   /* of the last answer refused */
   gboolean give_up;     /* a message's answers kept changing */
@@ -63,6 +63,9 @@ gboolean bz_sync_check_fetch (BzSyncRun *run, BzPop3MessageSink *sink, const gui
 gboolean bz_sync_check_can_retry (BzSyncRun *run, const GError *error);
 /* Records the answers cut off as too large as skipped. */
 gboolean bz_sync_check_record_cut (BzSyncRun *run, GError **error);
+/* Records the octets received as the size of the messages kept on "the
+ * same bytes twice" alone. */
+gboolean bz_sync_check_record_doubts (BzSyncRun *run, GError **error);
 
 /* Takes the account's cross-process lock (waits up to 2 s); returns the
  * fd to close(), or -1 with BZ_SYNC_ERROR_BUSY or _FAILED. */

@@ -28,6 +28,7 @@ typedef struct
 {
   guint msgno;
   gboolean shared; /* another message has the same UIDL */
+  gboolean sized;  /* size is LIST's (asked in this session) */
   guint64 size;
   const char *uidl; /* borrowed from the UIDL array or the synthetic table */
 } ServerMessage;
@@ -245,6 +246,7 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
           const BzPop3ListEntry *e =
               bsearch (&key, all->data, all->len, sizeof (BzPop3ListEntry), compare_list_msgno);
           m->size = e != NULL ? e->size : 0;
+          m->sized = e != NULL;
         }
       return TRUE;
     }
@@ -257,7 +259,12 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
                                   error))
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
-    g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).size = sizes[i];
+    {
+      ServerMessage *m =
+          &g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i));
+      m->size = sizes[i];
+      m->sized = TRUE;
+    }
   return TRUE;
 }
 
@@ -301,6 +308,7 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
           ServerMessage m = { 0 };
           m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
           m.size = g_array_index (list, BzPop3ListEntry, i).size;
+          m.sized = TRUE;
           m.uidl = g_ptr_array_index (out->synthetic, i);
           g_array_append_val (out->messages, m);
           g_ptr_array_add (out->names, (gpointer) m.uidl);
@@ -362,6 +370,8 @@ static GArray *
 messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 {
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) unsized = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GPtrArray) stored = NULL;
   gint64 before;
 
@@ -382,9 +392,37 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
     return NULL;
   for (guint i = 0; i < stored->len; i++)
     {
-      const ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
-      /* kept on "the same bytes twice" alone: in doubt, never DELEd */
-      if (m != NULL && !g_hash_table_contains (run->no_dele, m->uidl))
+      ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
+      if (m != NULL)
+        {
+          guint idx = (guint) (m - &g_array_index (server->messages, ServerMessage, 0));
+          if (!m->sized)
+            g_array_append_val (unsized, idx);
+          g_array_append_val (candidates, idx);
+        }
+    }
+  if (!server_list_fill_sizes (run, server, unsized, error))
+    return NULL;
+  /* A message whose stored bytes are in doubt is never DELEd: only while
+   * the server's size is the one recorded for the stored copy (0: not
+   * known, from before sizes were recorded so). */
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const ServerMessage *m =
+          &g_array_index (server->messages, ServerMessage, g_array_index (candidates, guint, i));
+      guint64 recorded = 0;
+
+      if (!bz_db_get_size (run->db, run->account->name, m->uidl, &recorded, error))
+        return NULL;
+      if (recorded != 0 && (!m->sized || recorded != m->size))
+        {
+          g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+          g_info ("%s: message %s stays on the server: its size there (%" G_GUINT64_FORMAT
+                  ") is not that of the stored copy (%" G_GUINT64_FORMAT ")",
+                  run->account->name, shown, m->size, recorded);
+          continue;
+        }
+      if (!g_hash_table_contains (run->no_dele, m->uidl))
         g_array_append_val (dele, *m);
     }
   return g_steal_pointer (&dele);
@@ -519,6 +557,7 @@ sync_session (BzSyncRun *run, GError **error)
 
   if (fetch->len > 0)
     {
+      gboolean fetched;
       guint n_fetch = fetch->len;
       g_autofree guint *msgnos = g_new (guint, fetch->len);
       g_autofree const char **fuidls = g_new0 (const char *, fetch->len + 1);
@@ -532,7 +571,8 @@ sync_session (BzSyncRun *run, GError **error)
           sizes[i] = m->size;
         }
       g_clear_pointer (&fetch, g_array_unref);
-      if (!bz_sync_fetch_messages (run, msgnos, fuidls, sizes, n_fetch, error))
+      fetched = bz_sync_fetch_messages (run, msgnos, fuidls, sizes, n_fetch, error);
+      if (!bz_sync_check_record_doubts (run, fetched ? error : NULL) || !fetched)
         return FALSE;
     }
   if (!check_cancelled (run->cancellable, error))

@@ -240,6 +240,7 @@ test_lying_size (void)
   g_autoptr (Wire) w = wire_new ("12", "3", "keep = delete", "--claim-size", "5", "1000", NULL);
   g_autoptr (GHashTable) ref = reference (w, 12);
   g_autoptr (SyncRun) r = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
   g_autofree char *left = NULL;
 
   r = sync_case_run (w->c, NULL, NULL);
@@ -247,6 +248,14 @@ test_lying_size (void)
   assert_contains (summary (r), "w: 12 new, 11 removed from server");
   g_assert_cmpuint (sync_assert_maildir_matches (w->maildir, ref), ==, 12);
   g_assert_cmpuint (assert_uidls_match_files (w), ==, 12);
+  left = server_left (w);
+  g_assert_cmpstr (left, ==, "bz7-5");
+
+  /* nor in a later run: the evidence is the same */
+  r2 = sync_case_run (w->c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_contains (summary (r2), "w: 0 new, 12 stored");
+  g_free (left);
   left = server_left (w);
   g_assert_cmpstr (left, ==, "bz7-5");
 }
@@ -312,6 +321,7 @@ test_lf_sizes (void)
   g_autoptr (Wire) w = wire_new ("10", "3", "keep = delete", "--lf-sizes", NULL);
   g_autoptr (GHashTable) ref = reference (w, 10);
   g_autoptr (SyncRun) r = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
   g_autofree char *left = NULL;
 
   r = sync_case_run (w->c, NULL, NULL);
@@ -319,6 +329,14 @@ test_lf_sizes (void)
   assert_contains (summary (r), "w: 10 new, 10 stored");
   g_assert_cmpuint (sync_assert_maildir_matches (w->maildir, ref), ==, 10);
   g_assert_cmpuint (assert_uidls_match_files (w), ==, 10);
+  left = server_left (w);
+  g_assert_cmpstr (left, ==, "bz7-1 bz7-2 bz7-3 bz7-4 bz7-5 bz7-6 bz7-7 bz7-8 bz7-9 bz7-10");
+
+  /* a later run has no more evidence: still nothing deleted */
+  r2 = sync_case_run (w->c, NULL, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  assert_contains (summary (r2), "w: 0 new, 10 stored");
+  g_free (left);
   left = server_left (w);
   g_assert_cmpstr (left, ==, "bz7-1 bz7-2 bz7-3 bz7-4 bz7-5 bz7-6 bz7-7 bz7-8 bz7-9 bz7-10");
 }
