@@ -60,8 +60,8 @@ typedef struct
 } BzPop3MessageFacts;
 
 /* TRUE when the answer fits what was asked: its size equals LIST's (when
- * known; also the status line's number, when it has one) and its data does
- * not begin with a status line (the mark of answers out of step). */
+ * known) and its data does not begin with a status line (the mark of
+ * answers out of step), and it was not cut off. */
 gboolean bz_pop3_message_facts_fit (const BzPop3MessageFacts *facts);
 
 /* Receives retrieved messages as a stream, one message at a time, in the
