@@ -417,9 +417,10 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
       if (recorded != 0 && (!m->sized || recorded != m->size))
         {
           g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
-          g_info ("%s: message %s stays on the server: its size there (%" G_GUINT64_FORMAT
-                  ") is not that of the stored copy (%" G_GUINT64_FORMAT ")",
-                  run->account->name, shown, m->size, recorded);
+          g_warning (
+              "%s: message %s is not deleted from the server: its size there (%" G_GUINT64_FORMAT
+              ") is not that of the stored copy (%" G_GUINT64_FORMAT ")",
+              run->account->name, shown, m->size, recorded);
           continue;
         }
       if (!g_hash_table_contains (run->no_dele, m->uidl))
