@@ -66,10 +66,17 @@ bz_sync_check_answer (BzSyncRun *run, guint msgno, const char *uidl,
   else if (m->digest == facts->digest && !facts->status_first)
     {
       /* Fetched alone, the same bytes again: the server counts otherwise
-       * (LF line ends, say), the stream is in step. */
-      g_warning ("%s: message %s: the server says %" G_GUINT64_FORMAT
-                 " octets but sent %" G_GUINT64_FORMAT " twice alike; kept, and left on the server",
-                 run->account->name, shown, facts->expected, facts->octets);
+       * (LF line ends, say), the stream is in step. A warning once a run:
+       * such a server does it for every message. */
+      if (g_hash_table_size (run->no_dele) == 0)
+        g_warning ("%s: message %s: the server says %" G_GUINT64_FORMAT
+                   " octets but sent %" G_GUINT64_FORMAT
+                   " twice alike; kept, and left on the server",
+                   run->account->name, shown, facts->expected, facts->octets);
+      else
+        g_info ("%s: message %s: the server says %" G_GUINT64_FORMAT
+                " octets but sent %" G_GUINT64_FORMAT " twice alike; kept, and left on the server",
+                run->account->name, shown, facts->expected, facts->octets);
       g_hash_table_replace (run->no_dele, g_strdup (uidl),
                             g_memdup2 (&facts->octets, sizeof (guint64)));
       return TRUE;
