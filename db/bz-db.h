@@ -209,4 +209,16 @@ gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl, 
 /* The pending rows of @account (BzDbMessage, transfer full). */
 GPtrArray *bz_db_list_pending (BzDb *self, const char *account, GError **error);
 
+/* --- the size a stored message has (DESIGN.md: a message whose stored
+ * bytes are in doubt is never DELEd) ------------------------------------ */
+
+/* The recorded size of @uidl (LIST's octets when it was fetched; the
+ * octets received when the server's size disagreed), 0 when unknown or
+ * no such row. */
+gboolean bz_db_get_size (BzDb *self, const char *account, const char *uidl, guint64 *size,
+                         GError **error);
+/* Records @size as the size of the stored message @uidl. */
+gboolean bz_db_set_size (BzDb *self, const char *account, const char *uidl, guint64 size,
+                         GError **error);
+
 G_END_DECLS

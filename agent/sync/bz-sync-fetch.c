@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "bz-log.h"
+#include "bz-common-text.h"
 #include "bz-sync-private.h"
 
 /* Durability is per batch (DESIGN.md): one fsync pass, two transactions and
@@ -264,6 +265,15 @@ store_end (BzPop3MessageSink *sink, guint msgno, GError **error)
   return TRUE;
 }
 
+static gboolean
+store_check (BzPop3MessageSink *sink, guint msgno, const BzPop3MessageFacts *facts)
+{
+  StoreSink *s = (StoreSink *) sink;
+  gssize i = find_msgno (s, msgno);
+
+  return i >= 0 && bz_sync_check_answer (s->run, msgno, s->uidls[i], facts);
+}
+
 static void
 store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
 {
@@ -275,8 +285,11 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
   if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
-    bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "message %u (%s) not retrieved: %s",
-                    msgno, uidl ? uidl : "?", reason->message);
+    {
+      g_autofree char *shown = bz_common_text_sanitize (uidl ? uidl : "?", -1);
+      bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name,
+                      "message %u (%s) not retrieved: %s", msgno, shown, reason->message);
+    }
 }
 
 gboolean
@@ -322,6 +335,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.sink.write = store_write;
   s.sink.end = store_end;
   s.sink.fail = store_fail;
+  s.sink.check = store_check;
   s.run = run;
   s.batch = batch;
   s.spare = spare;
@@ -331,8 +345,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.n = n;
   s.committer = committer_start (run->account->name);
 
-  fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
-                                        run->cancellable, &fetch_error);
+  fetched = bz_sync_check_fetch (run, &s.sink, msgnos, sizes, n, &fetch_error);
   /* Whatever happened, what arrived whole is kept (DESIGN.md: a dropped
    * connection keeps every message stored so far). */
   if (s.in_message)
