@@ -217,13 +217,14 @@ bz_store_batch_abort (BzStoreBatch *self)
 gboolean
 bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError **error)
 {
-  g_autofree char *name = bz_store_maildir_unique_name ();
+  g_autofree char *name = NULL;
   g_autoptr (BzStoreItem) item = g_new0 (BzStoreItem, 1);
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
   g_return_val_if_fail (uidl != NULL, FALSE);
   g_return_val_if_fail (self->current == NULL, FALSE);
 
+  name = bz_store_maildir_unique_name (self->account, uidl);
   item->fd = -1;
   item->uidl = g_strdup (uidl);
   item->size = size;

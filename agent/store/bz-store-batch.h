@@ -90,6 +90,21 @@ gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError *
 gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_settled,
                            GError **error);
 
+/* Recognises messages of @account already in @maildir although the
+ * database has no row for them (it was lost, emptied or replaced after
+ * damage): @candidates are indices into @uidls of UIDLs the database does
+ * not know; each whose digest (bz_store_maildir_digest()) names a file in
+ * new/ or cur/ gets a stored row with that file's path, size, time and
+ * headers, in one transaction, and is removed from @candidates. Files
+ * whose names carry no digest (written by earlier versions) are not
+ * recognised.
+ * @n_rebuilt (optional) receives the rows made. FALSE with BZ_STORE_ERROR
+ * when the Maildir cannot be read or the rows not written (then nothing
+ * was recorded and @candidates is unchanged). */
+gboolean bz_store_rebuild (BzDb *db, const char *account, const char *maildir,
+                           const char *const *uidls, GArray *candidates, guint *n_rebuilt,
+                           GError **error);
+
 /* For messages listed by the database (bz_db_list_newest()): a file that a
  * mail client moved (new/ -> cur/, flags changed) is found again by its
  * unique base name; the message's path and its row are updated. A file no
