@@ -143,8 +143,9 @@ bz_db_fail (BzDb *self, GError **error, const char *what)
         g_warning ("Cannot create %s", marker);
       return FALSE;
     }
-  g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Database %s: %s: %s", self->path, what,
-               sqlite3_errmsg (self->handle));
+  g_set_error (error, BZ_DB_ERROR,
+               (rc & 0xff) == SQLITE_FULL ? BZ_DB_ERROR_NO_SPACE : BZ_DB_ERROR_FAILED,
+               "Database %s: %s: %s", self->path, what, sqlite3_errmsg (self->handle));
   return FALSE;
 }
 

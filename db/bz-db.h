@@ -35,6 +35,7 @@ typedef enum
   BZ_DB_ERROR_CORRUPT,  /* not a database, or not ours, or damaged */
   BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
   BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
+  BZ_DB_ERROR_NO_SPACE, /* the disk (or quota) is full: nothing was written */
 } BzDbError;
 
 typedef enum

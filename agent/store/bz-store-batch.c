@@ -480,14 +480,32 @@ parse_headers (GPtrArray *items)
     }
 }
 
+/* Abandons the newest half of @items (at least one): their files go,
+ * which gives back the room a full disk needs for the database's commit. */
+static void
+drop_newest_half (GPtrArray *items)
+{
+  guint keep = items->len / 2;
+
+  for (guint i = keep; i < items->len; i++)
+    unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+  g_ptr_array_set_size (items, keep);
+}
+
 /* Step 2: one transaction of pending rows. A UIDL already known drops only
- * its own message; any other failure drops the whole batch. */
+ * its own message. When the disk is full (the database shares it with the
+ * Maildir, and the message that filled it was abandoned already), the
+ * newest half of the messages is given up to make room, again until the
+ * rest fits: what was written completely is kept as far as it can be, so
+ * that an account with room for fewer messages than a batch still
+ * progresses. Any other failure drops the whole batch. */
 static gboolean
 add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
 {
   gint64 now = batch_now (self);
   GError *error = NULL;
 
+retry:
   if (!bz_db_begin (self->db, &error))
     goto fail;
   for (guint i = 0; i < items->len;)
@@ -519,7 +537,22 @@ add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
   return TRUE;
 
 fail:
-  note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "%s", error->message));
+  if (g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_NO_SPACE) && items->len > 1)
+    {
+      note_error (first,
+                  g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_NO_SPACE,
+                               "%s: %s (kept %u of %u messages; the others are "
+                               "fetched again when there is room)",
+                               g_strerror (ENOSPC), error->message, items->len / 2, items->len));
+      g_clear_error (&error);
+      drop_newest_half (items);
+      goto retry;
+    }
+  if (g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_NO_SPACE))
+    note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_NO_SPACE, "%s: %s",
+                                    g_strerror (ENOSPC), error->message));
+  else
+    note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "%s", error->message));
   g_clear_error (&error);
   for (guint i = 0; i < items->len; i++)
     unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
