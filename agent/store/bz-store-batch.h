@@ -47,6 +47,31 @@ G_DECLARE_FINAL_TYPE (BzStoreBatch, bz_store_batch, BZ, STORE_BATCH, GObject)
 BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account, const char *maildir,
                                   GError **error);
 
+/* How a commit makes the batch's files durable (step 1). */
+typedef enum
+{
+  BZ_STORE_FLUSH_SYNCFS,    /* one syncfs() for the whole batch */
+  BZ_STORE_FLUSH_FDATASYNC, /* fdatasync() of each file */
+} BzStoreFlush;
+
+/* The flush for a kernel of release @release (uname -r): syncfs() reports
+ * writeback errors only from Linux 5.8; before, it returns 0 after a
+ * failed write, and a message could be marked stored, then DELEd. Any
+ * release that does not read as Linux >= 5.8 gets fdatasync(). */
+BzStoreFlush bz_store_flush_for_release (const char *release);
+/* bz_store_flush_for_release() of the running kernel, asked once per
+ * process (uname(2)); what new batches use. */
+BzStoreFlush bz_store_flush_default (void);
+/* Overrides the flush of @self (tests; a caller that knows better). */
+void bz_store_batch_set_flush (BzStoreBatch *self, BzStoreFlush flush);
+
+/* Moves the finished messages of @from (same account and Maildir) into
+ * @self, which must have none; the message in progress in @from, if any,
+ * stays there. @from then starts over as if just committed. For a sync
+ * whose committer thread takes what the download thread finished: hold a
+ * lock so that neither batch is used meanwhile. */
+void bz_store_batch_take_finished (BzStoreBatch *self, BzStoreBatch *from);
+
 /* The time recorded as "fetched" for the messages committed from now on
  * (unix seconds; keep = days:N counts from it); 0 = the real clock. The
  * sync's test clock goes through here. */

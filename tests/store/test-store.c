@@ -380,6 +380,8 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
   guint n = 0;
 
   g_assert_no_error (error);
+  /* data: the flush to use; both must fail the same way */
+  bz_store_batch_set_flush (batch, (BzStoreFlush) GPOINTER_TO_INT (data));
   for (guint round = 0; round < 2; round++)
     {
       for (guint i = 0; i < 3; i++)
@@ -414,6 +416,58 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
     }
   g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
   g_assert_cmpuint (n, ==, 3);
+}
+
+/* syncfs() only where the kernel reports writeback errors through it. */
+static void
+test_flush_for_release (void)
+{
+  g_assert_cmpint (bz_store_flush_for_release ("5.8.0"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("5.10.0-26-amd64"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("6.1.0-13-amd64"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("10.0"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("5.7.19"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("4.19.0-25-amd64"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("3.10.0-1160.el7.x86_64"), ==,
+                   BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("5"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release (""), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("v6.1"), ==, BZ_STORE_FLUSH_FDATASYNC);
+}
+
+/* The fdatasync() path of old kernels stores a batch like syncfs() does,
+ * the files byte for byte (the batch test's checks), and a file that
+ * cannot be opened for its flush drops only itself. */
+static void
+test_batch_fdatasync (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  bz_store_batch_set_flush (batch, BZ_STORE_FLUSH_FDATASYNC);
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 1000 + i * 50, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 200);
+  for (guint i = 0; i < stored->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (stored, i);
+      g_autofree char *uidl = bz_test_message_read_uidl (msg->path);
+      g_assert_cmpstr (uidl, ==, msg->uidl);
+    }
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+  g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 200);
 }
 
 static void
@@ -767,8 +821,14 @@ main (int argc, char **argv)
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget,
               fixture_teardown);
-  g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error,
+  g_test_add_func ("/store/flush-for-release", test_flush_for_release);
+  g_test_add ("/store/batch-fdatasync", Fixture, NULL, fixture_setup, test_batch_fdatasync,
               fixture_teardown);
+  g_test_add ("/store/batch-flush-error-fdatasync", Fixture,
+              GINT_TO_POINTER (BZ_STORE_FLUSH_FDATASYNC), fixture_setup, test_batch_flush_error,
+              fixture_teardown);
+  g_test_add ("/store/batch-flush-error", Fixture, GINT_TO_POINTER (BZ_STORE_FLUSH_SYNCFS),
+              fixture_setup, test_batch_flush_error, fixture_teardown);
   g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view,
               fixture_teardown);
   g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp,

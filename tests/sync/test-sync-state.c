@@ -257,7 +257,6 @@ test_slow_link (void)
   g_assert_nonnull (g_subprocess_get_identifier (proc));
   g_test_message ("%u messages visible and %u stored while the sync ran", visible, stored);
   g_assert_cmpuint (stored, >=, 2);
-  g_assert_cmpuint (count_retrs (log), <, 8 + 8);
   g_subprocess_send_signal (proc, SIGKILL);
   g_assert_true (g_subprocess_wait (proc, NULL, &error));
   g_assert_no_error (error);
