@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <utime.h>
 
 #include "sync-test-common.h"
 
@@ -436,6 +437,45 @@ test_kill_once (void)
   g_assert_cmpuint (sync_db_count (c, "kill", BZ_DB_STATE_PENDING), ==, 0);
 }
 
+/* Another program delivers into the same Maildir: its file in tmp/ (a
+ * delivery in progress) survives buzond's recovery, one untouched for more
+ * than 36 hours is removed, and so is a leftover of buzon's own. */
+static void
+test_foreign_tmp (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autofree char *log = g_build_filename (c->dir, "faultpop.log", NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "shared");
+  g_autofree char *tmp_dir = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *fresh = g_build_filename (tmp_dir, "1700000000.4242_0.otherhost", NULL);
+  g_autofree char *old = g_build_filename (tmp_dir, "1600000000.4242_1.otherhost", NULL);
+  g_autofree char *ours = g_build_filename (
+      tmp_dir, "1700000000.M1P1Q1B0123456789abcdef0123456789abcdef.somehost", NULL);
+  g_autoptr (GSubprocess) server = NULL;
+  g_autoptr (SyncRun) r = NULL;
+  g_autofree char *account = NULL;
+  struct utimbuf times;
+  guint16 port = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (tmp_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fresh, "Subject: being written\n", -1, NULL));
+  g_assert_true (g_file_set_contents (old, "Subject: abandoned\n", -1, NULL));
+  g_assert_true (g_file_set_contents (ours, "Subject: half\n", -1, NULL));
+  times.actime = times.modtime = (time_t) (g_get_real_time () / G_USEC_PER_SEC - 37 * 3600);
+  g_assert_cmpint (utime (old, &times), ==, 0);
+  server = faultpop (&port, "3", log, NULL);
+  account = sync_case_faultpop_account (c, "shared", port, NULL);
+  sync_case_write_config (c, account);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, ==, 0);
+  assert_contains (sync_run_summary (r, "shared"), "shared: 3 new,");
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (ours, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_dir (tmp_dir), ==, 1);
+  g_subprocess_force_exit (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -445,5 +485,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/state/db-damaged", test_db_damaged);
   g_test_add_func ("/sync/state/slow-link", test_slow_link);
   g_test_add_func ("/sync/state/kill-once", test_kill_once);
+  g_test_add_func ("/sync/state/foreign-tmp", test_foreign_tmp);
   return g_test_run ();
 }
