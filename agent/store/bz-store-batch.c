@@ -599,7 +599,10 @@ drop_newest_half (GPtrArray *items)
  * newest half of the messages is given up to make room, again until the
  * rest fits: what was written completely is kept as far as it can be, so
  * that an account with room for fewer messages than a batch still
- * progresses. Any other failure drops the whole batch. */
+ * progresses. (The attempts that failed grew the -wal file, and a rolled
+ * back transaction's frames are written over by the next: the half that
+ * fits leaves room there for step 4's commit too.) Any other failure
+ * drops the whole batch. */
 static gboolean
 add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
 {
