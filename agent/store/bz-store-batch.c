@@ -2,8 +2,9 @@
 /* The exactly-once protocol of DESIGN.md, made durable per batch instead of
  * per message: fsyncing each message as it is written costs a flush of the
  * disk's cache (and a journal commit) per message; here the commit starts
- * writeback of all the batch's files, waits for them with one syncfs(),
- * then pays for one directory fsync and two database commits. */
+ * writeback of all the batch's files, waits for them with one syncfs()
+ * (an fdatasync() of each where syncfs() hides write errors), then pays
+ * for one directory fsync and two database commits. */
 
 #include "config.h"
 
