@@ -258,6 +258,31 @@ bz_db_rollback (BzDb *self)
     g_warning ("Database %s: rollback failed: %s", self->path, sqlite3_errmsg (self->handle));
 }
 
+gboolean
+bz_db_account_has_messages (BzDb *self, const char *account, gboolean *has, GError **error)
+{
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
+  gint64 id = 0;
+  int rc;
+
+  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
+
+  *has = FALSE;
+  if (!bz_db_account_id (self, account, FALSE, &id, error))
+    return FALSE;
+  if (id == 0)
+    return TRUE;
+  /* one step on the (account_id, uidl) index, whatever the row count */
+  stmt = bz_db_cached (self, "SELECT 1 FROM messages WHERE account_id = ?1 LIMIT 1", error);
+  if (stmt == NULL || !bz_db_check_bind (self, sqlite3_bind_int64 (stmt, 1, id), error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return bz_db_fail (self, error, "cannot look up the account's messages");
+  *has = rc == SQLITE_ROW;
+  return TRUE;
+}
+
 /* Reads one integer pragma; the first read of a garbage file fails here. */
 gboolean
 bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error)

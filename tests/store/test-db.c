@@ -432,6 +432,24 @@ test_damaged_later (Fixture *fx, gconstpointer data)
   assert_moved_aside (fx->path);
 }
 
+/* Any row, in any state, means the database knew the account. */
+static void
+test_account_has_messages (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  gboolean has = TRUE;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_account_has_messages (db, "work", &has, &error));
+  g_assert_false (has);
+  g_assert_true (bz_db_record_skipped (db, "work", "u1", 100, NULL, &error));
+  g_assert_true (bz_db_account_has_messages (db, "work", &has, &error));
+  g_assert_true (has);
+  g_assert_true (bz_db_account_has_messages (db, "other", &has, &error));
+  g_assert_false (has);
+}
+
 static void
 test_unreadable (Fixture *fx, gconstpointer data)
 {
@@ -764,6 +782,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/db/empty-file", Fixture, NULL, fixture_setup, test_empty_file, fixture_teardown);
   g_test_add ("/db/damaged-later", Fixture, NULL, fixture_setup, test_damaged_later,
+              fixture_teardown);
+  g_test_add ("/db/account-has-messages", Fixture, NULL, fixture_setup, test_account_has_messages,
               fixture_teardown);
   g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
