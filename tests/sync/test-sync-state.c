@@ -437,6 +437,81 @@ test_kill_once (void)
   g_assert_cmpuint (sync_db_count (c, "kill", BZ_DB_STATE_PENDING), ==, 0);
 }
 
+static void
+assert_no_duplicates (const char *maildir)
+{
+  guint n = 0;
+  g_autoptr (GHashTable) local = sync_maildir_scan (maildir, &n);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, local);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (((GPtrArray *) value)->len != 1)
+        g_error ("%s is in the Maildir %u times", (char *) key, ((GPtrArray *) value)->len);
+    }
+}
+
+/* The same against faultpop, whose RETRs are answered 30 ms late so that
+ * kills land between and inside messages: no message twice after any
+ * kill; at the end every message is in the Maildir exactly once, and a
+ * fresh buzon (its own database and Maildir) finds the server empty:
+ * every deletion was of a stored message, and every stored one went. */
+static void
+test_kill_faultpop (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (SyncCase) probe = sync_case_new ();
+  g_autoptr (GHashTable) ref = reference (c, 60, 1, "reference");
+  g_autofree char *log = g_build_filename (c->dir, "faultpop.log", NULL);
+  g_autofree char *maildir = sync_case_maildir (c, "fp");
+  g_autoptr (GSubprocess) server = NULL;
+  g_autoptr (SyncRun) last = NULL;
+  g_autoptr (SyncRun) empty = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *probe_account = NULL;
+  guint16 port = 0;
+  guint kills = 0;
+  gdouble window_s = 1.0;
+
+  server = faultpop (&port, "60", log, "--retr-delay-ms", "30", "--max-connections", "60", NULL);
+  account = sync_case_faultpop_account (c, "fp", port, "keep = delete");
+  sync_case_write_config (c, account);
+  for (guint run = 0; run < 40; run++)
+    {
+      g_autoptr (GSubprocess) proc = sync_case_spawn (c, NULL);
+
+      g_usleep ((gulong) g_random_double_range (0, window_s * G_USEC_PER_SEC));
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_assert_true (g_subprocess_wait (proc, NULL, &error));
+      g_assert_no_error (error);
+      assert_no_duplicates (maildir);
+      if (!g_subprocess_get_if_signaled (proc))
+        {
+          /* it got through: the server is empty, later runs do nothing */
+          g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+          break;
+        }
+      kills++;
+    }
+  g_test_message ("%u runs killed", kills);
+  g_assert_cmpuint (kills, >, 0);
+
+  last = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (last->status, ==, 0);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, ref), ==, 60);
+  g_assert_cmpuint (sync_db_count (c, "fp", BZ_DB_STATE_PENDING), ==, 0);
+
+  probe_account = sync_case_faultpop_account (probe, "probe", port, NULL);
+  sync_case_write_config (probe, probe_account);
+  empty = sync_case_run (probe, NULL, NULL);
+  g_assert_cmpint (empty->status, ==, 0);
+  assert_contains (sync_run_summary (empty, "probe"), "probe: 0 new,");
+  g_subprocess_force_exit (server);
+}
+
 /* Another program delivers into the same Maildir: its file in tmp/ (a
  * delivery in progress) survives buzond's recovery, one untouched for more
  * than 36 hours is removed, and so is a leftover of buzon's own. */
@@ -486,5 +561,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/state/slow-link", test_slow_link);
   g_test_add_func ("/sync/state/kill-once", test_kill_once);
   g_test_add_func ("/sync/state/foreign-tmp", test_foreign_tmp);
+  g_test_add_func ("/sync/state/kill-faultpop", test_kill_faultpop);
   return g_test_run ();
 }
