@@ -8,6 +8,11 @@
  *           indexes for days:N (state, fetched) and the newest messages
  *  3        covering indexes for the sync: (account_id, uidl, state) for
  *           the one-pass UIDL diff, and the Maildir count (StoredCount)
+ *  4        state 'known' (delivered by another client, imported by
+ *           `buzonctl import`; fetched holds the other client's first-seen
+ *           time, or the import time) and getmail_form (the UIDL as getmail
+ *           writes it: '/' replaced by '-'). The table is rebuilt: SQLite
+ *           cannot change a CHECK constraint in place
  *
  * Each step is one migrate_vN() that turns version N-1 into N. All the
  * steps from the file's version to ours run in ONE transaction together
@@ -19,7 +24,7 @@
 
 #include "bz-db-private.h"
 
-#define BZ_DB_SCHEMA_VERSION 3
+#define BZ_DB_SCHEMA_VERSION 4
 
 guint
 bz_db_schema_version (void)
@@ -76,12 +81,56 @@ migrate_v3 (BzDb *self, GError **error)
                      error);
 }
 
+/* SQLite's documented way to change a constraint: a new table inside the
+ * migration's transaction, the rows copied with their ids, the old table
+ * dropped (with its indexes) and the new one renamed; then the indexes of
+ * versions 2 and 3 again, and one for the getmail rows. Nothing references
+ * messages, so the drop cascades nowhere. */
+static gboolean
+migrate_v4 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "CREATE TABLE messages_v4 ("
+                     "  id INTEGER PRIMARY KEY,"
+                     "  account_id INTEGER NOT NULL"
+                     "    REFERENCES accounts (id) ON DELETE CASCADE,"
+                     "  uidl TEXT NOT NULL,"
+                     "  state TEXT NOT NULL CHECK (state IN"
+                     "    ('pending', 'stored', 'skipped', 'gone', 'deleted', 'known')),"
+                     "  path TEXT,"
+                     "  size INTEGER NOT NULL DEFAULT 0,"
+                     "  fetched INTEGER NOT NULL DEFAULT 0,"
+                     "  message_id TEXT,"
+                     "  sender TEXT,"
+                     "  subject TEXT,"
+                     "  date INTEGER NOT NULL DEFAULT 0,"
+                     "  getmail_form INTEGER NOT NULL DEFAULT 0,"
+                     "  UNIQUE (account_id, uidl));"
+                     "INSERT INTO messages_v4 (id, account_id, uidl, state, path, size,"
+                     "  fetched, message_id, sender, subject, date)"
+                     "  SELECT id, account_id, uidl, state, path, size, fetched,"
+                     "  message_id, sender, subject, date FROM messages;"
+                     "DROP TABLE messages;"
+                     "ALTER TABLE messages_v4 RENAME TO messages;"
+                     "CREATE INDEX messages_state_fetched"
+                     "  ON messages (account_id, state, fetched);"
+                     "CREATE INDEX messages_fetched ON messages (fetched);"
+                     "CREATE INDEX messages_uidl_state"
+                     "  ON messages (account_id, uidl, state);"
+                     "CREATE INDEX messages_in_maildir ON messages (account_id)"
+                     "  WHERE path IS NOT NULL AND state != 'pending';"
+                     "CREATE INDEX messages_getmail_form ON messages (account_id)"
+                     "  WHERE getmail_form != 0 AND state = 'known';",
+                     error);
+}
+
 typedef gboolean (*BzDbMigrateFunc) (BzDb *self, GError **error);
 
 static const BzDbMigrateFunc migrations[BZ_DB_SCHEMA_VERSION] = {
   migrate_v1,
   migrate_v2,
   migrate_v3,
+  migrate_v4,
 };
 
 gboolean

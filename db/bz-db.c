@@ -29,8 +29,7 @@ struct _BzDb
   GObject parent_instance;
   char *path;
   sqlite3 *handle;
-  GStatBuf opened; /* the file as it was before sqlite3_open_v2 */
-  gboolean existed;
+  gboolean read_only;   /* bz_db_open_read_only(): leaves no file behind */
   GHashTable *stmts;    /* SQL text -> sqlite3_stmt */
   GHashTable *accounts; /* name -> gint64 id, boxed */
 };
@@ -43,7 +42,7 @@ G_DEFINE_QUARK (bz - db - error - quark, bz_db_error)
 static const char *state_names[] = {
   [BZ_DB_STATE_PENDING] = "pending", [BZ_DB_STATE_STORED] = "stored",
   [BZ_DB_STATE_SKIPPED] = "skipped", [BZ_DB_STATE_GONE] = "gone",
-  [BZ_DB_STATE_DELETED] = "deleted",
+  [BZ_DB_STATE_DELETED] = "deleted", [BZ_DB_STATE_KNOWN] = "known",
 };
 
 const char *
@@ -139,7 +138,7 @@ bz_db_fail (BzDb *self, GError **error, const char *what)
       g_autofree char *marker = check_marker_path (self->path);
 
       set_corrupt_error (self, error, sqlite3_errmsg (self->handle));
-      if (!g_file_set_contents (marker, "", 0, NULL))
+      if (!self->read_only && !g_file_set_contents (marker, "", 0, NULL))
         g_warning ("Cannot create %s", marker);
       return FALSE;
     }
@@ -432,7 +431,6 @@ open_once (const char *path, GError **error)
                    "Cannot create the folder %s of database %s: %s", dir, path, g_strerror (errsv));
       return NULL;
     }
-  self->existed = g_stat (path, &self->opened) == 0;
   rc = sqlite3_open_v2 (path, &self->handle,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
                             SQLITE_OPEN_EXRESCODE,
@@ -573,6 +571,34 @@ bz_db_open (const char *path, GError **error)
   if (!move_aside (path, &damaged, local->message, error))
     return NULL;
   return open_once (path, error);
+}
+
+BzDb *
+bz_db_open_read_only (const char *path, guint *version, GError **error)
+{
+  g_autoptr (BzDb) self = g_object_new (BZ_TYPE_DB, NULL);
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self->path = g_strdup (path);
+  self->read_only = TRUE;
+  rc = sqlite3_open_v2 (path, &self->handle,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Cannot open database %s: %s", path,
+                   self->handle != NULL ? sqlite3_errmsg (self->handle) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  if (sqlite3_busy_timeout (self->handle, BZ_DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot set the busy timeout");
+      return NULL;
+    }
+  if (!check_ours (self, version, error))
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 static void

@@ -22,6 +22,9 @@ static const BzCtlCommand commands[] = {
   { "messages", bz_ctl_messages, "newest stored messages" },
   { "set-password", bz_ctl_set_password, "read a password into the keyring" },
   { "forget-password", bz_ctl_forget_password, "remove a password from the keyring" },
+  { "add", bz_ctl_add, "set up an account from an e-mail address" },
+  { "remove", bz_ctl_remove, "take an account out of accounts.conf (mail stays)" },
+  { "import", bz_ctl_import, "take over the state of mpop, getmail, fetchmail or Thunderbird" },
 };
 
 static void

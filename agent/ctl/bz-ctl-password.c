@@ -117,6 +117,14 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
   return len;
 }
 
+gssize
+bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError **error)
+{
+  if (!isatty (STDIN_FILENO))
+    return read_line (buf, size, error);
+  return read_line_tty (prompt, buf, size, error);
+}
+
 /* Loads the config and finds @name in it, printing why not to stderr. */
 static BzAccount *
 find_config_account (const char *config_path, const char *name)

@@ -25,6 +25,24 @@ int bz_ctl_watch (int argc, char **argv);
 int bz_ctl_messages (int argc, char **argv);
 int bz_ctl_set_password (int argc, char **argv);
 int bz_ctl_forget_password (int argc, char **argv);
+int bz_ctl_add (int argc, char **argv);
+int bz_ctl_remove (int argc, char **argv);
+
+/* --- bz-ctl-password.c --------------------------------------------------- */
+
+/* Reads one line as set-password does: on a terminal after @prompt with
+ * echo off, else the first line of standard input. Returns its length
+ * (without the line end; @buf is NUL-terminated) or -1 with @error set.
+ * The caller wipes @buf. */
+gssize bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError **error);
+
+/* --- bz-ctl-remove.c ----------------------------------------------------- */
+
+/* Asks a running buzond to Reload its config, never starting one, and
+ * says what happened on stdout (or why it failed on stderr). FALSE when a
+ * running daemon could not reload. */
+gboolean bz_ctl_reload_if_running (void);
+int bz_ctl_import (int argc, char **argv);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 

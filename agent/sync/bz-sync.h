@@ -92,6 +92,11 @@ gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *resu
 gboolean bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable,
                       BzSyncResult *result, GError **error);
 
+/* Takes the account's cross-process lock (waits up to 2 s), held by every
+ * sync and by `buzonctl import`; returns the fd to close(), or -1 with
+ * BZ_SYNC_ERROR_BUSY or _FAILED. */
+int bz_sync_lock_account (const char *db_path, const char *account, GError **error);
+
 /* Start-up recovery of @account without a sync (DESIGN.md: at start-up,
  * pending rows are settled and stray tmp/ files removed), in a worker
  * thread under the account's lock. A sync does the same first, so an

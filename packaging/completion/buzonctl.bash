@@ -12,7 +12,8 @@ _buzonctl()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands='status sync watch messages set-password forget-password'
+    local commands='status sync watch messages set-password forget-password add remove'
+    local commands='status sync watch messages set-password forget-password import'
 
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -48,6 +49,56 @@ _buzonctl()
                     COMPREPLY=($(compgen -W "--config --help $(_buzonctl_accounts)" -- "$cur"))
                     ;;
             esac
+            ;;
+        add)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                --security)
+                    COMPREPLY=($(compgen -W 'tls starttls none' -- "$cur"))
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -W 'forever delete days:' -- "$cur"))
+                    ;;
+                -n|--name|--host|--port|--user|--autoconfig-url) ;;
+                *)
+                    COMPREPLY=($(compgen -W '--name --host --port --security --user --keep
+                        --autoconfig-url --no-discover --config --help' -- "$cur"))
+                    ;;
+            esac
+            ;;
+        remove)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                *)
+                    COMPREPLY=($(compgen -W "--forget-password --config --help $(_buzonctl_accounts)" -- "$cur"))
+                    ;;
+            esac
+        import)
+            case $prev in
+                -a|--account)
+                    COMPREPLY=($(compgen -W "$(_buzonctl_accounts)" -- "$cur"))
+                    return
+                    ;;
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return
+                    ;;
+            esac
+            if [ "$prev" = import ]; then
+                COMPREPLY=($(compgen -W 'mpop getmail fetchmail thunderbird' -- "$cur"))
+            elif [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W '--account --dry-run --force --config --help' -- "$cur"))
+            else
+                compopt -o filenames 2>/dev/null
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
             ;;
     esac
 }

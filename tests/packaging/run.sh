@@ -139,7 +139,8 @@ for flag in --config --once --account --verbose --version; do
   grep -q -- "$flag" "$work/buzond.txt" || fail "buzond(1) does not mention $flag"
 done
 MANWIDTH=80 man -l /usr/share/man/man1/buzonctl.1.gz 2>/dev/null >"$work/buzonctl.txt"
-for word in status sync watch messages set-password forget-password --json --wait --limit; do
+for word in status sync watch messages set-password forget-password --json --wait --limit \
+            add remove --forget-password --autoconfig-url --no-discover; do
   grep -q -- "$word" "$work/buzonctl.txt" || fail "buzonctl(1) does not mention $word"
 done
 MANWIDTH=200 man -l /usr/share/man/man5/accounts.conf.5.gz 2>/dev/null >"$work/conf.txt"
