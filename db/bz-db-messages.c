@@ -234,27 +234,6 @@ update_each (BzDb *self, const char *account, const char *sql, const char *const
   "UPDATE messages SET state = 'gone' WHERE account_id = ?1 " \
   "AND uidl = ?2 AND state IN ('stored', 'skipped', 'known')"
 
-gboolean
-bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
-                 guint *n_marked, GError **error)
-{
-  g_autoptr (GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
-  gint64 account_id = 0;
-
-  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
-
-  if (n_marked != NULL)
-    *n_marked = 0;
-  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
-    return FALSE;
-  if (account_id == 0)
-    return TRUE;
-  if (!diff_uidls (self, account_id, server_uidls, n_uidls, NULL, NULL, vanished, error))
-    return FALSE;
-  return update_each (self, account, MARK_GONE_SQL, (const char *const *) vanished->pdata,
-                      vanished->len, n_marked, error);
-}
-
 GArray *
 bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
                   const guint *sorted, guint *n_gone, GError **error)

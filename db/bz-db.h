@@ -119,13 +119,8 @@ void bz_db_rollback (BzDb *self);
  * NULL on error. */
 GArray *bz_db_find_new_uidls (BzDb *self, const char *account, const char *const *uidls,
                               gsize n_uidls, GError **error);
-/* Marks gone every stored or skipped message of @account whose UIDL is not
- * in @server_uidls (the server's complete list), in one transaction.
- * @n_marked (optional) receives the count. */
-gboolean bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls,
-                          gsize n_uidls, guint *n_marked, GError **error);
-/* Both of the above in one pass over the database: returns the indices
- * into @server_uidls (the server's complete list) of the UIDLs unknown in
+/* One pass over the database for a sync: returns the indices into
+ * @server_uidls (the server's complete list) of the UIDLs unknown in
  * any state, in the order given (a GArray of guint, transfer full), after
  * marking gone every stored or skipped message missing from the list (one
  * transaction; @n_gone, optional, receives the count). @sorted (optional)

@@ -44,7 +44,10 @@ gboolean bz_config_parse_pin (BzConfigGroupCtx *ctx, const char *key, const char
 /* On success *out is absolute and canonical (new string). */
 gboolean bz_config_parse_path (BzConfigGroupCtx *ctx, const char *key, const char *value,
                                char **out);
-gboolean bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value);
+/* On success *out is the host name or IP address (new string); an IPv6
+ * literal given as [addr] loses its brackets. "name:port" is refused. */
+gboolean bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value,
+                               char **out);
 gboolean bz_config_parse_user (BzConfigGroupCtx *ctx, const char *key, const char *value);
 
 G_END_DECLS

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzConfig"
 
 #include "config.h"
 
@@ -224,8 +223,8 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
 
   bz_config_check_keys (ctx, account_keys);
 
-  if (bz_config_get (ctx, "host", &value) != NULL && bz_config_parse_host (ctx, "host", value))
-    account->host = g_strdup (value);
+  if (bz_config_get (ctx, "host", &value) != NULL)
+    bz_config_parse_host (ctx, "host", value, &account->host);
   if (bz_config_get (ctx, "user", &value) != NULL && bz_config_parse_user (ctx, "user", value))
     account->user = g_strdup (value);
   if (bz_config_get (ctx, "security", &value) != NULL)
@@ -249,7 +248,9 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
         account->auth = (BzAuthMethod) v;
     }
   /* a year is far beyond any sensible poll interval and keeps the
-   * millisecond arithmetic of the scheduler clear of overflow */
+   * millisecond arithmetic of the scheduler clear of overflow; the
+   * scheduler's timer takes it (bz_schedule_add_timer()), not only the
+   * 49.7 days of a millisecond g_timeout_add() */
   if (bz_config_get (ctx, "interval", &value) != NULL &&
       bz_config_parse_uint (ctx, "interval", value, 0, 525600, &number))
     account->interval_min = (guint) number;

@@ -174,6 +174,24 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* A running buzond syncs the account now: its last sync may have failed
+ * for want of this password (buzond(1) "Retries and requests"). Best
+ * effort and quiet: the keyring is what was asked for, and without a
+ * running daemon (none is started for this) the next sync reads it. */
+static void
+set_password_poke_daemon (BzAccount *account)
+{
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autofree char *path = bz_account_object_path (account->name);
+  g_autoptr (GVariant) reply = NULL;
+
+  if (bus == NULL)
+    return;
+  reply =
+      g_dbus_connection_call_sync (bus, BZ_DBUS_NAME, path, "org.buzon.Agent1.Account", "Sync",
+                                   NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, NULL);
+}
+
 static int
 set_password_store (BzAccount *account, const char *password)
 {
@@ -189,6 +207,7 @@ set_password_store (BzAccount *account, const char *password)
     }
   g_print ("password for account %s (%s@%s) stored in the keyring\n", account->name, account->user,
            account->host);
+  set_password_poke_daemon (account);
   if (account->password_command != NULL)
     g_printerr ("buzonctl: note: account %s has a password-command, which is "
                 "used instead of the keyring\n",

@@ -17,7 +17,7 @@ typedef struct
   guint running;
   guint failed;
   gboolean tty;
-  gint64 now; /* BUZON_TEST_NOW, or 0 for the real clock */
+  gint64 now; /* BUZON_TEST_NOW (test hooks), or 0 for the real clock */
   GMainLoop *loop;
   GHashTable *progress; /* account name -> BzSyncProgress* */
 } OnceRun;
@@ -91,6 +91,10 @@ failure_kind (const GError *error)
       return "mailbox in use by another client";
     case BZ_SYNC_FAILURE_LOGIN_DELAY:
       return "login delay: the server wants more time between logins";
+    case BZ_SYNC_FAILURE_LOGIN_REFUSED:
+      return "login refused: a wrong password, or the server is busy";
+    case BZ_SYNC_FAILURE_TLS_TRUST:
+      return "certificate not trusted";
     case BZ_SYNC_FAILURE_PERMANENT:
       return "permanent";
     case BZ_SYNC_FAILURE_TEMPORARY:
@@ -203,7 +207,6 @@ bz_once_run (BzConfig *config, const char *account_name)
   g_autoptr (GHashTable) progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GPtrArray *errors = bz_config_get_errors (config);
   gboolean config_errors = FALSE;
-  const char *now_env = g_getenv ("BUZON_TEST_NOW");
   OnceRun once = { 0 };
 
   /* Bad accounts are reported, the good ones still synced (DESIGN.md). */
@@ -247,8 +250,10 @@ bz_once_run (BzConfig *config, const char *account_name)
              g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
   once.loop = loop;
   once.progress = progress;
-  if (now_env != NULL)
-    once.now = g_ascii_strtoll (now_env, NULL, 10);
+#ifdef BZ_TEST_HOOKS
+  if (g_getenv ("BUZON_TEST_NOW") != NULL)
+    once.now = g_ascii_strtoll (g_getenv ("BUZON_TEST_NOW"), NULL, 10);
+#endif
   if (queue->len > 0)
     {
       start_next (&once);

@@ -112,7 +112,9 @@ bz_pop3_auth_choose (BzPop3Session *self, BzAuthMethod requested, BzAuthMethod *
 }
 
 /* Runs @cmd (already queued, its line in the write buffer) and turns a
- * -ERR into an authentication error. */
+ * -ERR into an authentication error: [AUTH] (and the other RFC 2449 codes)
+ * as such, anything else as an unexplained refusal, which may be a wrong
+ * password or a locked maildrop. */
 static gboolean
 bz_pop3_auth_step (BzPop3Session *self, BzPop3Cmd *queued, gboolean *continuation,
                    GCancellable *cancellable, GError **error)
@@ -124,8 +126,8 @@ bz_pop3_auth_step (BzPop3Session *self, BzPop3Cmd *queued, gboolean *continuatio
   cmd = bz_pop3_session_take (self, queued);
   if (!cmd->ok)
     {
-      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_AUTH, "authentication failed",
-                                        error);
+      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_LOGIN_REFUSED,
+                                        "authentication failed", error);
       return FALSE;
     }
   if (continuation != NULL)

@@ -72,8 +72,9 @@ BzPop3Session *bz_pop3_session_connect (const BzPop3SessionOptions *options,
 
 /* Authenticates. BZ_AUTH_AUTO picks the strongest method offered that does
  * not expose the password on this channel. @password is not kept; the
- * buffers that carried it are wiped. Rejection is BZ_POP3_ERROR_AUTH (or the
- * response code's error, e.g. BZ_POP3_ERROR_IN_USE). */
+ * buffers that carried it are wiped. Rejection is the response code's error
+ * (BZ_POP3_ERROR_AUTH for [AUTH], BZ_POP3_ERROR_IN_USE, ...), or
+ * BZ_POP3_ERROR_LOGIN_REFUSED for an -ERR without a code we know. */
 gboolean bz_pop3_session_login (BzPop3Session *self, BzAuthMethod method, const char *user,
                                 const char *password, GCancellable *cancellable, GError **error);
 
@@ -85,12 +86,8 @@ const char *bz_pop3_session_get_capability_args (BzPop3Session *self, const char
 const char *bz_pop3_session_get_auth_used (BzPop3Session *self);
 BzNetConnection *bz_pop3_session_get_connection (BzPop3Session *self);
 
-gboolean bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
-                               GCancellable *cancellable, GError **error);
 /* Returns a GArray of BzPop3ListEntry (transfer full) or NULL. */
 GArray *bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
-                                   GCancellable *cancellable, GError **error);
 /* LIST n for each of @msgnos (pipelined when offered), the sizes into
  * @sizes (parallel to @msgnos); fails on the first -ERR. Cheaper than a
  * whole LIST when only a few of a large mailbox are wanted. */
@@ -100,9 +97,6 @@ gboolean bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gs
  * BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
 BzPop3UidlList *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
                                       GError **error);
-/* Returns the UIDL of @msgno (transfer full) or NULL. */
-char *bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno, GCancellable *cancellable,
-                                GError **error);
 
 gboolean bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
                                GCancellable *cancellable, GError **error);
@@ -120,8 +114,6 @@ gboolean bz_pop3_session_dele (BzPop3Session *self, guint msgno, GCancellable *c
 /* DELE each of @msgnos (pipelined when offered); fails on the first -ERR. */
 gboolean bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
                                     GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* QUIT: the server commits DELEs now. Closes the connection either way. */
 gboolean bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* Drops the connection without QUIT, so the server rolls back any DELE. */

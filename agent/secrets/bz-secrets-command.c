@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* password-command: run like mpop's passwordeval (/bin/sh -c, so pipes
  * work), first line of standard output is the password. */
-#define G_LOG_DOMAIN "BzSecrets"
 
 #include "config.h"
 
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-secrets-private.h"
 #include "bz-secrets.h"
 
@@ -183,7 +183,7 @@ bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpoint
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_debug ("password for account %s from its password-command", name);
+  bz_log_account (G_LOG_LEVEL_DEBUG, name, "password from its password-command");
   g_task_return_pointer (task, password, (GDestroyNotify) bz_secrets_password_free);
 }
 

@@ -59,10 +59,6 @@ void bz_secrets_lookup_async (BzAccount *account, GCancellable *cancellable,
  * or NULL with @error set in BZ_SECRETS_ERROR or G_IO_ERROR_CANCELLED. */
 char *bz_secrets_lookup_finish (GAsyncResult *result, GError **error);
 
-/* Blocking form for worker threads: runs the async lookup in a private
- * main context. Same ownership and errors as bz_secrets_lookup_finish(). */
-char *bz_secrets_lookup_sync (BzAccount *account, GCancellable *cancellable, GError **error);
-
 /* Runs @command with /bin/sh -c (stdin /dev/null, in its own process
  * group), and takes the first line of its standard output without CR/LF.
  * After @timeout_ms (0 = BZ_SECRETS_COMMAND_TIMEOUT_MS), or on

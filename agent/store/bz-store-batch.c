@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-store-batch.h"
 #include "bz-store-headers.h"
 #include "bz-store-maildir.h"
@@ -82,6 +83,9 @@ bz_store_batch_set_now (BzStoreBatch *self, gint64 now)
   self->now = now;
 }
 
+#ifdef BZ_TEST_HOOKS
+/* Fault injection for the tests, compiled in with -Dtest-hooks=true only:
+ * production writes take no lock. */
 static gint64 fail_writes_after = -1;
 G_LOCK_DEFINE_STATIC (fail_writes);
 
@@ -102,11 +106,13 @@ bz_store_test_fail_flush (gboolean fail)
   fail_flush = fail;
   G_UNLOCK (fail_writes);
 }
+#endif
 
 /* syncfs() of the file system of @fd, or fdatasync() of the file @fd. */
 static int
 flush_fd (int fd, BzStoreFlush flush)
 {
+#ifdef BZ_TEST_HOOKS
   gboolean fail;
 
   G_LOCK (fail_writes);
@@ -117,6 +123,7 @@ flush_fd (int fd, BzStoreFlush flush)
       errno = EIO;
       return -1;
     }
+#endif
   return flush == BZ_STORE_FLUSH_SYNCFS ? syncfs (fd) : fdatasync (fd);
 }
 
@@ -169,6 +176,7 @@ bz_store_batch_set_flush (BzStoreBatch *self, BzStoreFlush flush)
 gssize
 bz_store_write (int fd, const void *data, gsize len)
 {
+#ifdef BZ_TEST_HOOKS
   gboolean fail = FALSE;
 
   G_LOCK (fail_writes);
@@ -190,6 +198,7 @@ bz_store_write (int fd, const void *data, gsize len)
       errno = ENOSPC;
       return -1;
     }
+#endif
   return write (fd, data, len);
 }
 
@@ -214,7 +223,7 @@ static void
 unlink_tmp (const char *path)
 {
   if (g_unlink (path) != 0 && errno != ENOENT)
-    g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
+    bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", path, g_strerror (errno));
 }
 
 void
@@ -457,7 +466,7 @@ note_error (GError **first, GError *error)
       *first = error;
       return;
     }
-  g_warning ("%s", error->message);
+  bz_log_account (G_LOG_LEVEL_WARNING, NULL, "%s", error->message);
   g_error_free (error);
 }
 

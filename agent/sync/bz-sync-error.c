@@ -22,6 +22,8 @@ bz_sync_classify_error (const GError *error)
           return BZ_SYNC_FAILURE_IN_USE;
         case BZ_POP3_ERROR_LOGIN_DELAY:
           return BZ_SYNC_FAILURE_LOGIN_DELAY;
+        case BZ_POP3_ERROR_LOGIN_REFUSED:
+          return BZ_SYNC_FAILURE_LOGIN_REFUSED;
         case BZ_POP3_ERROR_AUTH:
         case BZ_POP3_ERROR_SYS_PERM:
         case BZ_POP3_ERROR_NO_STLS:
@@ -39,6 +41,8 @@ bz_sync_classify_error (const GError *error)
         case BZ_NET_ERROR_TLS_HOSTNAME:
         case BZ_NET_ERROR_TLS_EXPIRED:
         case BZ_NET_ERROR_TLS_PIN:
+          /* The server's side may be fixed without us being told. */
+          return BZ_SYNC_FAILURE_TLS_TRUST;
         case BZ_NET_ERROR_TLS_CONFIG:
           return BZ_SYNC_FAILURE_PERMANENT;
         default:
@@ -72,6 +76,10 @@ bz_sync_failure_to_string (BzSyncFailure failure)
       return "login-delay";
     case BZ_SYNC_FAILURE_IN_USE:
       return "in-use";
+    case BZ_SYNC_FAILURE_LOGIN_REFUSED:
+      return "login-refused";
+    case BZ_SYNC_FAILURE_TLS_TRUST:
+      return "tls-trust";
     default:
       return "unknown";
     }

@@ -3,6 +3,7 @@
  * BzStoreBatch with batched commits, and TOP 0 header blocks into memory. */
 #include "config.h"
 
+#include "bz-log.h"
 #include "bz-sync-private.h"
 
 /* Durability is per batch (DESIGN.md): one fsync pass, two transactions and
@@ -45,6 +46,7 @@ typedef struct
   gboolean quit;
   GPtrArray *stored; /* BzDbMessage, committed, not yet collected */
   GError *error;     /* first commit error not yet collected */
+  char *account;     /* what its log lines are about */
 } Committer;
 
 typedef struct
@@ -82,6 +84,7 @@ committer_thread (gpointer data)
 {
   Committer *c = data;
 
+  bz_log_set_thread_account (c->account);
   g_mutex_lock (&c->lock);
   for (;;)
     {
@@ -101,7 +104,7 @@ committer_thread (gpointer data)
             c->error = g_steal_pointer (&error);
           else if (error != NULL)
             {
-              g_warning ("%s", error->message);
+              bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", error->message);
               g_clear_error (&error);
             }
           c->busy = FALSE;
@@ -120,10 +123,11 @@ committer_thread (gpointer data)
 }
 
 static Committer *
-committer_start (BzStoreBatch *fill, BzStoreBatch *commit)
+committer_start (const char *account, BzStoreBatch *fill, BzStoreBatch *commit)
 {
   Committer *c = g_new0 (Committer, 1);
 
+  c->account = g_strdup (account);
   g_mutex_init (&c->lock);
   g_cond_init (&c->cond);
   c->fill = fill;
@@ -146,9 +150,10 @@ committer_stop (Committer *c)
   g_ptr_array_unref (c->stored);
   if (c->error != NULL)
     {
-      g_warning ("%s", c->error->message);
+      bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", c->error->message);
       g_error_free (c->error);
     }
+  g_free (c->account);
   g_cond_clear (&c->cond);
   g_mutex_clear (&c->lock);
   g_free (c);
@@ -300,8 +305,8 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
   if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
-    g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name, msgno,
-               uidl ? uidl : "?", reason->message);
+    bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "message %u (%s) not retrieved: %s",
+                    msgno, uidl ? uidl : "?", reason->message);
 }
 
 gboolean
@@ -354,7 +359,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.uidls = uidls;
   s.sizes = sizes;
   s.n = n;
-  s.committer = committer_start (batch, commit);
+  s.committer = committer_start (run->account->name, batch, commit);
 
   fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
                                         run->cancellable, &fetch_error);
@@ -372,7 +377,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
       return FALSE;
     }
   if (commit_error != NULL)
-    g_warning ("%s: %s", run->account->name, commit_error->message);
+    bz_log_account (G_LOG_LEVEL_WARNING, run->account->name, "%s", commit_error->message);
   bz_sync_emit_progress (run, TRUE);
   if (!fetched)
     {

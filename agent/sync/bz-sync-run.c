@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bz-log.h"
 #include "bz-sync-private.h"
 
 /* clang-format off: the quark name has hyphens */
@@ -64,8 +65,8 @@ open_session (BzAccount *account, const char *password, GCancellable *cancellabl
       bz_pop3_session_abort (session);
       return NULL;
     }
-  g_debug ("%s: logged in to %s as %s with %s", account->name, account->host, account->user,
-           bz_pop3_session_get_auth_used (session));
+  bz_log_account (G_LOG_LEVEL_DEBUG, account->name, "logged in to %s as %s with %s", account->host,
+                  account->user, bz_pop3_session_get_auth_used (session));
   return g_steal_pointer (&session);
 }
 
@@ -343,9 +344,10 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
                                  g_ptr_array_index (headers, i), error))
         return FALSE;
       run->result->skipped++;
-      g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %" G_GUINT64_FORMAT
-              ")",
-              run->account->name, m->uidl, m->size, run->account->max_size);
+      bz_log_account (G_LOG_LEVEL_INFO, run->account->name,
+                      "message %s of %" G_GUINT64_FORMAT
+                      " bytes skipped (max-size %" G_GUINT64_FORMAT ")",
+                      m->uidl, m->size, run->account->max_size);
     }
   return TRUE;
 }
@@ -444,9 +446,10 @@ sync_session (BzSyncRun *run, GError **error)
               (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
                                                          server.by_uidl[i - 1])
                                               .uidl) != 0))
-            g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
-                       "they are left on the server",
-                       run->account->name, m->uidl);
+            bz_log_account (G_LOG_LEVEL_WARNING, run->account->name,
+                            "the server gives UIDL \"%s\" to more than one message; "
+                            "they are left on the server",
+                            m->uidl);
         }
     }
   /* UIDLs imported from getmail (which writes '/' as '-') take the
@@ -480,9 +483,10 @@ sync_session (BzSyncRun *run, GError **error)
                              (const char *const *) server.names->pdata, new_idx, &n_rebuilt, error))
         return FALSE;
       if (n_rebuilt > 0)
-        g_message ("%s: %u messages already in the Maildir were not in the database; "
-                   "recorded them again instead of downloading them",
-                   run->account->name, n_rebuilt);
+        bz_log_account (G_LOG_LEVEL_MESSAGE, run->account->name,
+                        "%u messages already in the Maildir were not in the database; "
+                        "recorded them again instead of downloading them",
+                        n_rebuilt);
     }
   for (guint i = 0; i < new_idx->len; i++)
     {
@@ -596,14 +600,20 @@ gboolean
 bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path, const char *password,
                     gint64 now, GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
+  g_autofree char *previous = g_strdup (bz_log_get_thread_account ());
   int lock_fd;
-  gboolean ok;
+  gboolean ok = FALSE;
 
   memset (result, 0, sizeof *result);
+  /* what the network, POP3, store and database code logs meanwhile is
+   * about this account */
+  bz_log_set_thread_account (account->name);
   lock_fd = bz_sync_lock_account (db_path, account->name, error);
-  if (lock_fd < 0)
-    return FALSE;
-  ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);
-  close (lock_fd);
+  if (lock_fd >= 0)
+    {
+      ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);
+      close (lock_fd);
+    }
+  bz_log_set_thread_account (previous);
   return ok;
 }

@@ -4,7 +4,8 @@
  * the Maildir (pipelined when offered), record what is too large, apply the
  * keep policy with DELE at QUIT, and mark what vanished from the server.
  *
- * The work runs in a GTask worker thread; progress and stored-message
+ * The work runs in a thread of buzon's own (bz-sync-thread.h), not in GIO's
+ * shared pool; progress and stored-message
  * callbacks are delivered in the main context that was thread-default when
  * bz_sync_run_async() was called. */
 #pragma once
@@ -30,9 +31,17 @@ typedef enum
 typedef enum
 {
   BZ_SYNC_FAILURE_TEMPORARY,   /* network, timeout, [SYS/TEMP]: retry with back-off */
-  BZ_SYNC_FAILURE_PERMANENT,   /* [AUTH], [SYS/PERM], TLS trust, config: needs the user */
+  BZ_SYNC_FAILURE_PERMANENT,   /* [AUTH], [SYS/PERM], TLS set-up, config: needs the user */
   BZ_SYNC_FAILURE_LOGIN_DELAY, /* [LOGIN-DELAY]: the server asks us to wait */
   BZ_SYNC_FAILURE_IN_USE,      /* [IN-USE]: another client holds the maildrop */
+  /* A login -ERR without a response code (or with one we do not know):
+   * a wrong password, or "maildrop locked, try later". Retried a few times
+   * before it counts as a wrong password. */
+  BZ_SYNC_FAILURE_LOGIN_REFUSED,
+  /* The server's certificate is not trusted (unknown CA, wrong name,
+   * expired, pin mismatch): retried at a long interval, and at once after
+   * Reload or a network change. */
+  BZ_SYNC_FAILURE_TLS_TRUST,
 } BzSyncFailure;
 
 /* Classifies an error from bz_sync_run() (or the password lookup). */
@@ -76,7 +85,7 @@ void bz_sync_set_stored_func (BzSync *self, BzSyncStoredFunc func, gpointer user
  * real clock. Tests set it. */
 void bz_sync_set_now (BzSync *self, gint64 now);
 
-/* Runs the sync in a worker thread. @password (copied into non-pageable
+/* Runs the sync in a worker thread of its own. @password (copied into non-pageable
  * memory, wiped after use) must not be NULL. Cancelling stops at a safe
  * point: what is fully fetched is committed, nothing is deleted. */
 void bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
@@ -98,8 +107,8 @@ gboolean bz_sync_run (BzSync *self, const char *password, GCancellable *cancella
 int bz_sync_lock_account (const char *db_path, const char *account, GError **error);
 
 /* Start-up recovery of @account without a sync (DESIGN.md: at start-up,
- * pending rows are settled and stray tmp/ files removed), in a worker
- * thread under the account's lock. A sync does the same first, so an
+ * pending rows are settled and stray tmp/ files removed), in buzon's
+ * serial worker thread (one account after another) under the account's lock. A sync does the same first, so an
  * account busy syncing elsewhere is not an error. */
 void bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);

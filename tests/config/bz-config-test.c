@@ -206,6 +206,21 @@ static const ErrorCase account_cases[] = {
     "[account work] port = pop3s: expected a whole number" },
   { "interval", ACCOUNT "interval = -1\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] interval = -1: expected a whole number from 0 to" },
+  { "interval over a year", ACCOUNT "interval = 525601\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] interval = 525601: expected a whole number from 0 to 525600" },
+  { "host with port", "[account work]\nhost = pop.example.com:2525\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "accounts.conf: [account work] host = pop.example.com:2525: expected a host name or IP "
+    "address without a port; put the port in the key port" },
+  { "IPv4 with port", "[account work]\nhost = 127.0.0.1:110\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE, "[account work] host = 127.0.0.1:110: expected a host name" },
+  { "bracketed with port", "[account work]\nhost = [::1]:995\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] host = [::1]:995: expected an IPv6 address in brackets, e.g. [::1]" },
+  { "bracketed name", "[account work]\nhost = [pop.example.com]\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE, "[account work] host = [pop.example.com]: expected an IPv6" },
+  { "bracket unclosed", "[account work]\nhost = [::1\nuser = u\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] host = [::1: expected an IPv6" },
   { "timeout", ACCOUNT "timeout = 0\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] timeout = 0: expected a whole number from 1 to 3600" },
   { "max-size", ACCOUNT "max-size = 12X\n", BZ_CONFIG_ERROR_INVALID_VALUE,
@@ -321,6 +336,51 @@ test_config_missing_file (void)
   g_assert_null (config);
   g_assert_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_NOT_FOUND);
   assert_contains (error->message, path);
+}
+
+/* host = [::1] is the address ::1 everywhere (D-Bus Host, the TLS IP
+ * check, the loopback check), and port stays what port says. */
+static void
+test_config_ipv6_host (void)
+{
+  const char *cases[][2] = {
+    { "[::1]", "::1" },
+    { "::1", "::1" },
+    { "[2001:db8::5]", "2001:db8::5" },
+    { "pop.example.com", "pop.example.com" },
+    { "192.0.2.7", "192.0.2.7" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text =
+          g_strdup_printf ("[account v6]\nhost = %s\nport = 2525\nuser = u\n", cases[i][0]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BzConfig) config = load_text (text, &error);
+      BzAccount *a;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
+      a = bz_config_find_account (config, "v6");
+      g_assert_nonnull (a);
+      g_assert_cmpstr (a->host, ==, cases[i][1]);
+      g_assert_cmpuint (a->port, ==, 2525);
+    }
+}
+
+/* The longest interval the config takes is one the timer can wait. */
+static void
+test_config_interval_max (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzConfig) config =
+      load_text ("[account y]\nhost = h\nuser = u\ninterval = 525600\n", &error);
+  BzAccount *a;
+
+  g_assert_no_error (error);
+  a = bz_config_find_account (config, "y");
+  g_assert_nonnull (a);
+  g_assert_cmpuint (a->interval_min, ==, 525600);
 }
 
 static void
@@ -544,6 +604,8 @@ main (int argc, char **argv)
   g_test_add_func ("/config/data-dir-relative", test_config_data_dir_relative);
   g_test_add_func ("/config/missing-file", test_config_missing_file);
   g_test_add_func ("/config/plaintext", test_config_plaintext);
+  g_test_add_func ("/config/ipv6-host", test_config_ipv6_host);
+  g_test_add_func ("/config/interval-max", test_config_interval_max);
   g_test_add_func ("/config/one-bad-one-good", test_config_one_bad_one_good);
   g_test_add_func ("/config/collisions", test_config_collisions);
   g_test_add_func ("/config/object-path", test_config_object_path);

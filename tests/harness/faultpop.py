@@ -106,6 +106,9 @@ class Session:
         if cmd in o.raw_after:
             self.send(o.raw_after[cmd])
             return False
+        if cmd in o.plain_err and text.startswith("+OK") and self.srv.take_plain_err(cmd):
+            self.send(b"-ERR maildrop locked, try later\r\n")
+            return False
         if cmd in o.resp_code and text.startswith("+OK"):
             self.send(("-ERR [%s] refused by --resp-code\r\n"
                        % o.resp_code[cmd]).encode())
@@ -337,6 +340,7 @@ class Server:
         self.opt = opt
         self.lock = threading.Lock()
         self.retr_count = 0
+        self.plain_err_sent = {}
         self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size, opt.uidl_suffix)
         self.logf = open(opt.log, "a", buffering=1) if opt.log else None
         self.tls_ctx = self.ctx(opt.cert, opt.key) if opt.tls else None
@@ -347,6 +351,16 @@ class Server:
         c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         c.load_cert_chain(cert, key)
         return c
+
+    def take_plain_err(self, cmd):
+        """Whether CMD gets --plain-err's -ERR this time (counted per run)."""
+        limit = self.opt.plain_err[cmd]
+        with self.lock:
+            sent = self.plain_err_sent.get(cmd, 0)
+            if limit and sent >= limit:
+                return False
+            self.plain_err_sent[cmd] = sent + 1
+            return True
 
     def log_cmd(self, cmd, line):
         if not self.logf:
@@ -467,6 +481,10 @@ def main():
                     metavar=("CMD", "BYTES"))
     ap.add_argument("--resp-code", action="append", nargs=2, default=[],
                     metavar=("CMD", "CODE"))
+    ap.add_argument("--plain-err", action="append", nargs=2, default=[],
+                    metavar=("CMD", "N"),
+                    help="answer CMD with '-ERR maildrop locked, try later' (no "
+                    "response code) the first N times of the run; 0: always")
     ap.add_argument("--raw-after", action="append", nargs=2, default=[],
                     metavar=("CMD", "HEX"),
                     help="answer CMD with these bytes (hex) instead of its response")
@@ -487,6 +505,10 @@ def main():
     except ValueError:
         ap.error("--long-line-after CMD BYTES: BYTES must be a number")
     opt.resp_code = {c.upper(): code for c, code in opt.resp_code}
+    try:
+        opt.plain_err = {c.upper(): int(n) for c, n in opt.plain_err}
+    except ValueError:
+        ap.error("--plain-err CMD N: N must be a number")
     try:
         opt.raw_after = {c.upper(): bytes.fromhex(h) for c, h in opt.raw_after}
     except ValueError:
