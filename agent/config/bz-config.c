@@ -35,13 +35,34 @@ static const char *const general_keys[] = {
 };
 
 static const char *const account_keys[] = {
-  "host",    "port",     "security",        "user",        "auth",           "interval",
-  "keep",    "max-size", "maildir",         "tls-ca-file", "tls-pin-sha256", "password-command",
-  "timeout", "enabled",  "allow-plaintext", NULL,
+  "host",
+  "port",
+  "security",
+  "user",
+  "auth",
+  "interval",
+  "keep",
+  "max-size",
+  "maildir",
+  "tls-ca-file",
+  "tls-pin-sha256",
+  "password-command",
+  "timeout",
+  "enabled",
+  "allow-plaintext",
+  "oauth2",
+  "oauth2-client-id",
+  "oauth2-client-secret",
+  "oauth2-auth-url",
+  "oauth2-token-url",
+  "oauth2-scope",
+  "oauth2-token-command",
+  NULL,
 };
 
 static const char *const security_names[] = { "tls", "starttls", "none", NULL };
-static const char *const auth_names[] = { "auto", "sasl-plain", "user", "apop", NULL };
+static const char *const auth_names[] = { "auto",    "sasl-plain",  "user", "apop",
+                                          "xoauth2", "oauthbearer", NULL };
 
 static void
 bz_config_account_error_free (BzConfigAccountError *item)
@@ -288,6 +309,7 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
     account->timeout_s = (guint) number;
   if (bz_config_get (ctx, "enabled", &value) != NULL)
     bz_config_parse_bool (ctx, "enabled", value, &account->enabled);
+  bz_config_parse_oauth2 (ctx, account);
   if (bz_config_get (ctx, "allow-plaintext", &value) != NULL)
     bz_config_parse_bool (ctx, "allow-plaintext", value, &account->allow_plaintext);
 

@@ -25,6 +25,7 @@ static const BzCtlCommand commands[] = {
   { "add", bz_ctl_add, "set up an account from an e-mail address" },
   { "remove", bz_ctl_remove, "take an account out of accounts.conf (mail stays)" },
   { "import", bz_ctl_import, "take over the state of mpop, getmail, fetchmail or Thunderbird" },
+  { "authorize", bz_ctl_authorize, "OAuth2 sign-in; stores the refresh token in the keyring" },
 };
 
 static void

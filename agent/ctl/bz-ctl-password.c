@@ -125,9 +125,8 @@ bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError **error)
   return read_line_tty (prompt, buf, size, error);
 }
 
-/* Loads the config and finds @name in it, printing why not to stderr. */
-static BzAccount *
-find_config_account (const char *config_path, const char *name)
+BzAccount *
+bz_ctl_find_config_account (const char *config_path, const char *name)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
@@ -212,6 +211,10 @@ set_password_store (BzAccount *account, const char *password)
     g_printerr ("buzonctl: note: account %s has a password-command, which is "
                 "used instead of the keyring\n",
                 account->name);
+  if (account->oauth2 != BZ_OAUTH2_NONE)
+    g_printerr ("buzonctl: note: account %s signs in with OAuth2 (oauth2 is set), so "
+                "this password is not used; see buzonctl authorize\n",
+                account->name);
   return BZ_CTL_EXIT_OK;
 }
 
@@ -289,7 +292,7 @@ bz_ctl_set_password (int argc, char **argv)
       g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   if (set_password_read (account, password, sizeof password) < 0)
@@ -325,7 +328,7 @@ bz_ctl_forget_password (int argc, char **argv)
       g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   bz_secrets_clear_async (account, NULL, wait_cb, &result);

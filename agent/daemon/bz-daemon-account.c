@@ -7,6 +7,7 @@
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-utf8.h"
+#include "bz-notify.h"
 #include "bz-secrets.h"
 #include "bz-sync.h"
 
@@ -123,6 +124,30 @@ schedule (BzDaemonAccount *self, guint64 delay_ms, const char *why)
                                                   (gint64) ((delay_ms + 999) / 1000));
   bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name,
                  "next sync in %" G_GUINT64_FORMAT " ms (%s)", delay_ms, why);
+}
+
+/* Attention (DESIGN.md): what the user must do. The first time an
+ * account needs a new OAuth2 sign-in, one desktop notification says so;
+ * the account then waits (a permanent failure schedules nothing). */
+static void
+set_attention (BzDaemonAccount *self, const char *attention, const char *error_text)
+{
+  const char *before = bz_dbus_account_get_attention (self->iface);
+
+  if (g_strcmp0 (before, attention) == 0)
+    return;
+  bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "attention \"%s\"", attention);
+  if (g_strcmp0 (attention, "authorize") == 0 && self->daemon != NULL &&
+      bz_daemon_get_bus (self->daemon) != NULL)
+    {
+      g_autofree char *summary =
+          g_strdup_printf ("Mail account %s needs you to sign in again", self->account->name);
+      g_autofree char *body =
+          g_strdup_printf ("%s\nRun: buzonctl authorize %s", error_text, self->account->name);
+
+      bz_notify_attention (bz_daemon_get_bus (self->daemon), self->account->name, summary, body);
+    }
+  bz_dbus_account_set_attention (self->iface, attention);
 }
 
 /* --- D-Bus ------------------------------------------------------------- */
@@ -288,6 +313,8 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->running_account, bz_account_unref);
+  if (!cancelled)
+    set_attention (self, bz_sync_attention_for_error (self->account, error), error_text);
   /* On failure the counters may stop short of the count: keep ours. */
   if (result != NULL && error == NULL)
     bz_dbus_account_set_stored_count (self->iface, result->stored_total);
@@ -383,22 +410,16 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   end_sync (self, &result, error);
 }
 
+/* @password is NULL for an OAuth2 account: the sync gets its token. */
 static void
-password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+start_sync (BzDaemonAccount *self, const char *password)
 {
-  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
-  g_autoptr (GError) error = NULL;
   g_autoptr (BzSync) sync = NULL;
-  char *password = bz_secrets_lookup_finish (res, &error);
 
-  if (password == NULL)
-    {
-      end_sync (self, NULL, error);
-      return;
-    }
   if (self->daemon == NULL || g_cancellable_is_cancelled (self->cancellable))
     {
-      bz_secrets_password_free (password);
+      g_autoptr (GError) error = NULL;
+
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
       end_sync (self, NULL, error);
       return;
@@ -412,6 +433,21 @@ password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (bz_daemon_get_test_now (self->daemon) > 0)
     bz_sync_set_now (sync, bz_daemon_get_test_now (self->daemon));
   bz_sync_run_async (sync, password, self->cancellable, sync_done_cb, g_object_ref (self));
+}
+
+static void
+password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  g_autoptr (GError) error = NULL;
+  char *password = bz_secrets_lookup_finish (res, &error);
+
+  if (password == NULL)
+    {
+      end_sync (self, NULL, error);
+      return;
+    }
+  start_sync (self, password);
   bz_secrets_password_free (password);
 }
 
@@ -440,8 +476,11 @@ bz_daemon_account_run (BzDaemonAccount *self)
   set_state (self, "connecting");
   bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)", self->account->host,
                  self->account->port);
-  bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
-                           g_object_ref (self));
+  if (self->running_account->oauth2 != BZ_OAUTH2_NONE)
+    start_sync (self, NULL);
+  else
+    bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
+                             g_object_ref (self));
 }
 
 void
@@ -596,6 +635,7 @@ bz_daemon_account_update (BzDaemonAccount *self, BzAccount *account, guint index
   self->n_login_refused = 0;
   self->failed = FALSE;
   bz_dbus_account_set_last_error (self->iface, "");
+  bz_dbus_account_set_attention (self->iface, "");
   if (!account->enabled)
     {
       if (self->queued && self->daemon != NULL)
@@ -748,6 +788,7 @@ bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count,
   set_settings (self, account);
   bz_dbus_account_set_state (self->iface, "idle");
   bz_dbus_account_set_last_error (self->iface, "");
+  bz_dbus_account_set_attention (self->iface, "");
   bz_dbus_account_set_stored_count (self->iface, stored_count);
   bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
   g_signal_connect (self->iface, "handle-sync", G_CALLBACK (handle_sync_cb), self);

@@ -45,6 +45,8 @@ void bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index);
 /* Borrowed. */
 const BzScheduleTuning *bz_daemon_get_tuning (BzDaemon *self);
 const char *bz_daemon_get_database_path (BzDaemon *self);
+/* Borrowed; the session bus, or NULL (no bus yet, tests). */
+GDBusConnection *bz_daemon_get_bus (BzDaemon *self);
 /* BUZON_TEST_NOW in a test-hooks build, else 0 (the real clock). */
 gint64 bz_daemon_get_test_now (BzDaemon *self);
 

@@ -73,6 +73,12 @@ bz_daemon_dequeue (BzDaemon *self, BzDaemonAccount *account)
     g_object_unref (account);
 }
 
+GDBusConnection *
+bz_daemon_get_bus (BzDaemon *self)
+{
+  return self->bus;
+}
+
 void
 bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messages,
                       const char *from, const char *subject)

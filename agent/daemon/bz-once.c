@@ -161,6 +161,17 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   job_done (job);
 }
 
+/* @password is NULL for an OAuth2 account: the sync gets its token. */
+static void
+start_sync (OnceJob *job, const char *password)
+{
+  job->sync = bz_sync_new (job->account, bz_config_get_database_path (job->once->config));
+  bz_sync_set_progress_func (job->sync, progress_cb, job);
+  if (job->once->now > 0)
+    bz_sync_set_now (job->sync, job->once->now);
+  bz_sync_run_async (job->sync, password, NULL, sync_done_cb, job);
+}
+
 static void
 password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -175,11 +186,7 @@ password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       job_done (job);
       return;
     }
-  job->sync = bz_sync_new (job->account, bz_config_get_database_path (job->once->config));
-  bz_sync_set_progress_func (job->sync, progress_cb, job);
-  if (job->once->now > 0)
-    bz_sync_set_now (job->sync, job->once->now);
-  bz_sync_run_async (job->sync, password, NULL, sync_done_cb, job);
+  start_sync (job, password);
   bz_secrets_password_free (password);
 }
 
@@ -194,7 +201,10 @@ start_next (OnceRun *once)
       job->account = bz_account_ref (g_ptr_array_index (once->queue, 0));
       g_ptr_array_remove_index (once->queue, 0);
       once->running++;
-      bz_secrets_lookup_async (job->account, NULL, password_cb, job);
+      if (job->account->oauth2 != BZ_OAUTH2_NONE)
+        start_sync (job, NULL);
+      else
+        bz_secrets_lookup_async (job->account, NULL, password_cb, job);
     }
 }
 

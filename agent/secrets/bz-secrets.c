@@ -74,13 +74,20 @@ char *
 bz_secrets_password_from_data (const char *data, gsize len, const char *account_name,
                                GError **error)
 {
+  return bz_secrets_secret_from_data (data, len, account_name, BZ_SECRETS_PASSWORD_MAX, error);
+}
+
+char *
+bz_secrets_secret_from_data (const char *data, gsize len, const char *account_name, gsize max_len,
+                             GError **error)
+{
   g_autoptr (SecretValue) value = NULL;
 
-  if (len > BZ_SECRETS_PASSWORD_MAX)
+  if (len > max_len)
     {
       g_set_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID,
-                   "the password for account %s is longer than %d bytes", account_name,
-                   BZ_SECRETS_PASSWORD_MAX);
+                   "the password for account %s is longer than %" G_GSIZE_FORMAT " bytes",
+                   account_name, max_len);
       return NULL;
     }
   for (gsize i = 0; i < len; i++)

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "bz-log.h"
+#include "bz-oauth2.h"
 #include "bz-sync-private.h"
 
 /* clang-format off: the quark name has hyphens */
@@ -42,20 +43,99 @@ check_cancelled (GCancellable *cancellable, GError **error)
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+static void
+session_options (BzAccount *account, BzPop3SessionOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->net.host = account->host;
+  options->net.port = account->port;
+  options->net.ca_file = account->tls_ca_file;
+  options->net.pin_sha256 = account->tls_pin_sha256;
+  options->net.connect_timeout_ms = account->timeout_s * 1000;
+  options->net.io_timeout_ms = account->timeout_s * 1000;
+  options->security = account->security;
+  options->allow_plaintext = bz_account_plaintext_allowed (account);
+}
+
+/* One OAuth2 login attempt with a token from bz_oauth2_get_token(). */
+static BzPop3Session *
+open_oauth2_once (BzAccount *account, gboolean refresh, GCancellable *cancellable, GError **error)
+{
+  BzPop3SessionOptions options;
+  g_autoptr (BzPop3Session) session = NULL;
+  char *token;
+  gboolean ok;
+
+  /* the token first: a revoked sign-in costs no connection */
+  token = bz_oauth2_get_token (account, refresh, cancellable, error);
+  if (token == NULL)
+    return NULL;
+  session_options (account, &options);
+  session = bz_pop3_session_connect (&options, cancellable, error);
+  ok = session != NULL && bz_pop3_session_login_oauth2 (session, account->auth, account->user,
+                                                        token, cancellable, error);
+  bz_oauth2_token_free (token);
+  if (!ok)
+    {
+      if (session != NULL)
+        bz_pop3_session_abort (session);
+      return NULL;
+    }
+  return g_steal_pointer (&session);
+}
+
+/* A token the server refuses may have been revoked or have lost its
+ * scope, or the clocks disagree about its expiry: refresh it and try
+ * once more, never in a loop. */
+static BzPop3Session *
+open_oauth2_session (BzAccount *account, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) first_error = NULL;
+  g_autoptr (GError) second_error = NULL;
+  BzPop3Session *session = open_oauth2_once (account, FALSE, cancellable, &first_error);
+
+  if (session != NULL)
+    return session;
+  if (!g_error_matches (first_error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return NULL;
+    }
+  g_debug ("%s: the server refused the access token (%s); refreshing it and retrying once",
+           account->name, first_error->message);
+  session = open_oauth2_once (account, TRUE, cancellable, &second_error);
+  if (session != NULL)
+    return session;
+  if (g_error_matches (second_error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
+    {
+      /* a token refused twice is no use to the next sync either */
+      bz_oauth2_forget_token (account);
+      if (account->oauth2 != BZ_OAUTH2_COMMAND && account->oauth2 != BZ_OAUTH2_GOA)
+        g_prefix_error (&second_error,
+                        "%s: the server refused a fresh access token too; sign in again with: "
+                        "buzonctl authorize %s: ",
+                        account->name, account->name);
+    }
+  g_propagate_error (error, g_steal_pointer (&second_error));
+  return session;
+}
+
 static BzPop3Session *
 open_session (BzAccount *account, const char *password, GCancellable *cancellable, GError **error)
 {
   BzPop3SessionOptions options = { 0 };
   g_autoptr (BzPop3Session) session = NULL;
 
-  options.net.host = account->host;
-  options.net.port = account->port;
-  options.net.ca_file = account->tls_ca_file;
-  options.net.pin_sha256 = account->tls_pin_sha256;
-  options.net.connect_timeout_ms = account->timeout_s * 1000;
-  options.net.io_timeout_ms = account->timeout_s * 1000;
-  options.security = account->security;
-  options.allow_plaintext = bz_account_plaintext_allowed (account);
+  if (account->oauth2 != BZ_OAUTH2_NONE)
+    {
+      session = open_oauth2_session (account, cancellable, error);
+      if (session != NULL)
+        g_debug ("%s: logged in to %s as %s with %s", account->name, account->host, account->user,
+                 bz_pop3_session_get_auth_used (session));
+      return g_steal_pointer (&session);
+    }
+
+  session_options (account, &options);
 
   session = bz_pop3_session_connect (&options, cancellable, error);
   if (session == NULL)

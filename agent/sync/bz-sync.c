@@ -196,7 +196,7 @@ bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSy
   gboolean ok;
 
   g_return_val_if_fail (BZ_IS_SYNC (self), FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
+  g_return_val_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE), FALSE);
   ok = bz_sync_run_worker (self, self->account, self->db_path, password, self->now, cancellable,
                            &local, error);
   if (result != NULL)
@@ -247,16 +247,18 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   RunData *rd;
 
   g_return_if_fail (BZ_IS_SYNC (self));
-  g_return_if_fail (password != NULL);
+  g_return_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE));
   g_task_set_source_tag (task, bz_sync_run_async);
   /* The worker checks cancellation itself at safe points; a cancelled task
    * must still report what was stored. */
   g_task_set_return_on_cancel (task, FALSE);
 
   rd = g_new0 (RunData, 1);
-  rd->password =
-      bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
-  if (rd->password == NULL)
+  /* an OAuth2 account's worker gets its access token itself */
+  if (password != NULL)
+    rd->password =
+        bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
+  if (password != NULL && rd->password == NULL)
     {
       run_data_free (rd);
       g_task_return_error (task, g_steal_pointer (&error));

@@ -46,6 +46,10 @@ typedef enum
 
 /* Classifies an error from bz_sync_run() (or the password lookup). */
 BzSyncFailure bz_sync_classify_error (const GError *error);
+/* What the user must do after @error on @account (the D-Bus property
+ * Attention): "authorize" (OAuth2 sign-in needed or revoked), "password"
+ * (none, or refused), "certificate" (server not trusted), or "". Static. */
+const char *bz_sync_attention_for_error (BzAccount *account, const GError *error);
 /* "temporary", "permanent", ... for logs. */
 const char *bz_sync_failure_to_string (BzSyncFailure failure);
 
@@ -86,12 +90,15 @@ void bz_sync_set_stored_func (BzSync *self, BzSyncStoredFunc func, gpointer user
 void bz_sync_set_now (BzSync *self, gint64 now);
 
 /* Runs the sync in a worker thread of its own. @password (copied into non-pageable
- * memory, wiped after use) must not be NULL. Cancelling stops at a safe
+ * memory, wiped after use) must not be NULL, except for an OAuth2 account
+ * (oauth2 set), where it must be NULL: the worker gets the access token
+ * (bz_oauth2_get_token()), and when the server refuses it, refreshes it
+ * and logs in again, once. Cancelling stops at a safe
  * point: what is fully fetched is committed, nothing is deleted. */
 void bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE and @result filled, or FALSE with @error set (BZ_POP3_ERROR,
- * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR or
+ * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR, BZ_OAUTH2_ERROR or
  * G_IO_ERROR_CANCELLED); @result's counters are valid also on failure
  * (what was stored before the failure). */
 gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result, GError **error);
