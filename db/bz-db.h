@@ -41,6 +41,7 @@ typedef enum
   BZ_DB_ERROR_CORRUPT,  /* not a database, or not ours, or damaged */
   BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
   BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
+  BZ_DB_ERROR_NO_SPACE, /* the disk (or quota) is full: nothing was written */
 } BzDbError;
 
 typedef enum
@@ -188,6 +189,11 @@ GPtrArray *bz_db_list_newest (BzDb *self, const char *account, guint limit, GErr
 /* Fills @counts (indexed by BzDbState) for @account. */
 gboolean bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LAST],
                              GError **error);
+/* Whether the database has any row (in any state) for @account: when it
+ * has none, the sync looks for the account's messages in its Maildir
+ * (bz_store_rebuild()). */
+gboolean bz_db_account_has_messages (BzDb *self, const char *account, gboolean *has,
+                                     GError **error);
 /* The number of messages of @account in its Maildir (StoredCount). */
 gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **error);
 

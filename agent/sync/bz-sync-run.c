@@ -596,6 +596,29 @@ sync_session (BzSyncRun *run, GError **error)
                         server.names->len, server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
+  /* The database knows none of the server's messages, nor any other of
+   * the account: a first sync, or the state was lost. What the Maildir already
+   * holds is recognised by the digest in its file names instead of being
+   * downloaded again. (With keep = delete the server often has only new
+   * messages: the rows of earlier ones keep the Maildir from being read
+   * on every sync.) */
+  if (new_idx->len > 0 && new_idx->len == server.names->len)
+    {
+      gboolean known = FALSE;
+      guint n_rebuilt = 0;
+
+      if (!bz_db_account_has_messages (run->db, run->account->name, &known, error))
+        return FALSE;
+      if (!known &&
+          !bz_store_rebuild (run->db, run->account->name, run->account->maildir,
+                             (const char *const *) server.names->pdata, new_idx, &n_rebuilt, error))
+        return FALSE;
+      if (n_rebuilt > 0)
+        bz_log_account (G_LOG_LEVEL_MESSAGE, run->account->name,
+                        "%u messages already in the Maildir were not in the database; "
+                        "recorded them again instead of downloading them",
+                        n_rebuilt);
+    }
   for (guint i = 0; i < new_idx->len; i++)
     {
       guint idx = g_array_index (new_idx, guint, i);
