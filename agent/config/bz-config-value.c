@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 #include "bz-config-private.h"
@@ -59,9 +61,9 @@ bz_config_parse_uint (BzConfigGroupCtx *ctx, const char *key, const char *value,
 {
   if (!g_ascii_string_to_unsigned (value, 10, min, max, out, NULL))
     {
-      bz_config_group_fail (
-          ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-          "expected a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, min, max);
+      bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
+                            _ ("expected a whole number from %llu to %llu"),
+                            (unsigned long long) min, (unsigned long long) max);
       return FALSE;
     }
   return TRUE;
@@ -80,7 +82,8 @@ bz_config_parse_bool (BzConfigGroupCtx *ctx, const char *key, const char *value,
       *out = FALSE;
       return TRUE;
     }
-  bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value, "expected true or false");
+  bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
+                        _ ("expected true or false"));
   return FALSE;
 }
 
@@ -99,7 +102,7 @@ bz_config_parse_enum (BzConfigGroupCtx *ctx, const char *key, const char *value,
         }
     }
   allowed = g_strjoinv (", ", (GStrv) names);
-  bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value, "expected one of %s",
+  bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value, _ ("expected one of %s"),
                         allowed);
   return FALSE;
 }
@@ -134,8 +137,8 @@ bz_config_parse_size (BzConfigGroupCtx *ctx, const char *key, const char *value,
   if (!g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT64 >> shift, &number, NULL))
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected a size in bytes, optionally with a K, M "
-                            "or G suffix (0 = no limit)");
+                            _ ("expected a size in bytes, optionally with a K, M "
+                               "or G suffix (0 = no limit)"));
       return FALSE;
     }
   *out = number << shift;
@@ -169,7 +172,7 @@ bz_config_parse_keep (BzConfigGroupCtx *ctx, const char *key, const char *value,
       return TRUE;
     }
   bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                        "expected forever, delete or days:N with N from 1 to %d",
+                        _ ("expected forever, delete or days:N with N from 1 to %d"),
                         BZ_CONFIG_KEEP_DAYS_MAX);
   return FALSE;
 }
@@ -193,8 +196,8 @@ bz_config_parse_pin (BzConfigGroupCtx *ctx, const char *key, const char *value, 
   if (hex->len != 64)
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected the SHA-256 of the server's public key "
-                            "(SPKI) as 64 hex digits, ':' separators allowed");
+                            _ ("expected the SHA-256 of the server's public key "
+                               "(SPKI) as 64 hex digits, ':' separators allowed"));
       return FALSE;
     }
   *out = g_string_free (g_steal_pointer (&hex), FALSE);
@@ -211,8 +214,8 @@ bz_config_parse_path (BzConfigGroupCtx *ctx, const char *key, const char *value,
       if (value[1] != '\0' && value[1] != '/')
         {
           bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                                "~user is not supported; expected an absolute "
-                                "path, ~/..., or a path relative to the config file");
+                                _ ("~user is not supported; expected an absolute "
+                                   "path, ~/..., or a path relative to the config file"));
           return FALSE;
         }
       expanded = g_build_filename (g_get_home_dir (), value + 1, NULL);
@@ -220,8 +223,8 @@ bz_config_parse_path (BzConfigGroupCtx *ctx, const char *key, const char *value,
   else if (value[0] == '\0')
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected an absolute path, ~/..., or a path "
-                            "relative to the config file");
+                            _ ("expected an absolute path, ~/..., or a path "
+                               "relative to the config file"));
       return FALSE;
     }
   else
@@ -259,7 +262,7 @@ bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value,
   if (*value == '\0' || bz_config_has_space_or_control (value) || strchr (value, '/') != NULL)
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected a host name or IP address");
+                            _ ("expected a host name or IP address"));
       return FALSE;
     }
   /* [::1] as in URLs: the address inside, so that the loopback check, the
@@ -272,8 +275,8 @@ bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value,
       if (inner == NULL || !bz_config_is_ipv6 (inner))
         {
           bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                                "expected an IPv6 address in brackets, e.g. [::1], with "
-                                "nothing after the ']' (the port goes in the key port)");
+                                _ ("expected an IPv6 address in brackets, e.g. [::1], with "
+                                   "nothing after the ']' (the port goes in the key port)"));
           return FALSE;
         }
       g_free (*out);
@@ -284,8 +287,8 @@ bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value,
   if (strchr (value, ':') != NULL && !bz_config_is_ipv6 (value))
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected a host name or IP address without a port; "
-                            "put the port in the key port");
+                            _ ("expected a host name or IP address without a port; "
+                               "put the port in the key port"));
       return FALSE;
     }
   g_free (*out);
@@ -302,14 +305,14 @@ bz_config_parse_user (BzConfigGroupCtx *ctx, const char *key, const char *value)
       if (g_ascii_iscntrl (*p))
         {
           bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                                "expected a user name without control characters");
+                                _ ("expected a user name without control characters"));
           return FALSE;
         }
     }
   if (*value == '\0')
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
-                            "expected the login name on the server");
+                            _ ("expected the login name on the server"));
       return FALSE;
     }
   return TRUE;

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 #include "bz-config-private.h"
@@ -169,7 +171,7 @@ bz_config_fail_keys_twice (BzConfigGroupCtx *ctx, BzConfigRawGroup *raw)
     {
       guint first = GPOINTER_TO_UINT (g_hash_table_lookup (raw->keys, key));
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_DUPLICATE, key, NULL,
-                            "set twice (lines %u and %u); keep one", first,
+                            _ ("set twice (lines %u and %u); keep one"), first,
                             GPOINTER_TO_UINT (line));
     }
 }
@@ -190,7 +192,7 @@ bz_config_check_keys (BzConfigGroupCtx *ctx, const char *const *known)
       allowed = g_strjoinv (", ", (GStrv) known);
       value = bz_config_group_get_value (ctx, keys[i], TRUE);
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_UNKNOWN_KEY, keys[i], value,
-                            "unknown key; expected one of %s", allowed);
+                            _ ("unknown key; expected one of %s"), allowed);
       ok = FALSE;
     }
   return ok;
@@ -288,7 +290,7 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
       !g_file_test (account->tls_ca_file, G_FILE_TEST_IS_REGULAR))
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, "tls-ca-file", value,
-                            "no such file (%s); expected an existing PEM file",
+                            _ ("no such file (%s); expected an existing PEM file"),
                             account->tls_ca_file);
     }
   if (bz_config_get (ctx, "tls-pin-sha256", &value) != NULL)
@@ -300,7 +302,7 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
       g_strstrip (value);
       if (*value == '\0')
         bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, "password-command", value,
-                              "expected a shell command that prints the password");
+                              _ ("expected a shell command that prints the password"));
       else
         account->password_command = g_strdup (value);
     }
@@ -315,19 +317,19 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
 
   if (!g_key_file_has_key (ctx->keyfile, ctx->group, "host", NULL))
     bz_config_group_fail (ctx, BZ_CONFIG_ERROR_MISSING_KEY, "host", NULL,
-                          "missing; expected the POP3 server's host name");
+                          _ ("missing; expected the POP3 server's host name"));
   if (!g_key_file_has_key (ctx->keyfile, ctx->group, "user", NULL))
     bz_config_group_fail (ctx, BZ_CONFIG_ERROR_MISSING_KEY, "user", NULL,
-                          "missing; expected the login name on the server");
+                          _ ("missing; expected the login name on the server"));
 
   if (account->host != NULL && account->security == BZ_SECURITY_NONE && !account->allow_plaintext &&
       !bz_host_is_loopback (account->host))
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_PLAINTEXT, "security", "none",
-                            "refused for host %s, which is not loopback: the "
-                            "password and mail would cross the network "
-                            "unencrypted; use tls or starttls, or set "
-                            "allow-plaintext = true",
+                            _ ("refused for host %s, which is not loopback: the "
+                               "password and mail would cross the network "
+                               "unencrypted; use tls or starttls, or set "
+                               "allow-plaintext = true"),
                             account->host);
     }
 }
@@ -347,16 +349,16 @@ bz_config_check_collisions (BzConfig *self, BzConfigGroupCtx *ctx, BzAccount *ac
       if (g_strcmp0 (other->maildir, account->maildir) == 0)
         {
           bz_config_group_fail (ctx, BZ_CONFIG_ERROR_DUPLICATE, "maildir", account->maildir,
-                                "already used by [account %s]; expected a "
-                                "Maildir of this account's own",
+                                _ ("already used by [account %s]; expected a "
+                                   "Maildir of this account's own"),
                                 other->name);
           return FALSE;
         }
       if (g_strcmp0 (path, other_path) == 0)
         {
           bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_NAME, NULL, NULL,
-                                "account name gives the same D-Bus object path "
-                                "as [account %s]; rename one of them",
+                                _ ("account name gives the same D-Bus object path "
+                                   "as [account %s]; rename one of them"),
                                 other->name);
           return FALSE;
         }
@@ -404,8 +406,8 @@ bz_config_load_accounts (BzConfig *self, const char *display, GKeyFile *keyfile,
       if (!bz_account_name_is_valid (name))
         {
           bz_config_group_fail (&ctx, BZ_CONFIG_ERROR_INVALID_NAME, NULL, NULL,
-                                "account name \"%s\" is not allowed; expected 1 to "
-                                "%d characters from A-Z a-z 0-9 . _ -, not only dots",
+                                _ ("account name \"%s\" is not allowed; expected 1 to "
+                                   "%d characters from A-Z a-z 0-9 . _ -, not only dots"),
                                 name, BZ_ACCOUNT_NAME_MAX);
           bz_config_take_account_errors (self, name, errors);
           continue;
@@ -413,8 +415,8 @@ bz_config_load_accounts (BzConfig *self, const char *display, GKeyFile *keyfile,
       if (raw_group != NULL && raw_group->second_line != 0)
         {
           bz_config_group_fail (&ctx, BZ_CONFIG_ERROR_DUPLICATE, NULL, NULL,
-                                "written twice (lines %u and %u); each account "
-                                "must be defined once",
+                                _ ("written twice (lines %u and %u); each account "
+                                   "must be defined once"),
                                 raw_group->first_line, raw_group->second_line);
           bz_config_take_account_errors (self, name, errors);
           continue;
@@ -483,7 +485,7 @@ bz_config_load_data (BzConfig *self, const char *display, const char *raw_data, 
   if (memchr (raw_data, '\0', raw_len) != NULL)
     {
       g_set_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_SYNTAX,
-                   "%s: contains a NUL byte; it is not a text file", display);
+                   _ ("%s: contains a NUL byte; it is not a text file"), display);
       return FALSE;
     }
   data = bz_config_strip_header_comments (raw_data, raw_len);
@@ -513,7 +515,7 @@ bz_config_load_data (BzConfig *self, const char *display, const char *raw_data, 
         {
           if (raw_group != NULL && raw_group->second_line != 0)
             bz_config_group_fail (&ctx, BZ_CONFIG_ERROR_DUPLICATE, NULL, NULL,
-                                  "written twice (lines %u and %u); keep one",
+                                  _ ("written twice (lines %u and %u); keep one"),
                                   raw_group->first_line, raw_group->second_line);
           if (raw_group != NULL)
             bz_config_fail_keys_twice (&ctx, raw_group);
@@ -522,7 +524,7 @@ bz_config_load_data (BzConfig *self, const char *display, const char *raw_data, 
       else if (!g_str_has_prefix (groups[i], BZ_CONFIG_GROUP_ACCOUNT_PREFIX))
         {
           bz_config_group_fail (&ctx, BZ_CONFIG_ERROR_UNKNOWN_GROUP, NULL, NULL,
-                                "unknown group; expected [general] or [account NAME]");
+                                _ ("unknown group; expected [general] or [account NAME]"));
         }
     }
   if (general_errors->len > 0)
@@ -566,8 +568,8 @@ bz_config_load (const char *path, GError **error)
       if (g_error_matches (error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
           g_set_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_NOT_FOUND,
-                       "%s: no such file; create it with one [account NAME] "
-                       "group per POP3 account",
+                       _ ("%s: no such file; create it with one [account NAME] "
+                          "group per POP3 account"),
                        self->path);
         }
       else

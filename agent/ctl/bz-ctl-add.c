@@ -4,6 +4,8 @@
  * Nothing is written anywhere until the server has accepted the login. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +38,7 @@ security_label (BzSecurity security)
 {
   return security == BZ_SECURITY_TLS        ? "TLS"
          : security == BZ_SECURITY_STARTTLS ? "STARTTLS"
-                                            : "no encryption";
+                                            : _ ("no encryption");
 }
 
 static const char *
@@ -45,14 +47,14 @@ source_label (BzSetupSource source)
   switch (source)
     {
     case BZ_SETUP_SOURCE_AUTOCONFIG:
-      return "the provider's autoconfig file";
+      return _ ("the provider's autoconfig file");
     case BZ_SETUP_SOURCE_SRV:
-      return "a DNS SRV record";
+      return _ ("a DNS SRV record");
     case BZ_SETUP_SOURCE_PRESET:
-      return "buzon's list of known providers";
+      return _ ("buzon's list of known providers");
     case BZ_SETUP_SOURCE_GUESS:
     default:
-      return "a guess";
+      return _ ("a guess");
     }
 }
 
@@ -75,21 +77,21 @@ check_options (AddOptions *o, BzSecurity *security)
 
   if (!bz_setup_address_split (o->address, NULL, NULL, &error))
     {
-      g_printerr ("buzonctl add: %s\n", error->message);
+      g_printerr (_ ("buzonctl add: %s\n"), error->message);
       return BZ_CTL_EXIT_USAGE;
     }
   if (o->name == NULL)
     o->name = bz_setup_address_to_name (o->address);
   if (!bz_account_name_is_valid (o->name))
     {
-      g_printerr ("buzonctl add: account name \"%s\" is not allowed; expected 1 to %d "
-                  "characters from A-Z a-z 0-9 . _ -, not only dots\n",
+      g_printerr (_ ("buzonctl add: account name \"%s\" is not allowed; expected 1 to %d "
+                     "characters from A-Z a-z 0-9 . _ -, not only dots\n"),
                   o->name, BZ_ACCOUNT_NAME_MAX);
       return BZ_CTL_EXIT_USAGE;
     }
   if (o->port != 0 && (o->port < 1 || o->port > G_MAXUINT16))
     {
-      g_printerr ("buzonctl add: --port %d: expected 1 to 65535\n", o->port);
+      g_printerr (_ ("buzonctl add: --port %d: expected 1 to 65535\n"), o->port);
       return BZ_CTL_EXIT_USAGE;
     }
   if (o->security != NULL)
@@ -102,30 +104,31 @@ check_options (AddOptions *o, BzSecurity *security)
         }
       if (i == G_N_ELEMENTS (security_names))
         {
-          g_printerr ("buzonctl add: --security %s: expected tls, starttls or none\n", o->security);
+          g_printerr (_ ("buzonctl add: --security %s: expected tls, starttls or none\n"),
+                      o->security);
           return BZ_CTL_EXIT_USAGE;
         }
       *security = (BzSecurity) i;
     }
   if (o->keep != NULL && !keep_is_valid (o->keep))
     {
-      g_printerr ("buzonctl add: --keep %s: expected forever, delete or days:N (N from 1 "
-                  "to 36500)\n",
+      g_printerr (_ ("buzonctl add: --keep %s: expected forever, delete or days:N (N from 1 "
+                     "to 36500)\n"),
                   o->keep);
       return BZ_CTL_EXIT_USAGE;
     }
   if (o->no_discover && o->host == NULL)
     {
-      g_printerr ("buzonctl add: --no-discover needs --host\n");
+      g_printerr (_ ("buzonctl add: --no-discover needs --host\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   if (o->autoconfig_url != NULL &&
       (o->no_discover || !bz_setup_http_check_url (o->autoconfig_url, TRUE, &error)))
     {
       if (error != NULL)
-        g_printerr ("buzonctl add: --autoconfig-url %s\n", error->message);
+        g_printerr (_ ("buzonctl add: --autoconfig-url %s\n"), error->message);
       else
-        g_printerr ("buzonctl add: --autoconfig-url and --no-discover exclude each other\n");
+        g_printerr (_ ("buzonctl add: --autoconfig-url and --no-discover exclude each other\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   return BZ_CTL_EXIT_OK;
@@ -152,7 +155,13 @@ ask_yes (const char *question)
         buf[len++] = c;
     }
   buf[len] = '\0';
-  return g_ascii_strcasecmp (g_strstrip (buf), "y") == 0 || g_ascii_strcasecmp (buf, "yes") == 0;
+  g_strstrip (buf);
+  /* English answers work in every language */
+  return g_ascii_strcasecmp (buf, "y") == 0 || g_ascii_strcasecmp (buf, "yes") == 0 ||
+         /* TRANSLATORS: the short answer "yes" to "Use %s? [y/N]" */
+         g_ascii_strcasecmp (buf, C_ ("answer", "y")) == 0 ||
+         /* TRANSLATORS: the long answer "yes" to "Use %s? [y/N]" */
+         g_ascii_strcasecmp (buf, C_ ("answer", "yes")) == 0;
 }
 
 /* Runs discovery and prints what it found, or (without --host) what it
@@ -165,23 +174,23 @@ discover (AddOptions *o)
   g_autoptr (GError) error = NULL;
   BzSetupServer *server;
 
-  g_print ("looking for the POP3 server of %s...\n", o->address);
+  g_print (_ ("looking for the POP3 server of %s...\n"), o->address);
   server = bz_setup_discover (o->address, o->autoconfig_url, resolver, tried, NULL, &error);
   if (server == NULL && o->host != NULL)
     {
-      g_print ("no server found by discovery; using %s\n", o->host);
+      g_print (_ ("no server found by discovery; using %s\n"), o->host);
       return NULL;
     }
   if (server == NULL)
     {
-      g_printerr ("buzonctl: %s; tried:\n", error->message);
+      g_printerr (_ ("buzonctl: %s; tried:\n"), error->message);
       for (guint i = 0; i < tried->len; i++)
         g_printerr ("  - %s\n", (const char *) g_ptr_array_index (tried, i));
-      g_printerr ("give the server with --host (and --port, --security) to add the "
-                  "account anyway; nothing was written\n");
+      g_printerr (_ ("give the server with --host (and --port, --security) to add the "
+                     "account anyway; nothing was written\n"));
       return NULL;
     }
-  g_print ("found %s port %u (%s) through %s (%s)\n", server->host, server->port,
+  g_print (_ ("found %s port %u (%s) through %s (%s)\n"), server->host, server->port,
            security_label (server->security), source_label (server->source), server->source_detail);
   return server;
 }
@@ -193,22 +202,22 @@ confirm (AddOptions *o, BzSetupServer *server)
 {
   g_autofree char *question = NULL;
 
-  g_print ("note: %s is outside the domain of %s; a forged DNS answer could send "
-           "your password to such a server (RFC 6186)\n",
+  g_print (_ ("note: %s is outside the domain of %s; a forged DNS answer could send "
+              "your password to such a server (RFC 6186)\n"),
            server->host, o->address);
   if (!isatty (STDIN_FILENO))
     {
-      g_printerr ("buzonctl: not confirmed (standard input is not a terminal); to use "
-                  "it, run again with --host %s --port %u --security %s; nothing "
-                  "was written\n",
+      g_printerr (_ ("buzonctl: not confirmed (standard input is not a terminal); to use "
+                     "it, run again with --host %s --port %u --security %s; nothing "
+                     "was written\n"),
                   server->host, server->port,
                   server->security == BZ_SECURITY_TLS ? "tls" : "starttls");
       return FALSE;
     }
-  question = g_strdup_printf ("Use %s? [y/N] ", server->host);
+  question = g_strdup_printf (_ ("Use %s? [y/N] "), server->host);
   if (!ask_yes (question))
     {
-      g_printerr ("buzonctl: not confirmed; nothing was written\n");
+      g_printerr (_ ("buzonctl: not confirmed; nothing was written\n"));
       return FALSE;
     }
   return TRUE;
@@ -293,38 +302,38 @@ check_server (BzSetupServer *server)
   char *password;
   const char *tls;
 
-  g_print ("checking %s port %u...\n", server->host, server->port);
+  g_print (_ ("checking %s port %u...\n"), server->host, server->port);
   /* a first connection: the certificate is judged before any password is
    * asked for, and the login below does not race a server's idle timer
    * while the user types */
   probe = connect_server (server, &error);
   if (probe == NULL)
     {
-      g_printerr ("buzonctl: %s; nothing was written\n", error->message);
+      g_printerr (_ ("buzonctl: %s; nothing was written\n"), error->message);
       return NULL;
     }
   tls = bz_net_connection_get_tls_description (bz_pop3_session_get_connection (probe));
   if (tls != NULL)
-    g_print ("%s: certificate verified, %s\n", server->host, tls);
+    g_print (_ ("%s: certificate verified, %s\n"), server->host, tls);
   if (!bz_pop3_session_has_capability (probe, "UIDL"))
-    g_print ("note: %s does not offer UIDL; buzon can use it only with keep = delete\n",
+    g_print (_ ("note: %s does not offer UIDL; buzon can use it only with keep = delete\n"),
              server->host);
   bz_pop3_session_quit (probe, NULL, NULL);
 
-  prompt = g_strdup_printf ("Password for %s at %s: ", server->user, server->host);
+  prompt = g_strdup_printf (_ ("Password for %s at %s: "), server->user, server->host);
   len = bz_ctl_password_read (prompt, buf, sizeof buf, &error);
   if (len <= 0)
     {
       explicit_bzero (buf, sizeof buf);
-      g_printerr ("buzonctl: %s; nothing was written\n",
-                  len < 0 ? error->message : "the password is empty");
+      g_printerr (_ ("buzonctl: %s; nothing was written\n"),
+                  len < 0 ? error->message : _ ("the password is empty"));
       return NULL;
     }
   password = bz_secrets_password_from_data (buf, (gsize) len, server->user, &error);
   explicit_bzero (buf, sizeof buf);
   if (password == NULL)
     {
-      g_printerr ("buzonctl: %s; nothing was written\n", error->message);
+      g_printerr (_ ("buzonctl: %s; nothing was written\n"), error->message);
       return NULL;
     }
   session = connect_server (server, &error);
@@ -332,15 +341,15 @@ check_server (BzSetupServer *server)
       !bz_pop3_session_login (session, BZ_AUTH_AUTO, server->user, password, NULL, &error))
     {
       if (g_error_matches (error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
-        g_printerr ("buzonctl: %s did not accept the password of %s: %s; nothing was "
-                    "written\n",
+        g_printerr (_ ("buzonctl: %s did not accept the password of %s: %s; nothing was "
+                       "written\n"),
                     server->host, server->user, error->message);
       else
-        g_printerr ("buzonctl: %s; nothing was written\n", error->message);
+        g_printerr (_ ("buzonctl: %s; nothing was written\n"), error->message);
       bz_secrets_password_free (password);
       return NULL;
     }
-  g_print ("%s accepted the login of %s (%s)\n", server->host, server->user,
+  g_print (_ ("%s accepted the login of %s (%s)\n"), server->host, server->user,
            bz_pop3_session_get_auth_used (session));
   bz_pop3_session_quit (session, NULL, NULL);
   return password;
@@ -377,10 +386,10 @@ store_password (BzAccount *account, const char *password)
     g_main_context_iteration (NULL, TRUE);
   if (!bz_secrets_store_finish (result, &error))
     {
-      g_printerr ("buzonctl: %s; nothing was written\n", error->message);
+      g_printerr (_ ("buzonctl: %s; nothing was written\n"), error->message);
       return FALSE;
     }
-  g_print ("password stored in the keyring\n");
+  g_print (_ ("password stored in the keyring\n"));
   return TRUE;
 }
 
@@ -486,7 +495,7 @@ write_account (AddOptions *o, BzSetupServer *server)
     {
       if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          g_printerr ("buzonctl: %s; nothing was written\n", error->message);
+          g_printerr (_ ("buzonctl: %s; nothing was written\n"), error->message);
           return BZ_CTL_EXIT_FAILED;
         }
       g_clear_error (&error);
@@ -494,8 +503,8 @@ write_account (AddOptions *o, BzSetupServer *server)
     }
   if (bz_setup_conf_has_account (text, o->name))
     {
-      g_printerr ("buzonctl: %s: an account named \"%s\" exists already; choose another "
-                  "name with --name; nothing was written\n",
+      g_printerr (_ ("buzonctl: %s: an account named \"%s\" exists already; choose another "
+                     "name with --name; nothing was written\n"),
                   o->config_path, o->name);
       return BZ_CTL_EXIT_USAGE;
     }
@@ -503,13 +512,13 @@ write_account (AddOptions *o, BzSetupServer *server)
   if (new_text == NULL ||
       !bz_setup_conf_replace (o->config_path, new_text, check_candidate, &ctx, &error))
     {
-      g_printerr ("buzonctl: %s\nbuzonctl: nothing was written to %s\n", error->message,
+      g_printerr (_ ("buzonctl: %s\nbuzonctl: nothing was written to %s\n"), error->message,
                   o->config_path);
       g_free (ctx.maildir);
       return BZ_CTL_EXIT_FAILED;
     }
-  g_print ("account %s added to %s\n", o->name, o->config_path);
-  g_print ("its mail will be stored in %s\n", ctx.maildir);
+  g_print (_ ("account %s added to %s\n"), o->name, o->config_path);
+  g_print (_ ("its mail will be stored in %s\n"), ctx.maildir);
   g_free (ctx.maildir);
   if (!bz_ctl_reload_if_running ())
     exit_code = BZ_CTL_EXIT_FAILED;
@@ -538,8 +547,8 @@ add_run (AddOptions *o)
 
       if (bz_setup_conf_has_account (text, o->name))
         {
-          g_printerr ("buzonctl: %s: an account named \"%s\" exists already; choose another "
-                      "name with --name\n",
+          g_printerr (_ ("buzonctl: %s: an account named \"%s\" exists already; choose another "
+                         "name with --name\n"),
                       o->config_path, o->name);
           return BZ_CTL_EXIT_USAGE;
         }
@@ -548,7 +557,7 @@ add_run (AddOptions *o)
       config = bz_config_load (o->config_path, &error);
       if (config == NULL)
         {
-          g_printerr ("buzonctl: %s\nbuzonctl: fix the file first; nothing was written\n",
+          g_printerr (_ ("buzonctl: %s\nbuzonctl: fix the file first; nothing was written\n"),
                       error->message);
           return BZ_CTL_EXIT_USAGE;
         }
@@ -558,9 +567,9 @@ add_run (AddOptions *o)
     return exit_code;
   if (server->security == BZ_SECURITY_NONE && !bz_host_is_loopback (server->host))
     {
-      g_printerr ("buzonctl: %s port %u has no encryption; buzon does not send a password "
-                  "or mail across the network in the clear, so the account was not added "
-                  "(see allow-plaintext in accounts.conf(5))\n",
+      g_printerr (_ ("buzonctl: %s port %u has no encryption; buzon does not send a password "
+                     "or mail across the network in the clear, so the account was not added "
+                     "(see allow-plaintext in accounts.conf(5))\n"),
                   server->host, server->port);
       return BZ_CTL_EXIT_FAILED;
     }
@@ -572,7 +581,7 @@ add_run (AddOptions *o)
       exit_code = write_account (o, server);
       if (g_file_get_contents (o->config_path, &now, NULL, NULL) &&
           bz_setup_conf_has_account (now, o->name))
-        g_print ("%s signs in with OAuth2 (%s); to finish, run: buzonctl authorize %s\n",
+        g_print (_ ("%s signs in with OAuth2 (%s); to finish, run: buzonctl authorize %s\n"),
                  server->host, server->oauth2, o->name);
       return exit_code;
     }
@@ -604,38 +613,39 @@ bz_ctl_add (int argc, char **argv)
   AddOptions o = { 0 };
   const GOptionEntry entries[] = {
     { "name", 'n', 0, G_OPTION_ARG_STRING, &o.name,
-      "Account name (default: made from EMAIL, e.g. alice-example.com)", "NAME" },
-    { "host", 0, 0, G_OPTION_ARG_STRING, &o.host, "POP3 server; skips discovery", "HOST" },
-    { "port", 0, 0, G_OPTION_ARG_INT, &o.port, "Port (default 995 for tls, 110 otherwise)",
-      "PORT" },
-    { "security", 0, 0, G_OPTION_ARG_STRING, &o.security, "tls, starttls or none", "S" },
+      N_ ("Account name (default: made from EMAIL, e.g. alice-example.com)"), N_ ("NAME") },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &o.host, N_ ("POP3 server; skips discovery"),
+      N_ ("HOST") },
+    { "port", 0, 0, G_OPTION_ARG_INT, &o.port, N_ ("Port (default 995 for tls, 110 otherwise)"),
+      N_ ("PORT") },
+    { "security", 0, 0, G_OPTION_ARG_STRING, &o.security, N_ ("tls, starttls or none"), "S" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &o.user,
-      "Login name (default: what discovery found, "
-      "else EMAIL)",
-      "USER" },
-    { "keep", 0, 0, G_OPTION_ARG_STRING, &o.keep, "forever, delete or days:N", "K" },
+      N_ ("Login name (default: what discovery found, "
+          "else EMAIL)"),
+      N_ ("USER") },
+    { "keep", 0, 0, G_OPTION_ARG_STRING, &o.keep, N_ ("forever, delete or days:N"), "K" },
     { "autoconfig-url", 0, 0, G_OPTION_ARG_STRING, &o.autoconfig_url,
-      "Read the autoconfig file from URL (https://, or http:// on loopback)", "URL" },
+      N_ ("Read the autoconfig file from URL (https://, or http:// on loopback)"), N_ ("URL") },
     { "no-discover", 0, 0, G_OPTION_ARG_NONE, &o.no_discover,
-      "Do not look for the server; --host is then needed", NULL },
+      N_ ("Do not look for the server; --host is then needed"), NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config_path,
-      "Edit FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Edit FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { NULL }
   };
   int exit_code;
 
-  if (!bz_ctl_parse ("add", "EMAIL",
-                     "Set up a POP3 account from an e-mail address: find its server "
-                     "(autoconfig, DNS SRV records, known providers), check it and the "
-                     "password, store the password in the keyring, add the account to "
-                     "accounts.conf and tell buzond.",
+  if (!bz_ctl_parse ("add", N_ ("EMAIL"),
+                     N_ ("Set up a POP3 account from an e-mail address: find its server "
+                         "(autoconfig, DNS SRV records, known providers), check it and the "
+                         "password, store the password in the keyring, add the account to "
+                         "accounts.conf and tell buzond."),
                      entries, &argc, &argv))
     {
       exit_code = BZ_CTL_EXIT_USAGE;
     }
   else if (argc != 2)
     {
-      g_printerr ("buzonctl add: give exactly one EMAIL\n");
+      g_printerr (_ ("buzonctl add: give exactly one EMAIL\n"));
       exit_code = BZ_CTL_EXIT_USAGE;
     }
   else

@@ -3,6 +3,8 @@
  * into one readable line. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -18,12 +20,14 @@ bz_ctl_parse (const char *name, const char *params, const char *summary,
 
   /* the usage line then reads "buzonctl status [OPTION…]" */
   g_set_prgname (prgname);
+  /* @params, @summary and the entries' texts are N_() strings. */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context, summary);
   if (entries != NULL)
-    g_option_context_add_main_entries (context, entries, NULL);
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      g_printerr ("%s: %s\nTry \"%s --help\".\n", prgname, error->message, prgname);
+      g_printerr (_ ("%s: %s\nTry \"%s --help\".\n"), prgname, error->message, prgname);
       return FALSE;
     }
   return TRUE;
@@ -32,8 +36,8 @@ bz_ctl_parse (const char *name, const char *params, const char *summary,
 void
 bz_ctl_print_not_running (void)
 {
-  g_printerr ("buzonctl: buzond is not running; start it with: "
-              "systemctl --user start buzon\n");
+  g_printerr (_ ("buzonctl: buzond is not running; start it with: "
+                 "systemctl --user start buzon\n"));
 }
 
 /* Errors that mean nobody answers on our bus name. */
@@ -86,7 +90,7 @@ bz_ctl_client_new (int *exit_code)
         bz_ctl_print_not_running ();
       else
         /* no bus, or activation found buzond but it failed to start */
-        g_printerr ("buzonctl: cannot reach buzond: %s\n", error->message);
+        g_printerr (_ ("buzonctl: cannot reach buzond: %s\n"), error->message);
       return NULL;
     }
   owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (client->manager));
@@ -101,7 +105,7 @@ bz_ctl_client_new (int *exit_code)
       BZ_DBUS_PATH, NULL, &error);
   if (client->objects == NULL)
     {
-      *exit_code = bz_ctl_print_error ("cannot list the accounts", error);
+      *exit_code = bz_ctl_print_error (_ ("cannot list the accounts"), error);
       return NULL;
     }
   *exit_code = BZ_CTL_EXIT_OK;
@@ -162,6 +166,6 @@ bz_ctl_client_find_account (BzCtlClient *client, const char *name)
       if (g_strcmp0 (bz_dbus_account_get_name (account), name) == 0)
         return g_object_ref (account);
     }
-  g_printerr ("buzonctl: buzond has no account named \"%s\"\n", name);
+  g_printerr (_ ("buzonctl: buzond has no account named \"%s\"\n"), name);
   return NULL;
 }

@@ -4,10 +4,24 @@
  * booleans we already hold, and json-glib is not otherwise needed. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <stdarg.h>
 
 #include "bz-common-text.h"
 #include "bz-ctl.h"
+
+/* A count for the plural rules: a duration in days fits a guint for
+ * millions of years. */
+static guint
+count_of (gint64 n)
+{
+  return (guint) CLAMP (n, 0, (gint64) G_MAXUINT);
+}
+
+/* @n of a unit, in the user's language (the plural rules differ). */
+#define PLURAL(singular, plural_form, n) \
+  g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, singular, plural_form, count_of (n)), count_of (n))
 
 char *
 bz_ctl_format_ago (gint64 when, gint64 now)
@@ -15,16 +29,16 @@ bz_ctl_format_ago (gint64 when, gint64 now)
   gint64 delta;
 
   if (when <= 0)
-    return g_strdup ("never");
+    return g_strdup (_ ("never"));
   delta = now - when;
   /* a clock a little ahead of ours is not worth a negative duration */
   if (delta < 60)
-    return g_strdup ("just now");
+    return g_strdup (_ ("just now"));
   if (delta < 3600)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " min ago", delta / 60);
+    return PLURAL ("%u min ago", "%u min ago", delta / 60);
   if (delta < 2 * 86400)
-    return g_strdup_printf ("%" G_GINT64_FORMAT " h ago", delta / 3600);
-  return g_strdup_printf ("%" G_GINT64_FORMAT " days ago", delta / 86400);
+    return PLURAL ("%u h ago", "%u h ago", delta / 3600);
+  return PLURAL ("%u day ago", "%u days ago", delta / 86400);
 }
 
 char *
@@ -36,13 +50,13 @@ bz_ctl_format_in (gint64 when, gint64 now)
     return g_strdup ("-");
   delta = when - now;
   if (delta < 60)
-    return g_strdup ("now");
+    return g_strdup (_ ("now"));
   /* round up: "in 0 min" would read as "now" when a minute remains */
   if (delta < 3600)
-    return g_strdup_printf ("in %" G_GINT64_FORMAT " min", (delta + 59) / 60);
+    return PLURAL ("in %u min", "in %u min", (delta + 59) / 60);
   if (delta < 2 * 86400)
-    return g_strdup_printf ("in %" G_GINT64_FORMAT " h", delta / 3600);
-  return g_strdup_printf ("in %" G_GINT64_FORMAT " days", delta / 86400);
+    return PLURAL ("in %u h", "in %u h", delta / 3600);
+  return PLURAL ("in %u day", "in %u days", delta / 86400);
 }
 
 char *

@@ -6,6 +6,8 @@
  * whether or not buzond runs. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -61,7 +63,8 @@ load_account (const char *config_path, const char *name, BzConfig **config_out)
             }
         }
       if (!printed)
-        g_printerr ("buzonctl: %s: no account named \"%s\"\n", bz_config_get_path (config), name);
+        g_printerr (_ ("buzonctl: %s: no account named \"%s\"\n"), bz_config_get_path (config),
+                    name);
       return NULL;
     }
   *config_out = g_steal_pointer (&config);
@@ -133,15 +136,15 @@ run_import (BzAccount *account, const char *db_path, BzImportState *state, gbool
     }
   if (!ok)
     {
-      g_printerr ("buzonctl: %s: %s; nothing was imported\n", account->name, error->message);
+      g_printerr (_ ("buzonctl: %s: %s; nothing was imported\n"), account->name, error->message);
       return BZ_CTL_EXIT_FAILED;
     }
   added_text = format_count (added);
   existing_text = format_count (existing);
-  g_print ("%s: imported %s UIDLs from %s (%s already known)\n", account->name, added_text, shown,
-           existing_text);
+  g_print (_ ("%s: imported %s UIDLs from %s (%s already known)\n"), account->name, added_text,
+           shown, existing_text);
   if (dry_run)
-    g_print ("dry run: nothing was recorded\n");
+    g_print (_ ("dry run: nothing was recorded\n"));
   return BZ_CTL_EXIT_OK;
 }
 
@@ -153,13 +156,13 @@ bz_ctl_import (int argc, char **argv)
   gboolean dry_run = FALSE, force = FALSE;
   const GOptionEntry entries[] = {
     { "account", 'a', 0, G_OPTION_ARG_STRING, &account_name,
-      "The buzon account that takes over the state (required)", "NAME" },
+      N_ ("The buzon account that takes over the state (required)"), N_ ("NAME") },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-      "Print what would be imported; change nothing", NULL },
+      N_ ("Print what would be imported; change nothing"), NULL },
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
-      "Import even when the file is another host's or user's", NULL },
+      N_ ("Import even when the file is another host's or user's"), NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Find NAME in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Find NAME in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { NULL }
   };
   g_autoptr (BzConfig) config = NULL;
@@ -170,28 +173,28 @@ bz_ctl_import (int argc, char **argv)
   BzImportTarget target;
   BzImportFormat format;
 
-  if (!bz_ctl_parse ("import", "mpop|getmail|fetchmail|thunderbird [FILE]",
-                     "Record the messages another POP3 client already delivered as known "
-                     "to buzon: never fetched, and deleted as the account's keep says. "
-                     "Without FILE the client's default state file is read.",
+  if (!bz_ctl_parse ("import", N_ ("mpop|getmail|fetchmail|thunderbird [FILE]"),
+                     N_ ("Record the messages another POP3 client already delivered as known "
+                         "to buzon: never fetched, and deleted as the account's keep says. "
+                         "Without FILE the client's default state file is read."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc < 2 || argc > 3)
     {
-      g_printerr ("buzonctl import: give the client (mpop, getmail, fetchmail or "
-                  "thunderbird) and optionally its state FILE\n");
+      g_printerr (_ ("buzonctl import: give the client (mpop, getmail, fetchmail or "
+                     "thunderbird) and optionally its state FILE\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   if (!bz_import_format_from_string (argv[1], &format))
     {
-      g_printerr ("buzonctl import: unknown client \"%s\": mpop, getmail, fetchmail or "
-                  "thunderbird\n",
+      g_printerr (_ ("buzonctl import: unknown client \"%s\": mpop, getmail, fetchmail or "
+                     "thunderbird\n"),
                   argv[1]);
       return BZ_CTL_EXIT_USAGE;
     }
   if (account_name == NULL)
     {
-      g_printerr ("buzonctl import: --account NAME is required\n");
+      g_printerr (_ ("buzonctl import: --account NAME is required\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   account = load_account (config_path, account_name, &config);

@@ -2,6 +2,8 @@
 /* buzonctl messages [ACCOUNT] [--limit N] [--json] */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <stdio.h>
 
 #include "bz-ctl.h"
@@ -71,12 +73,12 @@ messages_table (GVariant *messages, gboolean with_account)
   gsize n = g_variant_n_children (messages);
 
   if (n == 0)
-    return g_strdup ("no messages stored\n");
+    return g_strdup (_ ("no messages stored\n"));
   /* the account column only helps when several accounts are listed */
   if (with_account)
-    table = bz_ctl_table_new (5, "DATE", "ACCOUNT", "FROM", "SUBJECT", "PATH");
+    table = bz_ctl_table_new (5, _ ("DATE"), _ ("ACCOUNT"), _ ("FROM"), _ ("SUBJECT"), _ ("PATH"));
   else
-    table = bz_ctl_table_new (4, "DATE", "FROM", "SUBJECT", "PATH");
+    table = bz_ctl_table_new (4, _ ("DATE"), _ ("FROM"), _ ("SUBJECT"), _ ("PATH"));
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr (GVariant) dict = g_variant_get_child_value (messages, i);
@@ -99,8 +101,8 @@ bz_ctl_messages (int argc, char **argv)
   gboolean json = FALSE;
   gint limit = 20;
   const GOptionEntry entries[] = {
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N messages (default 20)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_ ("At most N messages (default 20)"), "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON for scripts"), NULL },
     { NULL }
   };
   g_autoptr (BzCtlClient) client = NULL;
@@ -110,19 +112,19 @@ bz_ctl_messages (int argc, char **argv)
   const char *account = "";
   int exit_code;
 
-  if (!bz_ctl_parse ("messages", "[ACCOUNT]",
-                     "The newest stored messages (of every account, or of ACCOUNT): "
-                     "date, sender, subject and the file in the Maildir.",
+  if (!bz_ctl_parse ("messages", N_ ("[ACCOUNT]"),
+                     N_ ("The newest stored messages (of every account, or of ACCOUNT): "
+                         "date, sender, subject and the file in the Maildir."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc > 2)
     {
-      g_printerr ("buzonctl messages: unexpected argument \"%s\"\n", argv[2]);
+      g_printerr (_ ("buzonctl messages: unexpected argument \"%s\"\n"), argv[2]);
       return BZ_CTL_EXIT_USAGE;
     }
   if (limit < 1)
     {
-      g_printerr ("buzonctl messages: --limit must be at least 1\n");
+      g_printerr (_ ("buzonctl messages: --limit must be at least 1\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   if (argc == 2)
@@ -132,7 +134,7 @@ bz_ctl_messages (int argc, char **argv)
     return exit_code;
   if (!bz_dbus_manager_call_list_messages_sync (client->manager, account, (guint) limit, &messages,
                                                 NULL, &error))
-    return bz_ctl_print_error ("cannot list messages", error);
+    return bz_ctl_print_error (_ ("cannot list messages"), error);
   /* JSON is UTF-8 whatever the locale; g_print() would transliterate */
   if (json)
     {

@@ -3,6 +3,8 @@
  * keyring through bz-secrets, so they work whether or not buzond runs. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,7 +52,7 @@ read_line (char *buf, gsize size, GError **error)
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "cannot read the password: %s", g_strerror (saved));
+                       _ ("cannot read the password: %s"), g_strerror (saved));
           return -1;
         }
       if (n == 0 || c == '\n')
@@ -58,7 +60,7 @@ read_line (char *buf, gsize size, GError **error)
       if (len + 1 >= size)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "the password is longer than %d bytes", PASSWORD_MAX - 1);
+                       _ ("the password is longer than %d bytes"), PASSWORD_MAX - 1);
           return -1;
         }
       buf[len++] = c;
@@ -81,7 +83,7 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "cannot read the terminal settings: %s", g_strerror (saved));
+                   _ ("cannot read the terminal settings: %s"), g_strerror (saved));
       return -1;
     }
   action.sa_handler = restore_echo_handler;
@@ -98,7 +100,7 @@ read_line_tty (const char *prompt, char *buf, gsize size, GError **error)
     {
       int saved = errno;
       echo_off = 0;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot turn off echo: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("cannot turn off echo: %s"),
                    g_strerror (saved));
       len = -1;
     }
@@ -152,7 +154,7 @@ bz_ctl_find_config_account (const char *config_path, const char *name)
         }
       return NULL;
     }
-  g_printerr ("buzonctl: %s: no account named \"%s\"\n", bz_config_get_path (config), name);
+  g_printerr (_ ("buzonctl: %s: no account named \"%s\"\n"), bz_config_get_path (config), name);
   return NULL;
 }
 
@@ -204,12 +206,12 @@ set_password_store (BzAccount *account, const char *password)
       g_printerr ("buzonctl: %s\n", error->message);
       return BZ_CTL_EXIT_FAILED;
     }
-  g_print ("password for account %s (%s@%s) stored in the keyring\n", account->name, account->user,
-           account->host);
+  g_print (_ ("password for account %s (%s@%s) stored in the keyring\n"), account->name,
+           account->user, account->host);
   set_password_poke_daemon (account);
   if (account->password_command != NULL)
-    g_printerr ("buzonctl: note: account %s has a password-command, which is "
-                "used instead of the keyring\n",
+    g_printerr (_ ("buzonctl: note: account %s has a password-command, which is "
+                   "used instead of the keyring\n"),
                 account->name);
   if (account->oauth2 != BZ_OAUTH2_NONE)
     g_printerr ("buzonctl: note: account %s signs in with OAuth2 (oauth2 is set), so "
@@ -230,18 +232,18 @@ set_password_read (BzAccount *account, char *password, gsize size)
     }
   else
     {
-      g_autofree char *prompt = g_strdup_printf ("Password for %s (%s@%s): ", account->name,
+      g_autofree char *prompt = g_strdup_printf (_ ("Password for %s (%s@%s): "), account->name,
                                                  account->user, account->host);
       char again[PASSWORD_MAX];
 
       len = read_line_tty (prompt, password, size, &error);
       if (len > 0)
         {
-          gssize len2 = read_line_tty ("Retype the password: ", again, sizeof again, &error);
+          gssize len2 = read_line_tty (_ ("Retype the password: "), again, sizeof again, &error);
           if (len2 >= 0 && (len2 != len || memcmp (again, password, (gsize) len) != 0))
             {
               g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                   "the passwords do not match; nothing was stored");
+                                   _ ("the passwords do not match; nothing was stored"));
               len = -1;
             }
           else if (len2 < 0)
@@ -254,13 +256,13 @@ set_password_read (BzAccount *account, char *password, gsize size)
   if (len == 0)
     {
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the password is empty; nothing was stored");
+                           _ ("the password is empty; nothing was stored"));
       len = -1;
     }
   if (len > 0 && !g_utf8_validate (password, len, NULL))
     {
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the password is not valid UTF-8 text; nothing was stored");
+                           _ ("the password is not valid UTF-8 text; nothing was stored"));
       len = -1;
     }
   if (len < 0)
@@ -274,22 +276,22 @@ bz_ctl_set_password (int argc, char **argv)
   g_autofree char *config_path = NULL;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { NULL }
   };
   g_autoptr (BzAccount) account = NULL;
   char password[PASSWORD_MAX];
   int exit_code;
 
-  if (!bz_ctl_parse ("set-password", "ACCOUNT",
-                     "Store the password of ACCOUNT in the keyring. On a terminal it "
-                     "is asked for twice without echo; otherwise the first line of "
-                     "standard input is the password.",
+  if (!bz_ctl_parse ("set-password", N_ ("ACCOUNT"),
+                     N_ ("Store the password of ACCOUNT in the keyring. On a terminal it "
+                         "is asked for twice without echo; otherwise the first line of "
+                         "standard input is the password."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc != 2)
     {
-      g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
+      g_printerr (_ ("buzonctl set-password: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   account = bz_ctl_find_config_account (config_path, argv[1]);
@@ -311,21 +313,21 @@ bz_ctl_forget_password (int argc, char **argv)
   g_autofree char *config_path = NULL;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Find ACCOUNT in FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { NULL }
   };
   g_autoptr (BzAccount) account = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!bz_ctl_parse ("forget-password", "ACCOUNT",
-                     "Remove the keyring password buzon stored for ACCOUNT "
-                     "(an entry left by mpop is not touched).",
+  if (!bz_ctl_parse ("forget-password", N_ ("ACCOUNT"),
+                     N_ ("Remove the keyring password buzon stored for ACCOUNT "
+                         "(an entry left by mpop is not touched)."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc != 2)
     {
-      g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
+      g_printerr (_ ("buzonctl forget-password: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   account = bz_ctl_find_config_account (config_path, argv[1]);
@@ -336,12 +338,12 @@ bz_ctl_forget_password (int argc, char **argv)
   if (!bz_secrets_clear_finish (result, &error))
     {
       if (g_error_matches (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_NOT_FOUND))
-        g_printerr ("buzonctl: no password of account %s is stored in the keyring\n",
+        g_printerr (_ ("buzonctl: no password of account %s is stored in the keyring\n"),
                     account->name);
       else
         g_printerr ("buzonctl: %s\n", error->message);
       return BZ_CTL_EXIT_FAILED;
     }
-  g_print ("password for account %s removed from the keyring\n", account->name);
+  g_print (_ ("password for account %s removed from the keyring\n"), account->name);
   return BZ_CTL_EXIT_OK;
 }

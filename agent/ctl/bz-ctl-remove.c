@@ -4,6 +4,8 @@
  * Maildir and the database rows, and tells a running buzond to reload. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <libsecret/secret.h>
 
 #include "bz-config.h"
@@ -32,7 +34,7 @@ bz_ctl_reload_if_running (void)
     g_variant_get (reply, "(b)", &owned);
   if (!owned)
     {
-      g_print ("buzond is not running; it will read the change when it next starts\n");
+      g_print (_ ("buzond is not running; it will read the change when it next starts\n"));
       return TRUE;
     }
   manager = bz_dbus_manager_proxy_new_sync (bus,
@@ -43,10 +45,10 @@ bz_ctl_reload_if_running (void)
   if (manager == NULL || !bz_dbus_manager_call_reload_sync (manager, NULL, &error))
     {
       g_dbus_error_strip_remote_error (error);
-      g_printerr ("buzonctl: buzond could not reload its config: %s\n", error->message);
+      g_printerr (_ ("buzonctl: buzond could not reload its config: %s\n"), error->message);
       return FALSE;
     }
-  g_print ("buzond reloaded its config\n");
+  g_print (_ ("buzond reloaded its config\n"));
   return TRUE;
 }
 
@@ -72,7 +74,7 @@ forget_secrets (const char *name)
         removed++;
       if (error != NULL)
         {
-          g_printerr ("buzonctl: cannot clear the keyring items of account %s: %s\n", name,
+          g_printerr (_ ("buzonctl: cannot clear the keyring items of account %s: %s\n"), name,
                       error->message);
           return -1;
         }
@@ -102,9 +104,9 @@ bz_ctl_remove (int argc, char **argv)
   gboolean forget = FALSE;
   const GOptionEntry entries[] = {
     { "forget-password", 0, 0, G_OPTION_ARG_NONE, &forget,
-      "Also remove the account's password and OAuth2 token from the keyring", NULL },
+      N_ ("Also remove the account's password and OAuth2 token from the keyring"), NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Edit FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Edit FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
@@ -114,15 +116,15 @@ bz_ctl_remove (int argc, char **argv)
   const char *name;
   int exit_code = BZ_CTL_EXIT_OK;
 
-  if (!bz_ctl_parse ("remove", "ACCOUNT",
-                     "Take ACCOUNT out of accounts.conf. Its Maildir and what buzon "
-                     "remembers of it (the database rows) stay, so adding it again later "
-                     "fetches nothing twice.",
+  if (!bz_ctl_parse ("remove", N_ ("ACCOUNT"),
+                     N_ ("Take ACCOUNT out of accounts.conf. Its Maildir and what buzon "
+                         "remembers of it (the database rows) stay, so adding it again later "
+                         "fetches nothing twice."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc != 2)
     {
-      g_printerr ("buzonctl remove: give exactly one ACCOUNT\n");
+      g_printerr (_ ("buzonctl remove: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   name = argv[1];
@@ -137,29 +139,29 @@ bz_ctl_remove (int argc, char **argv)
   new_text = bz_setup_conf_remove_account (text, name, NULL);
   if (new_text == NULL)
     {
-      g_printerr ("buzonctl: %s: no account named \"%s\"\n", config_path, name);
+      g_printerr (_ ("buzonctl: %s: no account named \"%s\"\n"), config_path, name);
       return BZ_CTL_EXIT_USAGE;
     }
   maildir = mail_location (config_path, name);
   if (!bz_setup_conf_replace (config_path, new_text, NULL, NULL, &error))
     {
-      g_printerr ("buzonctl: %s; nothing was changed\n", error->message);
+      g_printerr (_ ("buzonctl: %s; nothing was changed\n"), error->message);
       return BZ_CTL_EXIT_FAILED;
     }
-  g_print ("account %s removed from %s\n", name, config_path);
+  g_print (_ ("account %s removed from %s\n"), name, config_path);
   if (maildir != NULL)
-    g_print ("its mail stays in %s\n", maildir);
-  g_print ("what buzon knows of its messages stays in the database, so adding it again "
-           "fetches nothing twice\n");
+    g_print (_ ("its mail stays in %s\n"), maildir);
+  g_print (_ ("what buzon knows of its messages stays in the database, so adding it again "
+              "fetches nothing twice\n"));
   if (forget)
     {
       int removed = forget_secrets (name);
       if (removed < 0)
         exit_code = BZ_CTL_EXIT_FAILED;
       else if (removed == 0)
-        g_print ("the keyring held nothing for account %s\n", name);
+        g_print (_ ("the keyring held nothing for account %s\n"), name);
       else
-        g_print ("the keyring items of account %s were removed\n", name);
+        g_print (_ ("the keyring items of account %s were removed\n"), name);
     }
   if (!bz_ctl_reload_if_running ())
     exit_code = BZ_CTL_EXIT_FAILED;

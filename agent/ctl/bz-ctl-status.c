@@ -2,6 +2,8 @@
 /* buzonctl status [--json] */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <stdio.h>
 
 #include "bz-ctl.h"
@@ -54,11 +56,34 @@ status_json (BzCtlClient *client, GPtrArray *accounts)
   return g_string_free (out, FALSE);
 }
 
+/* The State property (a fixed word on the bus) for a person. */
+static const char *
+state_label (const char *state)
+{
+  static const struct
+  {
+    const char *state;
+    const char *label;
+  } labels[] = {
+    { "idle", NC_ ("account state", "idle") },
+    { "connecting", NC_ ("account state", "connecting") },
+    { "syncing", NC_ ("account state", "syncing") },
+    { "error", NC_ ("account state", "error") },
+    { "offline", NC_ ("account state", "offline") },
+    { "disabled", NC_ ("account state", "disabled") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_strcmp0 (state, labels[i].state) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, "account state", labels[i].label);
+  return state != NULL ? state : "?";
+}
+
 static char *
 status_table (BzCtlClient *client, GPtrArray *accounts)
 {
-  g_autoptr (BzCtlTable) table =
-      bz_ctl_table_new (6, "ACCOUNT", "STATE", "LAST SYNC", "STORED", "NEXT SYNC", "ERROR");
+  g_autoptr (BzCtlTable) table = bz_ctl_table_new (6, _ ("ACCOUNT"), _ ("STATE"), _ ("LAST SYNC"),
+                                                   _ ("STORED"), _ ("NEXT SYNC"), _ ("ERROR"));
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   g_autofree char *table_text = NULL;
 
@@ -68,12 +93,12 @@ status_table (BzCtlClient *client, GPtrArray *accounts)
       g_autofree char *last = bz_ctl_format_ago (bz_dbus_account_get_last_sync (account), now);
       g_autofree char *next = bz_ctl_format_in (bz_dbus_account_get_next_sync (account), now);
       g_autofree char *stored = g_strdup_printf ("%u", bz_dbus_account_get_stored_count (account));
-      g_autofree char *state = g_strdup (bz_dbus_account_get_state (account));
+      g_autofree char *state = g_strdup (state_label (bz_dbus_account_get_state (account)));
       GVariant *progress = bz_dbus_account_get_progress (account);
       const char *error = bz_dbus_account_get_last_error (account);
 
       /* "syncing 12/40" says more than "syncing" */
-      if (g_strcmp0 (state, "syncing") == 0 && progress != NULL)
+      if (g_strcmp0 (bz_dbus_account_get_state (account), "syncing") == 0 && progress != NULL)
         {
           guint done = 0, total = 0;
 
@@ -81,17 +106,18 @@ status_table (BzCtlClient *client, GPtrArray *accounts)
           if (total > 0)
             {
               g_free (state);
-              state = g_strdup_printf ("syncing %u/%u", done, total);
+              /* TRANSLATORS: the state of an account during a sync, with its progress */
+              state = g_strdup_printf (_ ("syncing %u/%u"), done, total);
             }
         }
-      bz_ctl_table_add (table, bz_dbus_account_get_name (account), state != NULL ? state : "?",
-                        last, stored, next, error != NULL && error[0] != '\0' ? error : "-");
+      bz_ctl_table_add (table, bz_dbus_account_get_name (account), state, last, stored, next,
+                        error != NULL && error[0] != '\0' ? error : "-");
     }
   table_text = bz_ctl_table_to_string (table);
   if (!bz_dbus_manager_get_online (client->manager))
-    return g_strdup_printf ("%s(offline: no network connection)\n", table_text);
+    return g_strdup_printf (_ ("%s(offline: no network connection)\n"), table_text);
   if (accounts->len == 0)
-    return g_strdup_printf ("%s(no accounts configured)\n", table_text);
+    return g_strdup_printf (_ ("%s(no accounts configured)\n"), table_text);
   return g_steal_pointer (&table_text);
 }
 
@@ -100,7 +126,7 @@ bz_ctl_status (int argc, char **argv)
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL }, { NULL }
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON for scripts"), NULL }, { NULL }
   };
   g_autoptr (BzCtlClient) client = NULL;
   g_autoptr (GPtrArray) accounts = NULL;
@@ -113,7 +139,7 @@ bz_ctl_status (int argc, char **argv)
     return BZ_CTL_EXIT_USAGE;
   if (argc > 1)
     {
-      g_printerr ("buzonctl status: unexpected argument \"%s\"\n", argv[1]);
+      g_printerr (_ ("buzonctl status: unexpected argument \"%s\"\n"), argv[1]);
       return BZ_CTL_EXIT_USAGE;
     }
   client = bz_ctl_client_new (&exit_code);

@@ -2,6 +2,8 @@
 /* buzonctl sync [ACCOUNT] [--wait] */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -97,7 +99,7 @@ print_progress_line (SyncWait *wait)
     return;
   wait->last_done = done;
   wait->last_total = total;
-  g_print ("%s: %u/%u messages\n", bz_dbus_account_get_name (wait->account), done, total);
+  g_print (_ ("%s: %u/%u messages\n"), bz_dbus_account_get_name (wait->account), done, total);
   fflush (stdout);
 }
 
@@ -127,8 +129,9 @@ sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages, const
   clear_bar (run);
   if (ok)
     {
-      g_print ("%s: synced, %u new message%s, %u stored\n", bz_dbus_account_get_name (account),
-               new_messages, new_messages == 1 ? "" : "s",
+      g_print (g_dngettext (GETTEXT_PACKAGE, "%s: synced, %u new message, %u stored\n",
+                            "%s: synced, %u new messages, %u stored\n", new_messages),
+               bz_dbus_account_get_name (account), new_messages,
                bz_dbus_account_get_stored_count (account));
     }
   else
@@ -136,7 +139,7 @@ sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages, const
       g_autofree char *shown = bz_ctl_one_line (error);
 
       run->failed++;
-      g_print ("%s: sync failed: %s\n", bz_dbus_account_get_name (account), shown);
+      g_print (_ ("%s: sync failed: %s\n"), bz_dbus_account_get_name (account), shown);
     }
   fflush (stdout);
   draw_bar (run);
@@ -222,15 +225,15 @@ sync_wait (BzCtlClient *client, GPtrArray *accounts, BzDbusAccount *one)
   clear_bar (&run);
   fflush (stdout);
   if (!ok)
-    return bz_ctl_print_error ("cannot start the sync", error);
+    return bz_ctl_print_error (_ ("cannot start the sync"), error);
   if (run.interrupted)
     {
-      g_printerr ("buzonctl: interrupted; the sync goes on in buzond\n");
+      g_printerr (_ ("buzonctl: interrupted; the sync goes on in buzond\n"));
       return BZ_CTL_EXIT_FAILED;
     }
   if (run.daemon_gone)
     {
-      g_printerr ("buzonctl: buzond stopped before the sync finished\n");
+      g_printerr (_ ("buzonctl: buzond stopped before the sync finished\n"));
       return BZ_CTL_EXIT_FAILED;
     }
   return run.failed > 0 ? BZ_CTL_EXIT_FAILED : BZ_CTL_EXIT_OK;
@@ -242,7 +245,7 @@ bz_ctl_sync (int argc, char **argv)
   gboolean wait = FALSE;
   const GOptionEntry entries[] = {
     { "wait", 'w', 0, G_OPTION_ARG_NONE, &wait,
-      "Show the progress and wait for the result (exit status 1 when a sync fails)", NULL },
+      N_ ("Show the progress and wait for the result (exit status 1 when a sync fails)"), NULL },
     { NULL }
   };
   g_autoptr (BzCtlClient) client = NULL;
@@ -251,12 +254,13 @@ bz_ctl_sync (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int exit_code;
 
-  if (!bz_ctl_parse ("sync", "[ACCOUNT]", "Start a sync of ACCOUNT, or of every enabled account.",
-                     entries, &argc, &argv))
+  if (!bz_ctl_parse ("sync", N_ ("[ACCOUNT]"),
+                     N_ ("Start a sync of ACCOUNT, or of every enabled account."), entries, &argc,
+                     &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc > 2)
     {
-      g_printerr ("buzonctl sync: unexpected argument \"%s\"\n", argv[2]);
+      g_printerr (_ ("buzonctl sync: unexpected argument \"%s\"\n"), argv[2]);
       return BZ_CTL_EXIT_USAGE;
     }
   client = bz_ctl_client_new (&exit_code);
@@ -284,7 +288,7 @@ bz_ctl_sync (int argc, char **argv)
         }
       if (accounts->len == 0)
         {
-          g_printerr ("buzonctl: buzond has no enabled account\n");
+          g_printerr (_ ("buzonctl: buzond has no enabled account\n"));
           return BZ_CTL_EXIT_FAILED;
         }
     }
@@ -294,14 +298,16 @@ bz_ctl_sync (int argc, char **argv)
   if (account != NULL)
     {
       if (!bz_dbus_account_call_sync_sync (account, NULL, &error))
-        return bz_ctl_print_error ("cannot start the sync", error);
-      g_print ("sync of %s started\n", argv[1]);
+        return bz_ctl_print_error (_ ("cannot start the sync"), error);
+      g_print (_ ("sync of %s started\n"), argv[1]);
     }
   else
     {
       if (!bz_dbus_manager_call_sync_all_sync (client->manager, NULL, &error))
-        return bz_ctl_print_error ("cannot start the sync", error);
-      g_print ("sync of %u account%s started\n", accounts->len, accounts->len == 1 ? "" : "s");
+        return bz_ctl_print_error (_ ("cannot start the sync"), error);
+      g_print (g_dngettext (GETTEXT_PACKAGE, "sync of %u account started\n",
+                            "sync of %u accounts started\n", accounts->len),
+               accounts->len);
     }
   return BZ_CTL_EXIT_OK;
 }

@@ -2,6 +2,8 @@
 /* buzonctl watch: one line per event until SIGINT or SIGTERM. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,17 +63,17 @@ watch_state (WatchRun *run, BzDbusAccount *account)
   if (state_is_active (state))
     {
       if (!state_is_active (before))
-        watch_print ("%s: sync started (%s)", bz_dbus_account_get_name (account), state);
+        watch_print (_ ("%s: sync started (%s)"), bz_dbus_account_get_name (account), state);
     }
   else if (g_strcmp0 (state, "error") == 0)
     {
       if (!state_is_active (before))
-        watch_print ("%s: state error: %s", bz_dbus_account_get_name (account),
+        watch_print (_ ("%s: state error: %s"), bz_dbus_account_get_name (account),
                      bz_dbus_account_get_last_error (account));
     }
   else if (!state_is_active (before) || g_strcmp0 (state, "idle") != 0)
     {
-      watch_print ("%s: state %s", bz_dbus_account_get_name (account), state);
+      watch_print (_ ("%s: state %s"), bz_dbus_account_get_name (account), state);
     }
   g_hash_table_insert (run->states, g_strdup (path), g_strdup (state));
 }
@@ -103,17 +105,19 @@ signal_cb (GDBusObjectManagerClient *manager, GDBusObjectProxy *object, GDBusPro
     return;
   g_variant_get (parameters, "(bu&s)", &ok, &new_messages, &error);
   if (ok)
-    watch_print ("%s: sync finished, %u new message%s", account_name (proxy), new_messages,
-                 new_messages == 1 ? "" : "s");
+    watch_print (g_dngettext (GETTEXT_PACKAGE, "%s: sync finished, %u new message",
+                              "%s: sync finished, %u new messages", new_messages),
+                 account_name (proxy), new_messages);
   else
-    watch_print ("%s: sync failed: %s", account_name (proxy), error);
+    watch_print (_ ("%s: sync failed: %s"), account_name (proxy), error);
 }
 
 static void
 message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl, const char *path,
                    const char *from, const char *subject, gint64 date, gpointer user_data)
 {
-  watch_print ("%s: new message from %s: %s", account, from[0] != '\0' ? from : "(unknown sender)",
+  watch_print (_ ("%s: new message from %s: %s"), account,
+               from[0] != '\0' ? from : _ ("(unknown sender)"),
                subject[0] != '\0' ? subject : "(no subject)");
 }
 
@@ -125,7 +129,7 @@ object_added_cb (GDBusObjectManager *manager, GDBusObject *object, gpointer user
 
   if (account == NULL)
     return;
-  watch_print ("%s: account added", bz_dbus_account_get_name (account));
+  watch_print (_ ("%s: account added"), bz_dbus_account_get_name (account));
   watch_state (run, account);
 }
 
@@ -138,7 +142,7 @@ object_removed_cb (GDBusObjectManager *manager, GDBusObject *object, gpointer us
 
   /* the object manager also drops every object when buzond exits */
   if (account != NULL && bz_ctl_client_is_running (run->client))
-    watch_print ("%s: account removed", bz_dbus_account_get_name (account));
+    watch_print (_ ("%s: account removed"), bz_dbus_account_get_name (account));
   g_hash_table_remove (run->states, path);
 }
 
@@ -147,7 +151,8 @@ owner_changed_cb (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 {
   WatchRun *run = user_data;
 
-  watch_print (bz_ctl_client_is_running (run->client) ? "buzond started" : "buzond stopped");
+  watch_print ("%s", bz_ctl_client_is_running (run->client) ? _ ("buzond started")
+                                                            : _ ("buzond stopped"));
 }
 
 static gboolean
@@ -175,7 +180,7 @@ bz_ctl_watch (int argc, char **argv)
     return BZ_CTL_EXIT_USAGE;
   if (argc > 1)
     {
-      g_printerr ("buzonctl watch: unexpected argument \"%s\"\n", argv[1]);
+      g_printerr (_ ("buzonctl watch: unexpected argument \"%s\"\n"), argv[1]);
       return BZ_CTL_EXIT_USAGE;
     }
   client = bz_ctl_client_new (&exit_code);
@@ -205,8 +210,9 @@ bz_ctl_watch (int argc, char **argv)
   sigint_id = g_unix_signal_add (SIGINT, quit_cb, loop);
   sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, loop);
 
-  watch_print ("watching %u account%s; Ctrl-C to stop", accounts->len,
-               accounts->len == 1 ? "" : "s");
+  watch_print (g_dngettext (GETTEXT_PACKAGE, "watching %u account; Ctrl-C to stop",
+                            "watching %u accounts; Ctrl-C to stop", accounts->len),
+               accounts->len);
   g_main_loop_run (loop);
 
   g_source_remove (sigint_id);

@@ -35,11 +35,11 @@ struct _BzDaemonAccount
   guint pause_id;             /* a client's request waits for the pause */
   GCancellable *cancellable;  /* non-NULL while running */
   BzAccount *running_account; /* the settings the running sync uses */
-  /* the newest message of the running sync, for the notification */
-  gint64 newest_date;
-  char *newest_from;
-  char *newest_subject;
+  /* the newest messages of the running sync (BzNotifyMessage*, newest
+   * first, at most NEWEST_KEPT), for the notification */
+  GPtrArray *newest;
   guint stored_this_sync;
+  guint stored_before; /* StoredCount when the sync started */
   /* MessageStored signals not yet sent (BzDbMessage*), and the end of the
    * sync, which is announced only after them */
   GQueue announce;
@@ -54,6 +54,8 @@ struct _BzDaemonAccount
  * over up to 128 messages at once, and D-Bus calls must not wait for all of
  * their signals. */
 #define ANNOUNCE_CHUNK 16
+/* Messages a new-mail notification names. */
+#define NEWEST_KEPT 3
 
 G_DEFINE_TYPE (BzDaemonAccount, bz_daemon_account, G_TYPE_OBJECT)
 
@@ -139,14 +141,14 @@ set_attention (BzDaemonAccount *self, const char *attention, const char *error_t
     return;
   bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "attention \"%s\"", attention);
   if (g_strcmp0 (attention, "authorize") == 0 && self->daemon != NULL &&
-      bz_daemon_get_bus (self->daemon) != NULL)
+      bz_daemon_get_notify (self->daemon) != NULL)
     {
       g_autofree char *summary =
           g_strdup_printf ("Mail account %s needs you to sign in again", self->account->name);
       g_autofree char *body =
           g_strdup_printf ("%s\nRun: buzonctl authorize %s", error_text, self->account->name);
 
-      bz_notify_attention (bz_daemon_get_bus (self->daemon), self->account->name, summary, body);
+      bz_notify_attention (bz_daemon_get_notify (self->daemon), self->account->name, summary, body);
     }
   bz_dbus_account_set_attention (self->iface, attention);
 }
@@ -225,8 +227,7 @@ release_slot (BzDaemonAccount *self)
     return;
   g_object_remove_weak_pointer (G_OBJECT (slot), (gpointer *) &self->slot);
   self->slot = NULL;
-  bz_daemon_sync_ended (slot, self, self->stored_this_sync, self->newest_from,
-                        self->newest_subject);
+  bz_daemon_sync_ended (slot, self, self->stored_this_sync, self->stored_before, self->newest);
 }
 
 static gboolean
@@ -263,14 +264,12 @@ stored_cb (const BzDbMessage *message, gpointer user_data)
   self->stored_this_sync++;
   bz_dbus_account_set_stored_count (self->iface,
                                     bz_dbus_account_get_stored_count (self->iface) + 1);
-  if (self->newest_from == NULL || message->headers.date >= self->newest_date)
-    {
-      self->newest_date = message->headers.date;
-      g_free (self->newest_from);
-      self->newest_from = g_strdup (message->headers.from != NULL ? message->headers.from : "");
-      g_free (self->newest_subject);
-      self->newest_subject = g_strdup (message->headers.subject);
-    }
+  /* Newest = stored last, as ListMessages orders them. */
+  g_ptr_array_insert (
+      self->newest, 0,
+      bz_notify_message_new (message->headers.from, message->headers.subject, message->path));
+  if (self->newest->len > NEWEST_KEPT)
+    g_ptr_array_set_size (self->newest, NEWEST_KEPT);
   *copy = *message;
   copy->account = g_strdup (message->account);
   copy->uidl = g_strdup (message->uidl);
@@ -319,7 +318,12 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
     set_attention (self, bz_sync_attention_for_error (self->account, error), error_text);
   /* On failure the counters may stop short of the count: keep ours. */
   if (result != NULL && error == NULL)
-    bz_dbus_account_set_stored_count (self->iface, result->stored_total);
+    {
+      bz_dbus_account_set_stored_count (self->iface, result->stored_total);
+      /* Exact even when the start-up recovery had not counted yet. */
+      if (result->stored_total >= self->stored_this_sync)
+        self->stored_before = result->stored_total - self->stored_this_sync;
+    }
   if (error == NULL)
     {
       self->n_failures = 0;
@@ -470,9 +474,8 @@ bz_daemon_account_run (BzDaemonAccount *self)
   self->last_login_us = g_get_monotonic_time ();
   self->running_account = bz_account_ref (self->account);
   self->stored_this_sync = 0;
-  self->newest_date = 0;
-  g_clear_pointer (&self->newest_from, g_free);
-  g_clear_pointer (&self->newest_subject, g_free);
+  self->stored_before = bz_dbus_account_get_stored_count (self->iface);
+  g_ptr_array_set_size (self->newest, 0);
   clear_timer (self);
   bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
   set_state (self, "connecting");
@@ -755,8 +758,7 @@ bz_daemon_account_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->running_account, bz_account_unref);
   g_clear_pointer (&self->account, bz_account_unref);
-  g_free (self->newest_from);
-  g_free (self->newest_subject);
+  g_ptr_array_unref (self->newest);
   g_queue_clear_full (&self->announce, (GDestroyNotify) bz_db_message_free);
   g_clear_error (&self->end_error);
   G_OBJECT_CLASS (bz_daemon_account_parent_class)->finalize (object);
@@ -775,6 +777,7 @@ static void
 bz_daemon_account_init (BzDaemonAccount *self)
 {
   g_queue_init (&self->announce);
+  self->newest = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_notify_message_free);
 }
 
 BzDaemonAccount *

@@ -7,6 +7,7 @@
 #include "bz-db.h"
 #include "bz-dbus-generated.h"
 #include "bz-netmon.h"
+#include "bz-notify.h"
 #include "bz-scheduler.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,7 @@ struct _BzDaemon
   GDBusObjectManagerServer *manager;
   BzDbusManager *manager_iface;
   BzNetmon *netmon;
+  BzNotify *notify;     /* once on the bus */
   GHashTable *accounts; /* name -> BzDaemonAccount* */
   GQueue waiting;       /* BzDaemonAccount*, referenced */
   guint running;
@@ -47,6 +49,8 @@ const BzScheduleTuning *bz_daemon_get_tuning (BzDaemon *self);
 const char *bz_daemon_get_database_path (BzDaemon *self);
 /* Borrowed; the session bus, or NULL (no bus yet, tests). */
 GDBusConnection *bz_daemon_get_bus (BzDaemon *self);
+/* Borrowed; the desktop notifications, or NULL (no bus yet, tests). */
+BzNotify *bz_daemon_get_notify (BzDaemon *self);
 /* BUZON_TEST_NOW in a test-hooks build, else 0 (the real clock). */
 gint64 bz_daemon_get_test_now (BzDaemon *self);
 
@@ -55,10 +59,11 @@ gint64 bz_daemon_get_test_now (BzDaemon *self);
 void bz_daemon_enqueue (BzDaemon *self, BzDaemonAccount *account);
 /* Removes @account from the queue, if it waits there. */
 void bz_daemon_dequeue (BzDaemon *self, BzDaemonAccount *account);
-/* The sync of @account ended: frees its slot. @new_messages and the newest
- * message's @from / @subject feed the notification. */
+/* The sync of @account ended: frees its slot. @new_messages, the count
+ * stored before it (@stored_before) and @newest (BzNotifyMessage*, newest
+ * first, borrowed) feed the notification. */
 void bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messages,
-                           const char *from, const char *subject);
+                           guint stored_before, GPtrArray *newest);
 /* Emits Manager.MessageStored. */
 void bz_daemon_emit_message_stored (BzDaemon *self, const BzDbMessage *message);
 

@@ -79,15 +79,29 @@ bz_daemon_get_bus (BzDaemon *self)
   return self->bus;
 }
 
+BzNotify *
+bz_daemon_get_notify (BzDaemon *self)
+{
+  return self->notify;
+}
+
 void
 bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messages,
-                      const char *from, const char *subject)
+                      guint stored_before, GPtrArray *newest)
 {
+  const char *name = bz_daemon_account_get_name (account);
+
   g_return_if_fail (self->running > 0);
   self->running--;
-  if (new_messages > 0 && bz_config_get_notify (self->config) && self->bus != NULL)
-    bz_notify_new_mail (self->bus, bz_daemon_account_get_name (account), new_messages, from,
-                        subject);
+  if (new_messages > 0 && newest->len > 0 && bz_config_get_notify (self->config) &&
+      self->notify != NULL)
+    {
+      /* A first sync of a full mailbox is old mail, not news. */
+      if (stored_before == 0)
+        bz_notify_first_sync (self->notify, name, new_messages);
+      else
+        bz_notify_new_mail (self->notify, name, new_messages, newest);
+    }
   pump (self);
   maybe_quit (self);
 }
@@ -240,6 +254,7 @@ bus_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
   GPtrArray *accounts = bz_config_get_accounts (self->config);
 
   self->bus = g_object_ref (bus);
+  self->notify = bz_notify_new (bus);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager_iface), bus,
                                          BZ_DBUS_PATH, &error))
     {
@@ -345,6 +360,7 @@ bz_daemon_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager_iface));
   g_clear_object (&self->manager_iface);
   g_clear_object (&self->manager);
+  g_clear_object (&self->notify);
   g_clear_object (&self->bus);
   g_clear_object (&self->config);
   g_clear_pointer (&self->loop, g_main_loop_unref);

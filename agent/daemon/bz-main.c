@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "buzon-i18n.h"
 #include "bz-config.h"
 #include "bz-daemon.h"
 #include "bz-log.h"
@@ -20,33 +21,36 @@ main (int argc, char **argv)
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      "Read accounts from FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf", "FILE" },
+      N_ ("Read accounts from FILE instead of $XDG_CONFIG_HOME/buzon/accounts.conf"), N_ ("FILE") },
     { "once", 0, 0, G_OPTION_ARG_NONE, &once,
-      "Sync every enabled account once, print a summary line each, exit", NULL },
-    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, "Only this account (with --once)", "NAME" },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+      N_ ("Sync every enabled account once, print a summary line each, exit"), NULL },
+    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, N_ ("Only this account (with --once)"),
+      N_ ("NAME") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_ ("Log debug messages"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_ ("Print the version and exit"), NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("- POP3 mail-sync agent");
+  g_autoptr (GOptionContext) context = g_option_context_new (N_ ("- POP3 mail-sync agent"));
   g_autoptr (GError) error = NULL;
   g_autoptr (BzConfig) config = NULL;
   g_autoptr (BzDaemon) daemon = NULL;
 
-  setlocale (LC_ALL, "");
+  bz_i18n_init ();
   g_set_prgname ("buzond");
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* the context's texts and the entries' are N_() strings */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-                                    "Exit status: 0 all synced, 1 at least one account failed, "
-                                    "2 usage or config error.");
+                                    N_ ("Exit status: 0 all synced, 1 at least one account "
+                                        "failed, 2 usage or config error."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("buzond: %s\nTry \"buzond --help\".\n", error->message);
+      g_printerr (_ ("buzond: %s\nTry \"buzond --help\".\n"), error->message);
       return BZ_EXIT_USAGE;
     }
   if (argc > 1)
     {
-      g_printerr ("buzond: unexpected argument \"%s\"\nTry \"buzond --help\".\n", argv[1]);
+      g_printerr (_ ("buzond: unexpected argument \"%s\"\nTry \"buzond --help\".\n"), argv[1]);
       return BZ_EXIT_USAGE;
     }
   if (version)
@@ -70,7 +74,7 @@ main (int argc, char **argv)
     return bz_once_run (config, account);
   if (account != NULL)
     {
-      g_printerr ("buzond: --account needs --once\n");
+      g_printerr (_ ("buzond: --account needs --once\n"));
       return BZ_EXIT_USAGE;
     }
   daemon = bz_daemon_new (config);

@@ -3,6 +3,8 @@
  * summary line each, for scripts, cron and the Quick start. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <stdio.h>
 #include <unistd.h>
 
@@ -63,7 +65,7 @@ draw_progress (OnceRun *once)
       g_autofree char *done = g_format_size (p->bytes_done);
       g_autofree char *total = g_format_size (p->bytes_total);
 
-      g_string_append_printf (line, "%s%s: %u/%u messages, %s of %s", line->len ? "  " : "",
+      g_string_append_printf (line, _ ("%s%s: %u/%u messages, %s of %s"), line->len ? "  " : "",
                               (const char *) key, p->messages_done, p->messages_total, done, total);
     }
   clear_progress_line (once);
@@ -89,18 +91,18 @@ failure_kind (const GError *error)
   switch (bz_sync_classify_error (error))
     {
     case BZ_SYNC_FAILURE_IN_USE:
-      return "mailbox in use by another client";
+      return _ ("mailbox in use by another client");
     case BZ_SYNC_FAILURE_LOGIN_DELAY:
-      return "login delay: the server wants more time between logins";
+      return _ ("login delay: the server wants more time between logins");
     case BZ_SYNC_FAILURE_LOGIN_REFUSED:
-      return "login refused: a wrong password, or the server is busy";
+      return _ ("login refused: a wrong password, or the server is busy");
     case BZ_SYNC_FAILURE_TLS_TRUST:
-      return "certificate not trusted";
+      return _ ("certificate not trusted");
     case BZ_SYNC_FAILURE_PERMANENT:
-      return "permanent";
+      return _ ("permanent");
     case BZ_SYNC_FAILURE_TEMPORARY:
     default:
-      return "temporary";
+      return _ ("temporary");
     }
 }
 
@@ -116,20 +118,37 @@ print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r, const G
        * user's terminal through it */
       g_autofree char *shown = bz_common_text_sanitize (error->message, -1);
 
-      g_string_append_printf (line, "failed (%s): %s", failure_kind (error), shown);
+      g_string_append_printf (line, _ ("failed (%s): %s"), failure_kind (error), shown);
       if (r != NULL && r->new_messages > 0)
-        g_string_append_printf (line, " (%u new stored before the failure)", r->new_messages);
+        g_string_append_printf (line,
+                                g_dngettext (GETTEXT_PACKAGE, " (%u new stored before the failure)",
+                                             " (%u new stored before the failure)",
+                                             r->new_messages),
+                                r->new_messages);
     }
   else
     {
-      g_string_append_printf (line, "%u new", r->new_messages);
+      /* TRANSLATORS: the start of buzond --once's summary of an account,
+       * e.g. "work: 12 new, 3 removed from server, 1520 stored, 2.3 s" */
+      g_string_append_printf (line,
+                              g_dngettext (GETTEXT_PACKAGE, "%u new", "%u new", r->new_messages),
+                              r->new_messages);
       if (r->removed > 0)
-        g_string_append_printf (line, ", %u removed from server", r->removed);
+        g_string_append_printf (line,
+                                g_dngettext (GETTEXT_PACKAGE, ", %u removed from server",
+                                             ", %u removed from server", r->removed),
+                                r->removed);
       if (r->skipped > 0)
-        g_string_append_printf (line, ", %u skipped (too large)", r->skipped);
+        g_string_append_printf (line,
+                                g_dngettext (GETTEXT_PACKAGE, ", %u skipped (too large)",
+                                             ", %u skipped (too large)", r->skipped),
+                                r->skipped);
       if (r->gone > 0)
-        g_string_append_printf (line, ", %u gone from server", r->gone);
-      g_string_append_printf (line, ", %u stored, %.1f s", r->stored_total, r->seconds);
+        g_string_append_printf (line,
+                                g_dngettext (GETTEXT_PACKAGE, ", %u gone from server",
+                                             ", %u gone from server", r->gone),
+                                r->gone);
+      g_string_append_printf (line, _ (", %u stored, %.1f s"), r->stored_total, r->seconds);
     }
   clear_progress_line (once);
   g_print ("%s\n", line->str);
@@ -241,7 +260,7 @@ bz_once_run (BzConfig *config, const char *account_name)
       if (account == NULL)
         {
           if (!config_errors)
-            g_printerr ("buzond: %s: no account named \"%s\"\n", bz_config_get_path (config),
+            g_printerr (_ ("buzond: %s: no account named \"%s\"\n"), bz_config_get_path (config),
                         account_name);
           return BZ_EXIT_USAGE;
         }
@@ -257,7 +276,7 @@ bz_once_run (BzConfig *config, const char *account_name)
         }
     }
   if (queue->len == 0 && !config_errors)
-    g_printerr ("buzond: %s: no enabled account to sync\n", bz_config_get_path (config));
+    g_printerr (_ ("buzond: %s: no enabled account to sync\n"), bz_config_get_path (config));
 
   once.config = config;
   once.queue = queue;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buzond's reactions: reload (Reload() and SIGHUP), back-off after
- * failures and RFC 2449 response codes, the network going away, desktop
- * notifications. Each case runs
- * as its own meson test (-p PATH). */
+ * failures and RFC 2449 response codes, the network going away (desktop
+ * notifications: test-daemon-notify.c). Each case runs as its own meson
+ * test (-p PATH). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -366,88 +366,6 @@ test_offline (void)
   g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
 }
 
-/* --- notifications --------------------------------------------------------- */
-
-static const char notifications_xml[] =
-    "<node><interface name='org.freedesktop.Notifications'>"
-    "<method name='Notify'>"
-    "<arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
-    "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
-    "<arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
-    "<arg type='u' direction='out'/></method></interface></node>";
-
-static void
-notify_method_cb (GDBusConnection *bus, const char *sender, const char *path, const char *iface,
-                  const char *method, GVariant *params, GDBusMethodInvocation *invocation,
-                  gpointer data)
-{
-  GPtrArray *seen = data;
-  const char *summary = NULL, *body = NULL;
-
-  g_variant_get (params, "(&su&s&s&s@as@a{sv}i)", NULL, NULL, NULL, &summary, &body, NULL, NULL,
-                 NULL);
-  g_ptr_array_add (seen, g_strdup_printf ("%s|%s", summary, body));
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", seen->len));
-}
-
-static gboolean
-seen_cond (gpointer data)
-{
-  return ((GPtrArray *) data)->len > 0;
-}
-
-static void
-test_notify (void)
-{
-  g_autofree char *acct =
-      daemon_test_account ("box", "test1", bz_test_env_port ("BZ_TEST_POP3_PORT"), 0, NULL);
-  g_autofree char *conf = g_strconcat ("[general]\nnotify = true\n", acct, NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (notifications_xml, &error);
-  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (DaemonRun) run = NULL;
-  g_autoptr (BzDbusAccount) account = NULL;
-  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  const GDBusInterfaceVTable vtable = { notify_method_cb, NULL, NULL, { 0 } };
-  g_autoptr (GVariant) owned = NULL;
-  SyncFinishedLog log;
-  guint reg;
-
-  g_assert_no_error (error);
-  reg = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
-                                           node->interfaces[0], &vtable, seen, NULL, &error);
-  g_assert_no_error (error);
-  owned = g_dbus_connection_call_sync (
-      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
-      g_variant_new ("(su)", "org.freedesktop.Notifications", 4), G_VARIANT_TYPE ("(u)"),
-      G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-  g_assert_no_error (error);
-
-  g_assert_true (bz_test_fill_user ("test1", 3, 9, 1, "small", NULL, &error));
-  g_assert_no_error (error);
-  daemon_test_write_config (conf);
-  run = daemon_test_start (NULL);
-  account = daemon_test_account_proxy (run, "box");
-  daemon_test_watch_finished (account, &log);
-  g_assert_true (bz_dbus_account_call_sync_sync (account, NULL, &error));
-  g_assert_true (daemon_test_wait_finished (&log, 1, 30000));
-  g_assert_cmpuint (log.new_messages, ==, 3);
-  /* the notification follows SyncFinished */
-  g_assert_true (bz_test_wait_until (seen_cond, seen, 5000));
-  g_assert_cmpuint (seen->len, ==, 1);
-  g_test_message ("notification: %s", (const char *) g_ptr_array_index (seen, 0));
-  g_assert_true (g_str_has_prefix (g_ptr_array_index (seen, 0), "3 new messages (box)|"));
-
-  /* nothing new: no notification */
-  g_assert_true (bz_dbus_account_call_sync_sync (account, NULL, &error));
-  g_assert_true (daemon_test_wait_finished (&log, 2, 30000));
-  g_assert_cmpuint (log.new_messages, ==, 0);
-  g_assert_cmpuint (seen->len, ==, 1);
-  daemon_test_finished_clear (&log);
-  g_dbus_connection_unregister_object (bus, reg);
-  g_assert_true (daemon_test_stop (run, SIGTERM, 5000));
-}
-
 /* --- max-parallel ------------------------------------------------------------ */
 
 typedef struct
@@ -605,7 +523,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/backoff", test_backoff);
   g_test_add_func ("/daemon/resp-codes", test_resp_codes);
   g_test_add_func ("/daemon/offline", test_offline);
-  g_test_add_func ("/daemon/notify", test_notify);
   g_test_add_func ("/daemon/max-parallel", test_max_parallel);
   g_test_add_func ("/daemon/attention", test_attention);
   return g_test_run ();

@@ -79,7 +79,8 @@ expect="/usr/bin/buzond /usr/bin/buzonctl
 /usr/share/zsh/vendor-completions/_buzond
 /usr/share/zsh/vendor-completions/_buzonctl
 /usr/share/doc/buzon/accounts.conf.example
-/usr/share/doc/buzon/copyright"
+/usr/share/doc/buzon/copyright
+/usr/share/locale/es/LC_MESSAGES/buzon.mo"
 for f in $expect; do
   grep -qx "$f" "$work/files" || fail "dpkg -L does not list $f"
 done
@@ -279,7 +280,8 @@ if command -v rpmbuild >/dev/null; then
     rpm -qlp "$rpm" 2>/dev/null | sort >"$work/rpm-files"
     for f in /usr/bin/buzond /usr/bin/buzonctl /usr/lib/systemd/user/buzon.service \
              /usr/share/dbus-1/services/org.buzon.Agent1.service \
-             /usr/share/bash-completion/completions/buzonctl; do
+             /usr/share/bash-completion/completions/buzonctl \
+             /usr/share/locale/es/LC_MESSAGES/buzon.mo; do
       grep -qx "$f" "$work/rpm-files" || fail "the RPM lacks $f"
     done
     pass "rpmbuild -bb: $(basename "$rpm"), $(wc -l <"$work/rpm-files") files"
