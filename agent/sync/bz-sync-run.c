@@ -431,6 +431,7 @@ sync_session (BzSyncRun *run, GError **error)
   g_autoptr (GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   guint64 max_size = run->account->max_size;
   guint n_new;
+  guint n_pruned = 0;
 
   if (!list_server (run, &server, error))
     return FALSE;
@@ -462,6 +463,15 @@ sync_session (BzSyncRun *run, GError **error)
                         server.names->len, server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
+  /* Rows of messages that left the server long ago would make every
+   * diff above slower forever; only UIDLs absent from this list go. */
+  if (!bz_db_prune_left (run->db, run->account->name, (const char *const *) server.names->pdata,
+                         server.names->len, server.by_uidl, run->now,
+                         (gint64) BZ_DB_PRUNE_GRACE_DAYS * 24 * 3600, &n_pruned, error))
+    return FALSE;
+  if (n_pruned > 0)
+    g_debug ("%s: forgot %u messages that left the server more than %d days ago",
+             run->account->name, n_pruned, BZ_DB_PRUNE_GRACE_DAYS);
   for (guint i = 0; i < new_idx->len; i++)
     {
       guint idx = g_array_index (new_idx, guint, i);
