@@ -3,6 +3,8 @@
  * the sync itself (password lookup, then BzSync in a worker thread). */
 #include "config.h"
 
+#include <malloc.h>
+
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
@@ -329,6 +331,10 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
    * SyncFinished must already see LastSync, State, NextSync, StoredCount. */
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self->iface));
   bz_dbus_account_emit_sync_finished (self->iface, error == NULL, new_messages, error_text);
+  /* The sync's worker threads freed their batches, statements and TLS
+   * buffers, but glibc keeps freed pages mapped: give them back, or the
+   * idle daemon holds its largest sync's memory until it exits. */
+  malloc_trim (0);
   /* Last: the daemon may start the next account's sync right away. */
   release_slot (self);
 }
