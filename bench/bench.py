@@ -521,6 +521,13 @@ class Bench:
                     c.expected.update(new)
                     self.measure("incr10", c, rep, c.expected, 10)
 
+    def daemon_cell(self, cell, func, *args):
+        try:
+            self.daemon_rows += func(self, *args)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            self.log("    buzon FAILED: %s" % str(e).splitlines()[0])
+            self.failures.append((cell, "buzon", 0, str(e)))
+
     def cell_incr_known(self, user, n, seed):
         """incr200k: buzon's first download of n small messages (for
         information, recorded as seed), then nothing new, reps times;
@@ -773,11 +780,13 @@ def main():
             b.cell_full("test3", 1, 3, "large", "big", size=big)
         if "incr200k" in args.cells:
             b.cell_incr_known("test45", n_incr200k, 45)
+        # a failed daemon cell is recorded like a failed run: the next
+        # cell still runs
         if "daemon6k" in args.cells:
-            b.daemon_rows += bench_daemon.cell_daemon6k(b, "test4", n_daemon, 4)
+            b.daemon_cell("daemon6k", bench_daemon.cell_daemon6k, "test4", n_daemon, 4)
         if "accounts40" in args.cells:
-            b.daemon_rows += bench_daemon.cell_accounts40(
-                b, ["test%d" % i for i in range(5, 5 + n_accounts)], per_account, 5)
+            b.daemon_cell("accounts40", bench_daemon.cell_accounts40,
+                          ["test%d" % i for i in range(5, 5 + n_accounts)], per_account, 5)
     except RuntimeError as e:
         failed = str(e)
         log("FAILED: " + failed)
