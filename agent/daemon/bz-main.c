@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <locale.h>
-#include <malloc.h>
 #include <stdio.h>
 
 #include "bz-config.h"
@@ -33,12 +32,6 @@ main (int argc, char **argv)
   g_autoptr (BzConfig) config = NULL;
   g_autoptr (BzDaemon) daemon = NULL;
 
-  /* glibc gives each thread that meets a busy arena one of its own, up to
-   * 8 per core, and never unmaps them: the sync's worker and commit
-   * threads left ~2.7 MB resident in five arenas after a 6,000-message
-   * sync. Two arenas (the main loop's and one for the workers) are enough
-   * for threads that mostly wait on the network and the disk. */
-  mallopt (M_ARENA_MAX, 2);
   setlocale (LC_ALL, "");
   g_set_prgname ("buzond");
   g_option_context_add_main_entries (context, entries, NULL);
