@@ -16,6 +16,9 @@ Cells (the issue's list):
   incr0    nothing new on the 50,000 message mailbox
   incr10   10 new messages on it
   big      one 50 MB message
+  incr200k nothing new with 200,000 known (buzon and the ceiling only:
+           the others' first download of 200,000 would take many minutes)
+  daemon6k, accounts40  buzond as a daemon (bench_daemon.py)
 Every run is checked: the client's Maildir must hold exactly the expected
 messages (every Message-ID once, nothing else), and a sample of them must
 end with the exact bytes the server has from the Message-ID line on
@@ -42,9 +45,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
 import mailgen  # noqa: E402
+sys.path.insert(0, HERE)
+import bench_daemon  # noqa: E402
 
 CLIENTS = ("buzon", "mpop", "fetchmail", "getmail6", "ceiling")
-CELLS = ("full", "seed50k", "incr0", "incr10", "big")
+CELLS = ("full", "seed50k", "incr0", "incr10", "big", "incr200k", "daemon6k", "accounts40")
 RUN_TIMEOUT = 900
 MID_RE = re.compile(rb"^Message-ID:\s*<([^>]*)>", re.I | re.M)
 
@@ -420,6 +425,7 @@ class Bench:
         self.failures = []   # (cell, client, rep, reason)
         self.cold = os.access("/proc/sys/vm/drop_caches", os.W_OK)
         self.on_tmpfs = False     # set once the clients' folder is known
+        self.daemon_rows = []     # (cell, what, value, unit)
 
     def clients(self, user):
         return [CLIENT_CLASSES[n](self.srv, user, self.tools)
@@ -515,6 +521,41 @@ class Bench:
                     c.expected.update(new)
                     self.measure("incr10", c, rep, c.expected, 10)
 
+    def daemon_cell(self, cell, func, *args):
+        try:
+            self.daemon_rows += func(self, *args)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            self.log("    buzon FAILED: %s" % str(e).splitlines()[0])
+            self.failures.append((cell, "buzon", 0, str(e)))
+
+    def cell_incr_known(self, user, n, seed):
+        """incr200k: buzon's first download of n small messages (for
+        information, recorded as seed), then nothing new, reps times;
+        the ceiling's login + UIDL beside it."""
+        self.log("incr200k: %d small messages for %s" % (n, user))
+        expected = fill(self.srv, user, n, seed, 1, "small")
+        self.warm(user, last=0)
+        clients = []
+        for name in ("buzon", "ceiling"):
+            if name not in self.args.clients:
+                continue
+            c = CLIENT_CLASSES[name](self.srv, user, self.tools)
+            c.reset()
+            c.last = 0
+            if name == "buzon":
+                self.log("  buzon's first download (not measured)")
+                try:
+                    run_client(c, self.log)
+                    check_delivery(c, expected, 20)
+                except RuntimeError as e:
+                    self.failures.append(("incr200k", c.name, 0, "seeding: " + str(e)))
+                    continue
+            clients.append(c)
+        for rep in range(self.args.reps):
+            self.log("  rep %d" % (rep + 1))
+            for c in self.order(clients, rep):
+                self.measure("incr200k", c, rep, expected, 3)
+
 
 def server_uidls(srv, user):
     """The mailbox's UIDLs in message order (stdlib poplib, verified TLS)."""
@@ -537,6 +578,7 @@ CELL_TITLES = {
     "incr0": "incremental, %s known, nothing new",
     "incr10": "incremental, %s known, 10 new",
     "big": "one %s message",
+    "incr200k": "incremental, %s known, nothing new",
 }
 
 
@@ -563,7 +605,7 @@ def ratio(a, b):
     return "%.2f" % (a / b) if b > 0 else "-"
 
 
-def write_results(outdir, rows, failures, summary, sizes, meta):
+def write_results(outdir, rows, failures, summary, sizes, meta, daemon_rows=()):
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "runs.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -602,7 +644,7 @@ def write_results(outdir, rows, failures, summary, sizes, meta):
             if client not in by and any(f[0] == cell and f[1] == client
                                         for f in failures):
                 lines.append("| %s (every run failed) | - | - | - | - | - |" % client)
-        if "ceiling" in by and bz and cell not in ("incr0", "incr10", "seed50k"):
+        if "ceiling" in by and bz and cell not in ("incr0", "incr10", "seed50k", "incr200k"):
             lines.append("")
             lines.append("buzon / ceiling: %s" % ratio(bz, by["ceiling"][0]))
         elif "ceiling" in by and bz:
@@ -612,6 +654,17 @@ def write_results(outdir, rows, failures, summary, sizes, meta):
                             " + every RETR" if cell == "seed50k" else "",
                             ratio(bz, by["ceiling"][0])))
         lines.append("")
+    if daemon_rows:
+        lines += ["## buzond as a daemon (one run each)", "",
+                  "| cell | what | value | unit / detail |", "|---|---|---:|---|"]
+        for cell, what, value, unit in daemon_rows:
+            lines.append("| %s | %s | %s | %s |" % (cell, what, bench_daemon.fmt(value), unit))
+        lines.append("")
+        with open(os.path.join(outdir, "daemon.csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["cell", "what", "value", "unit"])
+            for r in daemon_rows:
+                w.writerow(r)
     lines.append("Peak RSS is the maximum over the runs (ru_maxrss of the "
                  "client, or of the largest child it waited for). Times are "
                  "medians of the successful runs. CPU is the client's user + "
@@ -662,6 +715,7 @@ def main():
     ap.add_argument("--buzond", required=True)
     ap.add_argument("--rawpop", required=True)
     ap.add_argument("--deliver", required=True)
+    ap.add_argument("--dbusclient", help="bz-bench-dbus (daemon cells)")
     ap.add_argument("--quick", action="store_true",
                     help="small counts and 1 repetition: a smoke run")
     ap.add_argument("--reps", type=int)
@@ -685,10 +739,14 @@ def main():
         args.reps = 1 if args.quick else 3
     n_full = 1000 if args.quick else 10000
     n_incr = 5000 if args.quick else 50000
+    n_incr200k = 20000 if args.quick else 200000
+    n_daemon = 600 if args.quick else 6000
+    n_accounts, per_account = 40, (10 if args.quick else 150)
     big = (5 if args.quick else 50) * 1024 * 1024
     sizes = {"full": "{:,}".format(n_full), "seed50k": "{:,}".format(n_incr),
              "incr0": "{:,}".format(n_incr), "incr10": "{:,}".format(n_incr),
-             "big": "%d MB" % (big // (1024 * 1024))}
+             "big": "%d MB" % (big // (1024 * 1024)),
+             "incr200k": "{:,}".format(n_incr200k)}
 
     class Tools:
         pass
@@ -696,6 +754,9 @@ def main():
     tools.buzond = os.path.abspath(args.buzond)
     tools.rawpop = os.path.abspath(args.rawpop)
     tools.deliver = os.path.abspath(args.deliver)
+    tools.dbusclient = os.path.abspath(args.dbusclient) if args.dbusclient else None
+    if {"daemon6k", "accounts40"} & set(args.cells) and not tools.dbusclient:
+        ap.error("the daemon cells need --dbusclient")
 
     t_start = time.monotonic()
 
@@ -717,6 +778,15 @@ def main():
             b.cells_incremental("test2", n_incr, 2)
         if "big" in args.cells:
             b.cell_full("test3", 1, 3, "large", "big", size=big)
+        if "incr200k" in args.cells:
+            b.cell_incr_known("test45", n_incr200k, 45)
+        # a failed daemon cell is recorded like a failed run: the next
+        # cell still runs
+        if "daemon6k" in args.cells:
+            b.daemon_cell("daemon6k", bench_daemon.cell_daemon6k, "test4", n_daemon, 4)
+        if "accounts40" in args.cells:
+            b.daemon_cell("accounts40", bench_daemon.cell_accounts40,
+                          ["test%d" % i for i in range(5, 5 + n_accounts)], per_account, 5)
     except RuntimeError as e:
         failed = str(e)
         log("FAILED: " + failed)
@@ -740,7 +810,8 @@ def main():
     ]
     if failed:
         meta.append(("FAILED", failed.splitlines()[0]))
-    text = write_results(args.out, b.rows, b.failures, summary, sizes, meta)
+    text = write_results(args.out, b.rows, b.failures, summary, sizes, meta,
+                         b.daemon_rows)
     if args.clients_dir:
         shutil.rmtree(b.srv.clients_dir, ignore_errors=True)
     print()

@@ -13,6 +13,10 @@
  *           time, or the import time) and getmail_form (the UIDL as getmail
  *           writes it: '/' replaced by '-'). The table is rebuilt: SQLite
  *           cannot change a CHECK constraint in place
+ *  5        left_at: unix time a gone or deleted row was first seen in
+ *           that state (0: not yet stamped), and a partial index on it, so
+ *           that rows of messages that left the server long ago can be
+ *           pruned (bz-db-prune.c)
  *
  * Each step is one migrate_vN() that turns version N-1 into N. All the
  * steps from the file's version to ours run in ONE transaction together
@@ -24,7 +28,7 @@
 
 #include "bz-db-private.h"
 
-#define BZ_DB_SCHEMA_VERSION 4
+#define BZ_DB_SCHEMA_VERSION 5
 
 guint
 bz_db_schema_version (void)
@@ -124,13 +128,22 @@ migrate_v4 (BzDb *self, GError **error)
                      error);
 }
 
+/* Existing gone and deleted rows get 0: the next sync stamps them with its
+ * time, so their grace period starts at the upgrade, never before. */
+static gboolean
+migrate_v5 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "ALTER TABLE messages ADD COLUMN left_at INTEGER NOT NULL DEFAULT 0;"
+                     "CREATE INDEX messages_left ON messages (account_id, left_at)"
+                     "  WHERE state IN ('gone', 'deleted');",
+                     error);
+}
+
 typedef gboolean (*BzDbMigrateFunc) (BzDb *self, GError **error);
 
 static const BzDbMigrateFunc migrations[BZ_DB_SCHEMA_VERSION] = {
-  migrate_v1,
-  migrate_v2,
-  migrate_v3,
-  migrate_v4,
+  migrate_v1, migrate_v2, migrate_v3, migrate_v4, migrate_v5,
 };
 
 gboolean

@@ -24,6 +24,8 @@
  *            which holds the other client's first-seen time (or the import
  *            time). path is NULL: not in our Maildir. Becomes deleted or
  *            gone like a stored message.
+ * Gone and deleted rows are forgotten BZ_DB_PRUNE_GRACE_DAYS after they
+ * left, when their UIDL is still absent (bz_db_prune_left()).
  * A message we stored keeps its path whatever happens on the server, so
  * "in the Maildir" is (path != NULL && state != pending). */
 #pragma once
@@ -128,6 +130,17 @@ GArray *bz_db_find_new_uidls (BzDb *self, const char *account, const char *const
  * them already. NULL on error. */
 GArray *bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls,
                           gsize n_uidls, const guint *sorted, guint *n_gone, GError **error);
+/* How long rows of messages that left the server are kept. */
+#define BZ_DB_PRUNE_GRACE_DAYS 30
+/* Forgets the gone and deleted messages of @account that left the server
+ * more than @grace seconds before @now (unix time) and whose UIDL is not in
+ * @server_uidls (the server's complete list; @sorted, optional, its
+ * indices in strcmp() order). A gone or deleted row is taken to have left
+ * at the first call that sees it. One transaction; see bz-db-prune.c for
+ * why this keeps exactly-once. @n_pruned (optional) receives the count. */
+gboolean bz_db_prune_left (BzDb *self, const char *account, const char *const *server_uidls,
+                           gsize n_uidls, const guint *sorted, gint64 now, gint64 grace,
+                           guint *n_pruned, GError **error);
 /* Marks deleted the given stored or known messages (call after QUIT
  * succeeded), in one transaction. UIDLs in another state are left alone. */
 gboolean bz_db_mark_deleted (BzDb *self, const char *account, const char *const *uidls,

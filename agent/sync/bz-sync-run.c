@@ -561,6 +561,7 @@ sync_session (BzSyncRun *run, GError **error)
   g_autoptr (GArray) skipped_sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 max_size = run->account->max_size;
   guint n_new;
+  guint n_pruned = 0;
 
   if (!list_server (run, &server, error))
     return FALSE;
@@ -619,6 +620,16 @@ sync_session (BzSyncRun *run, GError **error)
                         "recorded them again instead of downloading them",
                         n_rebuilt);
     }
+  /* Rows of messages that left the server long ago would make every
+   * diff above slower forever; only UIDLs absent from this list go. */
+  if (!bz_db_prune_left (run->db, run->account->name, (const char *const *) server.names->pdata,
+                         server.names->len, server.by_uidl, run->now,
+                         (gint64) BZ_DB_PRUNE_GRACE_DAYS * 24 * 3600, &n_pruned, error))
+    return FALSE;
+  if (n_pruned > 0)
+    bz_log_account (G_LOG_LEVEL_DEBUG, run->account->name,
+                    "forgot %u messages that left the server more than %d days ago", n_pruned,
+                    BZ_DB_PRUNE_GRACE_DAYS);
   for (guint i = 0; i < new_idx->len; i++)
     {
       guint idx = g_array_index (new_idx, guint, i);

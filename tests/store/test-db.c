@@ -151,6 +151,9 @@ test_migrate_v1 (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
   g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 1);
+  /* version 5: a row gone before the upgrade is not stamped yet, so its
+   * grace period starts at the first sync after it */
+  g_assert_cmpint (query_int (fx->path, "SELECT left_at FROM messages WHERE uidl = 'u2'"), ==, 0);
   newest = bz_db_list_newest (db, "work", 10, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (newest->len, ==, 1);
@@ -694,6 +697,72 @@ test_sync_uidls (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (n, ==, 0);
 }
 
+/* Gone and deleted rows are forgotten only after the grace period, and
+ * only when their UIDL is absent from the server's list of that session. */
+static void
+test_prune_left (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GArray) fresh = NULL;
+  const char *server1[] = { "a", "e" };
+  const char *server2[] = { "c", "a" };      /* c is offered again */
+  const char *server3[] = { "c", "a", "e" }; /* e, after it was forgotten */
+  const char *dele[] = { "e" };
+  const char *ours[] = { "a", "b", "c", "d", "e" };
+  const gint64 t0 = 1700000000, grace = 100;
+  guint counts[BZ_DB_STATE_LAST];
+  guint n = 99;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (ours); i++)
+    add_stored (db, "work", ours[i], 1);
+  add_stored (db, "home", "b", 1);
+  g_assert_true (bz_db_commit (db, &error));
+  fresh = bz_db_sync_uidls (db, "work", server1, G_N_ELEMENTS (server1), NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 3); /* b c d */
+  g_assert_true (bz_db_mark_deleted (db, "work", dele, 1, &error));
+  g_clear_pointer (&fresh, g_array_unref);
+  /* e was DELEd and the server committed it: it is no longer listed */
+  server1[1] = "x";
+
+  /* the first look stamps b c d e with t0: nothing goes */
+  g_assert_true (bz_db_prune_left (db, "work", server1, 2, NULL, t0, grace, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 0);
+  /* a second before the grace ends: nothing goes */
+  g_assert_true (bz_db_prune_left (db, "work", server1, 2, NULL, t0 + grace, grace, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_true (bz_db_count_states (db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 3);
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);
+
+  /* after it: b d (gone) and e (deleted) go; c is on the server again and
+   * stays, so it is still known and not fetched twice */
+  g_assert_true (bz_db_prune_left (db, "work", server2, G_N_ELEMENTS (server2), NULL,
+                                   t0 + grace + 1, grace, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_true (bz_db_count_states (db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
+  g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 1);
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 0);
+  /* what RFC 1939 forbids, a forgotten UIDL given out again, would be
+   * fetched as new: the reason for the grace period */
+  fresh = bz_db_sync_uidls (db, "work", server3, G_N_ELEMENTS (server3), NULL, &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fresh->len, ==, 1);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 2);
+  /* another account's row of the same name is untouched */
+  g_assert_true (bz_db_count_states (db, "home", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
+  /* an account the database never saw: nothing to do */
+  g_assert_true (bz_db_prune_left (db, "never", NULL, 0, NULL, t0, grace, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+}
+
 /* Two accounts' first syncs open a new database at the same moment: both
  * see version 0, and the second migration must notice the first. */
 #define RACE_THREADS 6
@@ -789,6 +858,7 @@ main (int argc, char **argv)
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
   g_test_add ("/db/sync-uidls", Fixture, NULL, fixture_setup, test_sync_uidls, fixture_teardown);
+  g_test_add ("/db/prune-left", Fixture, NULL, fixture_setup, test_prune_left, fixture_teardown);
   g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup, test_concurrent_first_open,
               fixture_teardown);
   return g_test_run ();

@@ -567,12 +567,62 @@ test_disk_full_small (void)
   g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 200);
 }
 
+/* Rows of deleted messages are forgotten 30 days after a sync first saw
+ * them deleted (test clock), not a second earlier; their files stay in the
+ * Maildir and nothing is fetched twice. */
+static void
+test_prune_left (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autofree char *account = sync_case_dovecot_account (c, "old", "test2", "keep = delete");
+  g_autofree char *maildir = sync_case_maildir (c, "old");
+  gint64 t0 = g_get_real_time () / G_USEC_PER_SEC - 100 * 24 * 3600;
+  gint64 grace = (gint64) BZ_DB_PRUNE_GRACE_DAYS * 24 * 3600;
+  g_autofree char *now0 = g_strdup_printf ("%" G_GINT64_FORMAT, t0);
+  g_autofree char *now_edge = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + grace);
+  g_autofree char *now_after = g_strdup_printf ("%" G_GINT64_FORMAT, t0 + grace + 1);
+  g_autoptr (SyncRun) r1 = NULL;
+  g_autoptr (SyncRun) r2 = NULL;
+  g_autoptr (SyncRun) r3 = NULL;
+  g_autoptr (SyncRun) r4 = NULL;
+
+  fill ("test2", 20, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r1 = sync_case_run (c, now0, NULL);
+  g_assert_cmpint (r1->status, ==, 0);
+  assert_summary (r1, "old", "old: 20 new,", "20 removed from server", NULL);
+  g_assert_cmpuint (sync_db_count (c, "old", BZ_DB_STATE_DELETED), ==, 20);
+
+  /* the next sync sees them deleted: their grace period starts */
+  r2 = sync_case_run (c, now0, NULL);
+  g_assert_cmpint (r2->status, ==, 0);
+  g_assert_cmpuint (sync_db_count (c, "old", BZ_DB_STATE_DELETED), ==, 20);
+
+  /* exactly the grace period later: kept */
+  fill ("test2", 5, 21, "small", sources);
+  r3 = sync_case_run (c, now_edge, NULL);
+  g_assert_cmpint (r3->status, ==, 0);
+  assert_summary (r3, "old", "old: 5 new,", "5 removed from server", NULL);
+  g_assert_cmpuint (sync_db_count (c, "old", BZ_DB_STATE_DELETED), ==, 25);
+
+  /* a second more: the 20 are forgotten; the 5 deleted by the sync at
+   * now_edge stay */
+  r4 = sync_case_run (c, now_after, NULL);
+  g_assert_cmpint (r4->status, ==, 0);
+  assert_summary (r4, "old", "old: 0 new,", NULL);
+  g_assert_cmpuint (sync_db_count (c, "old", BZ_DB_STATE_DELETED), ==, 5);
+  g_assert_cmpuint (sync_server_count ("test2"), ==, 0);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 25);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sync/first-1000", test_first_1000);
   g_test_add_func ("/sync/keep-delete", test_keep_delete);
+  g_test_add_func ("/sync/prune-left", test_prune_left);
   g_test_add_func ("/sync/keep-delete-batches", test_keep_delete_batches);
   g_test_add_func ("/sync/keep-days", test_keep_days);
   g_test_add_func ("/sync/keep-forever", test_keep_forever);
