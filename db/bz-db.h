@@ -35,6 +35,7 @@ typedef enum
   BZ_DB_ERROR_CORRUPT,  /* not a database, or not ours, or damaged */
   BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
   BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
+  BZ_DB_ERROR_QUERY,    /* the full-text engine refused a MATCH expression */
 } BzDbError;
 
 typedef enum
@@ -167,5 +168,64 @@ gboolean bz_db_set_stored (BzDb *self, const char *account, const char *uidl, co
 gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl, GError **error);
 /* The pending rows of @account (BzDbMessage, transfer full). */
 GPtrArray *bz_db_list_pending (BzDb *self, const char *account, GError **error);
+
+/* --- the full-text index (bz-db-index.c) ------------------------------- */
+
+/* A message the indexer has still to read. */
+typedef struct
+{
+  gint64 id;     /* the messages row */
+  char *account; /* its account */
+  char *path;    /* the file as last recorded */
+  char *from;    /* the header index, or NULL */
+  char *subject;
+} BzDbIndexTodo;
+
+void bz_db_index_todo_free (BzDbIndexTodo *todo);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbIndexTodo, bz_db_index_todo_free)
+
+/* What the index keeps of one message: valid UTF-8 or NULL. */
+typedef struct
+{
+  const char *subject;
+  const char *sender;
+  const char *recipients;
+  const char *body;
+} BzDbIndexText;
+
+/* Up to @limit messages in a Maildir that the indexer has not handled yet,
+ * with ids above @after, lowest first (BzDbIndexTodo, transfer full). */
+GPtrArray *bz_db_index_list_todo (BzDb *self, gint64 after, guint limit, GError **error);
+/* How many messages wait for the indexer. */
+gboolean bz_db_index_count_todo (BzDb *self, guint *count, GError **error);
+/* Inside a transaction: indexes row @id with @text, or only marks it
+ * handled when @text is NULL (the file was missing or unreadable). A row
+ * deleted meanwhile is skipped, not an error. */
+gboolean bz_db_index_put (BzDb *self, gint64 id, const BzDbIndexText *text, GError **error);
+/* Takes row @id out of the search results (its file left the Maildir);
+ * it stays marked handled, so it is not indexed again. */
+gboolean bz_db_index_drop (BzDb *self, gint64 id, GError **error);
+
+/* One search result. */
+typedef struct
+{
+  gint64 id; /* the messages row: a stable handle for the search provider */
+  BzDbMessage *message;
+  char *snippet; /* the matching text around the hit, one line */
+} BzDbHit;
+
+void bz_db_hit_free (BzDbHit *hit);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHit, bz_db_hit_free)
+
+/* The @limit best matches (bm25, the subject and sender weigh more) of the
+ * FTS5 expression @match among messages in a Maildir of @account (NULL:
+ * every account); BzDbHit, transfer full. @match must come from
+ * bz_index_query_translate(): raw user text is never a MATCH expression.
+ * BZ_DB_ERROR_QUERY when FTS5 refuses the expression. */
+GPtrArray *bz_db_index_search (BzDb *self, const char *match, const char *account, guint limit,
+                               GError **error);
+/* The message of row @id if it is in a Maildir (transfer full), else NULL
+ * with @error unset; NULL with @error on failure. */
+BzDbMessage *bz_db_get_message (BzDb *self, gint64 id, GError **error);
 
 G_END_DECLS

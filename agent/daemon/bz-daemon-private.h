@@ -6,6 +6,7 @@
 #include "bz-daemon.h"
 #include "bz-db.h"
 #include "bz-dbus-generated.h"
+#include "bz-index-provider.h"
 #include "bz-netmon.h"
 #include "bz-scheduler.h"
 
@@ -33,8 +34,15 @@ struct _BzDaemon
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
-  BzDb *db; /* main-thread reads for StoredCount (ListMessages has its own) */
+  BzDb *db;                  /* main-thread reads for StoredCount (ListMessages has its own) */
+  BzIndexWorker *indexer;    /* fills the full-text index after syncs */
+  BzIndexProvider *provider; /* GNOME Shell's search provider */
 };
+
+/* bz-daemon-search.c: Manager.Search(). */
+gboolean bz_daemon_handle_search (BzDbusManager *iface, GDBusMethodInvocation *invocation,
+                                  const char *query, const char *account, guint limit,
+                                  gpointer user_data);
 
 /* bz-daemon-manager.c: connects the Manager's method handlers. */
 void bz_daemon_manager_init (BzDaemon *self);
