@@ -8,11 +8,14 @@
 
 #include "bz-db-private.h"
 
-/* Subject and sender weigh more than a word somewhere in a long body. */
+/* The snippet is always from the body (column 3): around the match, or its
+ * start when only a header matched, which says more than the subject or
+ * sender shown beside it. Subject and sender weigh more in the ranking
+ * than a word somewhere in a long body. */
 #define HIT_COLUMNS                                                 \
   "m.id, a.name, m.uidl, m.state, m.path, m.size, m.fetched, "      \
   "m.message_id, m.sender, m.subject, m.date, "                     \
-  "snippet(message_text, -1, '', '', '…', 12) "                   \
+  "snippet(message_text, 3, '', '', '…', 12) "                    \
   "FROM message_text JOIN messages m ON m.id = message_text.rowid " \
   "JOIN accounts a ON a.id = m.account_id "                         \
   "WHERE message_text MATCH ?1 AND m.path IS NOT NULL "             \

@@ -20,6 +20,7 @@ static const BzCtlCommand commands[] = {
   { "sync", bz_ctl_sync, "start a sync; --wait shows progress and ends with the result" },
   { "watch", bz_ctl_watch, "print events as they happen" },
   { "messages", bz_ctl_messages, "newest stored messages" },
+  { "search", bz_ctl_search, "full-text search of stored mail" },
   { "set-password", bz_ctl_set_password, "read a password into the keyring" },
   { "forget-password", bz_ctl_forget_password, "remove a password from the keyring" },
   { "add", bz_ctl_add, "set up an account from an e-mail address" },
