@@ -211,7 +211,7 @@ typedef struct
 {
   gint64 id; /* the messages row: a stable handle for the search provider */
   BzDbMessage *message;
-  char *snippet; /* the matching text around the hit, one line */
+  char *snippet; /* the text around the match, one line; set by agent/index */
 } BzDbHit;
 
 void bz_db_hit_free (BzDbHit *hit);
@@ -224,6 +224,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHit, bz_db_hit_free)
  * BZ_DB_ERROR_QUERY when FTS5 refuses the expression. */
 GPtrArray *bz_db_index_search (BzDb *self, const char *match, const char *account, guint limit,
                                GError **error);
+/* The indexed body text of row @id ("" when none). NULL with @error. */
+char *bz_db_index_get_body (BzDb *self, gint64 id, GError **error);
 /* The message of row @id if it is in a Maildir (transfer full), else NULL
  * with @error unset; NULL with @error on failure. */
 BzDbMessage *bz_db_get_message (BzDb *self, gint64 id, GError **error);

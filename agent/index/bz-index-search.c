@@ -144,5 +144,15 @@ bz_index_search (BzDb *db, const char *match, const char *account, guint limit, 
       if (out->len >= limit || hits->len < asked || vanished->len == 0)
         break;
     }
+  /* snippets for the hits kept only */
+  for (guint i = 0; i < out->len; i++)
+    {
+      BzDbHit *hit = g_ptr_array_index (out, i);
+      g_autofree char *body = bz_db_index_get_body (db, hit->id, error);
+
+      if (body == NULL)
+        return NULL;
+      hit->snippet = bz_index_snippet_make (body, match);
+    }
   return g_steal_pointer (&out);
 }

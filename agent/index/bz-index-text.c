@@ -158,8 +158,8 @@ addresses (InternetAddressList *list)
   return text != NULL ? g_utf8_make_valid (text, -1) : NULL;
 }
 
-static void
-ensure_gmime (void)
+void
+bz_index_text_init (void)
 {
   static gsize once = 0;
 
@@ -182,7 +182,7 @@ bz_index_text_read (const char *path, GError **error)
   const char *subject;
   char *to, *cc;
 
-  ensure_gmime ();
+  bz_index_text_init ();
   stream = g_mime_stream_fs_open (path, O_RDONLY | O_CLOEXEC, 0, error);
   if (stream == NULL)
     return NULL;

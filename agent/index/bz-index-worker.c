@@ -236,6 +236,8 @@ bz_index_worker_new (const char *db_path)
 {
   BzIndexWorker *self = g_object_new (BZ_TYPE_INDEX_WORKER, NULL);
 
+  /* before any thread: see bz_index_text_init() */
+  bz_index_text_init ();
   self->db_path = g_strdup (db_path);
   return self;
 }

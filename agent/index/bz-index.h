@@ -38,6 +38,11 @@ typedef struct
 void bz_index_text_free (BzIndexText *text);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzIndexText, bz_index_text_free)
 
+/* Initialises GMime once. g_mime_init() is not thread-safe and the store
+ * calls it too: the daemon calls this on the main thread before any
+ * worker starts. */
+void bz_index_text_init (void);
+
 /* Reads the message file at @path: decoded headers and the text of its
  * inline text parts (attachments are not read), at most BZ_INDEX_MAX_TEXT
  * bytes, all valid UTF-8. Memory stays bounded whatever the file's size.
@@ -63,11 +68,18 @@ char *bz_index_query_translate (const char *query, GError **error);
  * BZ_INDEX_ERROR_QUERY when no term has a letter or digit. */
 char *bz_index_query_from_terms (const char *const *terms, GError **error);
 
+/* --- bz-index-snippet.c -------------------------------------------------- */
+
+/* About 140 characters of @body around the first body term of @match (an
+ * expression from the functions above), on one line, "…" where cut; the
+ * start of the body when no term is found as is. Returns a new string. */
+char *bz_index_snippet_make (const char *body, const char *match);
+
 /* --- bz-index-search.c --------------------------------------------------- */
 
 /* Runs @match (from the functions above) against the database at @db
  * (a connection of the calling thread) for @account (NULL: all), best
- * first. A hit whose file left the Maildir is looked for in new/ and cur/
+ * first, each hit with its snippet. A hit whose file left the Maildir is looked for in new/ and cur/
  * (mail readers move files), recorded at its new place, or else dropped
  * from the index and from the answer. Returns BzDbHit (transfer full), at
  * most @limit, or NULL with @error. */

@@ -73,6 +73,50 @@ test_query_terms (void)
   g_assert_error (error, BZ_INDEX_ERROR, BZ_INDEX_ERROR_QUERY);
 }
 
+static void
+test_snippet (void)
+{
+  g_autoptr (GString) body = g_string_new ("Start of the body.\n");
+  g_autofree char *around = NULL;
+  g_autofree char *start = NULL;
+  g_autofree char *phrase = NULL;
+  g_autofree char *empty = bz_index_snippet_make ("", "\"x\"");
+
+  for (guint i = 0; i < 50; i++)
+    g_string_append (body, "filler words here\n");
+  g_string_append (body, "The Zebra\tcrossing is closed.\n");
+  for (guint i = 0; i < 50; i++)
+    g_string_append (body, "more filler\n");
+
+  /* around the first body term, case aside, on one line, cut with … */
+  around = bz_index_snippet_make (body->str, "sender : \"start\" AND \"zebra\" *");
+  g_test_message ("%s", around);
+  g_assert_nonnull (strstr (around, "The Zebra crossing is closed."));
+  g_assert_true (g_str_has_prefix (around, "…"));
+  g_assert_true (g_str_has_suffix (around, "…"));
+  g_assert_null (strchr (around, '\n'));
+  g_assert_null (strchr (around, '\t'));
+  g_assert_cmpuint (g_utf8_strlen (around, -1), <, 160);
+  /* a term of a column filter is not looked for in the body; nothing
+   * found: the start of the body */
+  start = bz_index_snippet_make (body->str, "subject : \"zebra\"");
+  g_assert_true (g_str_has_prefix (start, "Start of the body. filler"));
+  phrase = bz_index_snippet_make (body->str, "\"zebra crossing\"");
+  g_assert_nonnull (strstr (phrase, "Zebra crossing"));
+  g_assert_cmpstr (empty, ==, "");
+  {
+    g_autoptr (GString) accented = g_string_new (NULL);
+    g_autofree char *found = NULL;
+
+    for (guint i = 0; i < 40; i++)
+      g_string_append (accented, "日本語 filler ");
+    g_string_append (accented, "Grüße aus KÖLN heute");
+    found = bz_index_snippet_make (accented->str, "\"köln\"");
+    g_assert_true (g_str_has_suffix (found, "Grüße aus KÖLN heute"));
+    g_assert_true (g_utf8_validate (found, -1, NULL));
+  }
+}
+
 /* --- text of a message ----------------------------------------------------- */
 
 static void
@@ -359,6 +403,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/index/query/translate", test_query_translate);
   g_test_add_func ("/index/query/terms", test_query_terms);
+  g_test_add_func ("/index/snippet", test_snippet);
   g_test_add_func ("/index/text/html", test_html);
   g_test_add_func ("/index/text/read", test_text_read);
   g_test_add_func ("/index/text/cap", test_text_cap);
