@@ -169,6 +169,7 @@ activate (Call *call, BzDb *db, GError **error)
 {
   g_autoptr (BzDbMessage) m = NULL;
   g_autoptr (GAppInfo) app = NULL;
+  g_autofree char *path = NULL;
   gint64 id = 0;
 
   if (!parse_id (call->id, &id))
@@ -185,9 +186,10 @@ activate (Call *call, BzDb *db, GError **error)
                      "result %s is no longer stored", call->id);
       return FALSE;
     }
-  if (!g_file_test (m->path, G_FILE_TEST_EXISTS))
+  /* a mail reader may have moved it to cur/ since the search */
+  path = bz_index_locate (m->path);
+  if (path == NULL)
     {
-      /* moved or deleted since the search: a fresh search finds it again */
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s is no longer there", m->path);
       return FALSE;
     }
@@ -198,7 +200,7 @@ activate (Call *call, BzDb *db, GError **error)
                            "no application is set to open message/rfc822 files");
       return FALSE;
     }
-  return launch (app, m->path, error);
+  return launch (app, path, error);
 }
 
 static gboolean

@@ -61,6 +61,17 @@ locate (GHashTable *maildirs, const char *recorded)
   return g_hash_table_lookup (names, base);
 }
 
+char *
+bz_index_locate (const char *recorded)
+{
+  g_autoptr (GHashTable) maildirs =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+
+  if (g_file_test (recorded, G_FILE_TEST_EXISTS))
+    return g_strdup (recorded);
+  return g_strdup (locate (maildirs, recorded));
+}
+
 /* Records moved paths and prunes vanished files; best effort (the answer
  * is right either way, the next search tries again). */
 static void

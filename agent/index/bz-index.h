@@ -86,6 +86,11 @@ char *bz_index_snippet_make (const char *body, const char *match);
 GPtrArray *bz_index_search (BzDb *db, const char *match, const char *account, guint limit,
                             GError **error);
 
+/* Where the message file recorded at @recorded is now: itself, or the
+ * file of the same unique name in new/ or cur/ of its Maildir (a mail
+ * reader moved it), or NULL when it is gone. Returns a new string. */
+char *bz_index_locate (const char *recorded);
+
 /* --- bz-index-worker.c --------------------------------------------------- */
 
 #define BZ_TYPE_INDEX_WORKER (bz_index_worker_get_type ())
