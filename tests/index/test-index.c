@@ -377,7 +377,10 @@ test_search (Fixture *fx, gconstpointer data)
   g_free (result);
 
   /* the user deletes u3: it drops out, and out of the index for good */
-  g_assert_cmpint (g_unlink (g_build_filename (fx->maildir, "new", "u3.buzon-test", NULL)), ==, 0);
+  {
+    g_autofree char *u3 = g_build_filename (fx->maildir, "new", "u3.buzon-test", NULL);
+    g_assert_cmpint (g_unlink (u3), ==, 0);
+  }
   result = search (fx, "crossing");
   g_assert_cmpstr (result, ==, "Lunch");
   g_free (result);
