@@ -105,7 +105,8 @@ compare_uidl_index (gconstpointer a, gconstpointer b, gpointer user_data)
  * index and no hash table of the server's list. SQLite's BINARY collation
  * is memcmp, the same order as strcmp for UIDLs (no NUL inside).
  * @new_out: indices into @uidls unknown in any state, in the order given.
- * @vanished (optional): receives the stored or skipped UIDLs not in @uidls. */
+ * @vanished (optional): receives the stored, skipped or known UIDLs not in
+ * @uidls. */
 static gboolean
 diff_uidls (BzDb *self, gint64 account_id, const char *const *uidls, gsize n_uidls,
             const guint *sorted, GArray **new_out, GPtrArray *vanished, GError **error)
@@ -150,7 +151,8 @@ diff_uidls (BzDb *self, gint64 account_id, const char *const *uidls, gsize n_uid
               on_server = TRUE;
             }
           if (!on_server && vanished != NULL &&
-              (g_strcmp0 (state, "stored") == 0 || g_strcmp0 (state, "skipped") == 0))
+              (g_strcmp0 (state, "stored") == 0 || g_strcmp0 (state, "skipped") == 0 ||
+               g_strcmp0 (state, "known") == 0))
             g_ptr_array_add (vanished, g_strdup (uidl));
         }
       if (rc != SQLITE_DONE)
@@ -230,28 +232,7 @@ update_each (BzDb *self, const char *account, const char *sql, const char *const
 
 #define MARK_GONE_SQL                                         \
   "UPDATE messages SET state = 'gone' WHERE account_id = ?1 " \
-  "AND uidl = ?2 AND state IN ('stored', 'skipped')"
-
-gboolean
-bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
-                 guint *n_marked, GError **error)
-{
-  g_autoptr (GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
-  gint64 account_id = 0;
-
-  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
-
-  if (n_marked != NULL)
-    *n_marked = 0;
-  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
-    return FALSE;
-  if (account_id == 0)
-    return TRUE;
-  if (!diff_uidls (self, account_id, server_uidls, n_uidls, NULL, NULL, vanished, error))
-    return FALSE;
-  return update_each (self, account, MARK_GONE_SQL, (const char *const *) vanished->pdata,
-                      vanished->len, n_marked, error);
-}
+  "AND uidl = ?2 AND state IN ('stored', 'skipped', 'known')"
 
 GArray *
 bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
@@ -282,7 +263,7 @@ bz_db_mark_deleted (BzDb *self, const char *account, const char *const *uidls, g
   g_return_val_if_fail (BZ_IS_DB (self), FALSE);
   return update_each (self, account,
                       "UPDATE messages SET state = 'deleted' WHERE account_id = ?1 "
-                      "AND uidl = ?2 AND state = 'stored'",
+                      "AND uidl = ?2 AND state IN ('stored', 'known')",
                       uidls, n_uidls, NULL, error);
 }
 
@@ -302,7 +283,7 @@ bz_db_list_stored_before (BzDb *self, const char *account, gint64 before, GError
     return g_steal_pointer (&out);
   stmt = bz_db_cached (self,
                        "SELECT uidl FROM messages WHERE account_id = ?1 "
-                       "AND state = 'stored' AND fetched < ?2",
+                       "AND state IN ('stored', 'known') AND fetched < ?2",
                        error);
   if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
       !bind_int64 (self, stmt, 2, before, error))

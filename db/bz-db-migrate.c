@@ -8,7 +8,11 @@
  *           indexes for days:N (state, fetched) and the newest messages
  *  3        covering indexes for the sync: (account_id, uidl, state) for
  *           the one-pass UIDL diff, and the Maildir count (StoredCount)
- *  4        (import15)
+ *  4        state 'known' (delivered by another client, imported by
+ *           `buzonctl import`; fetched holds the other client's first-seen
+ *           time, or the import time) and getmail_form (the UIDL as getmail
+ *           writes it: '/' replaced by '-'). The table is rebuilt: SQLite
+ *           cannot change a CHECK constraint in place
  *  5        full-text index: message_text (FTS5 over subject, sender,
  *           recipients, body; rowid = messages.id) and message_indexed
  *           (which rows the indexer has done, so it resumes after a kill)
@@ -80,19 +84,57 @@ migrate_v3 (BzDb *self, GError **error)
                      error);
 }
 
-/* index17: placeholder for import15's version 4 (the lead renumbers at
- * merge); it changes nothing here. */
+/* SQLite's documented way to change a constraint: a new table inside the
+ * migration's transaction, the rows copied with their ids, the old table
+ * dropped (with its indexes) and the new one renamed; then the indexes of
+ * versions 2 and 3 again, and one for the getmail rows. Nothing references
+ * messages, so the drop cascades nowhere. */
 static gboolean
 migrate_v4 (BzDb *self, GError **error)
 {
-  return TRUE;
+  return bz_db_exec (self,
+                     "CREATE TABLE messages_v4 ("
+                     "  id INTEGER PRIMARY KEY,"
+                     "  account_id INTEGER NOT NULL"
+                     "    REFERENCES accounts (id) ON DELETE CASCADE,"
+                     "  uidl TEXT NOT NULL,"
+                     "  state TEXT NOT NULL CHECK (state IN"
+                     "    ('pending', 'stored', 'skipped', 'gone', 'deleted', 'known')),"
+                     "  path TEXT,"
+                     "  size INTEGER NOT NULL DEFAULT 0,"
+                     "  fetched INTEGER NOT NULL DEFAULT 0,"
+                     "  message_id TEXT,"
+                     "  sender TEXT,"
+                     "  subject TEXT,"
+                     "  date INTEGER NOT NULL DEFAULT 0,"
+                     "  getmail_form INTEGER NOT NULL DEFAULT 0,"
+                     "  UNIQUE (account_id, uidl));"
+                     "INSERT INTO messages_v4 (id, account_id, uidl, state, path, size,"
+                     "  fetched, message_id, sender, subject, date)"
+                     "  SELECT id, account_id, uidl, state, path, size, fetched,"
+                     "  message_id, sender, subject, date FROM messages;"
+                     "DROP TABLE messages;"
+                     "ALTER TABLE messages_v4 RENAME TO messages;"
+                     "CREATE INDEX messages_state_fetched"
+                     "  ON messages (account_id, state, fetched);"
+                     "CREATE INDEX messages_fetched ON messages (fetched);"
+                     "CREATE INDEX messages_uidl_state"
+                     "  ON messages (account_id, uidl, state);"
+                     "CREATE INDEX messages_in_maildir ON messages (account_id)"
+                     "  WHERE path IS NOT NULL AND state != 'pending';"
+                     "CREATE INDEX messages_getmail_form ON messages (account_id)"
+                     "  WHERE getmail_form != 0 AND state = 'known';",
+                     error);
 }
 
 /* The full-text index lives beside messages, never in it: a damaged or
  * dropped index costs a re-index, not a download. message_indexed marks
  * every row the indexer has handled (has_text = 0: the file was missing or
  * unreadable then), so the indexer resumes after a kill and catches up on
- * mail stored before this version. remove_diacritics: "cafe" finds "café". */
+ * mail stored before this version. remove_diacritics: "cafe" finds "café".
+ * message_indexed references messages: a later migration that rebuilds
+ * messages as v4 did (DROP TABLE) empties it, which only costs a re-index;
+ * copy it across to keep the index. */
 static gboolean
 migrate_v5 (BzDb *self, GError **error)
 {

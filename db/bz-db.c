@@ -37,7 +37,7 @@ G_DEFINE_QUARK (bz - db - error - quark, bz_db_error)
 static const char *state_names[] = {
   [BZ_DB_STATE_PENDING] = "pending", [BZ_DB_STATE_STORED] = "stored",
   [BZ_DB_STATE_SKIPPED] = "skipped", [BZ_DB_STATE_GONE] = "gone",
-  [BZ_DB_STATE_DELETED] = "deleted",
+  [BZ_DB_STATE_DELETED] = "deleted", [BZ_DB_STATE_KNOWN] = "known",
 };
 
 const char *
@@ -394,6 +394,33 @@ bz_db_open (const char *path, GError **error)
   if (version < bz_db_schema_version () && !bz_db_migrate (self, version, error))
     return NULL;
   if (!set_pragmas (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+BzDb *
+bz_db_open_read_only (const char *path, guint *version, GError **error)
+{
+  g_autoptr (BzDb) self = g_object_new (BZ_TYPE_DB, NULL);
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->handle,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Cannot open database %s: %s", path,
+                   self->handle != NULL ? sqlite3_errmsg (self->handle) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  if (sqlite3_busy_timeout (self->handle, BZ_DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot set the busy timeout");
+      return NULL;
+    }
+  if (!check_ours (self, version, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -18,6 +18,12 @@
  *            Never fetched again. Keeps its path when it had been stored.
  *   deleted  we DELEd it after storing it and the server committed the
  *            deletion at QUIT. Keeps its path.
+ *   known    another client (mpop, getmail, fetchmail, Thunderbird)
+ *            delivered it; recorded by `buzonctl import`. Never fetched;
+ *            DELEd as the keep policy says, counting days:N from fetched,
+ *            which holds the other client's first-seen time (or the import
+ *            time). path is NULL: not in our Maildir. Becomes deleted or
+ *            gone like a stored message.
  * A message we stored keeps its path whatever happens on the server, so
  * "in the Maildir" is (path != NULL && state != pending). */
 #pragma once
@@ -45,6 +51,7 @@ typedef enum
   BZ_DB_STATE_SKIPPED,
   BZ_DB_STATE_GONE,
   BZ_DB_STATE_DELETED,
+  BZ_DB_STATE_KNOWN,
   BZ_DB_STATE_LAST,
 } BzDbState;
 
@@ -88,6 +95,11 @@ G_DECLARE_FINAL_TYPE (BzDb, bz_db, BZ, DB, GObject)
  * or foreign file (BZ_DB_ERROR_CORRUPT) is refused, never altered; the
  * message names the path and the way out. Returns a new BzDb or NULL. */
 BzDb *bz_db_open (const char *path, GError **error);
+/* Opens an existing database read-only, without migrating it (a file of
+ * any older schema version is accepted as it is; *@version receives its
+ * version, 0 for an empty file). For questions that must change nothing
+ * (`buzonctl import --dry-run`). Same refusals as bz_db_open(). */
+BzDb *bz_db_open_read_only (const char *path, guint *version, GError **error);
 /* Borrowed; the path given to bz_db_open(). */
 const char *bz_db_get_path (BzDb *self);
 /* The schema version this build writes (PRAGMA user_version). */
@@ -107,13 +119,8 @@ void bz_db_rollback (BzDb *self);
  * NULL on error. */
 GArray *bz_db_find_new_uidls (BzDb *self, const char *account, const char *const *uidls,
                               gsize n_uidls, GError **error);
-/* Marks gone every stored or skipped message of @account whose UIDL is not
- * in @server_uidls (the server's complete list), in one transaction.
- * @n_marked (optional) receives the count. */
-gboolean bz_db_mark_gone (BzDb *self, const char *account, const char *const *server_uidls,
-                          gsize n_uidls, guint *n_marked, GError **error);
-/* Both of the above in one pass over the database: returns the indices
- * into @server_uidls (the server's complete list) of the UIDLs unknown in
+/* One pass over the database for a sync: returns the indices into
+ * @server_uidls (the server's complete list) of the UIDLs unknown in
  * any state, in the order given (a GArray of guint, transfer full), after
  * marking gone every stored or skipped message missing from the list (one
  * transaction; @n_gone, optional, receives the count). @sorted (optional)
@@ -121,12 +128,13 @@ gboolean bz_db_mark_gone (BzDb *self, const char *account, const char *const *se
  * them already. NULL on error. */
 GArray *bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls,
                           gsize n_uidls, const guint *sorted, guint *n_gone, GError **error);
-/* Marks deleted the given stored messages (call after QUIT succeeded), in
- * one transaction. UIDLs in another state are left alone. */
+/* Marks deleted the given stored or known messages (call after QUIT
+ * succeeded), in one transaction. UIDLs in another state are left alone. */
 gboolean bz_db_mark_deleted (BzDb *self, const char *account, const char *const *uidls,
                              gsize n_uidls, GError **error);
-/* UIDLs (char *, transfer full) of the stored messages of @account fetched
- * before @before (unix time): the candidates of keep = days:N. */
+/* UIDLs (char *, transfer full) of the stored and known messages of
+ * @account fetched (known: first seen) before @before (unix time): the
+ * candidates of keep = days:N, and with G_MAXINT64 of keep = delete. */
 GPtrArray *bz_db_list_stored_before (BzDb *self, const char *account, gint64 before,
                                      GError **error);
 /* Records a message too large to fetch, with its server @size and the
@@ -137,6 +145,39 @@ gboolean bz_db_record_skipped (BzDb *self, const char *account, const char *uidl
 /* The skipped messages of @account (BzDbMessage, transfer full), so that a
  * raised max-size fetches them: the store accepts a skipped UIDL again. */
 GPtrArray *bz_db_list_skipped (BzDb *self, const char *account, GError **error);
+
+/* --- imported state (buzonctl import) ---------------------------------- */
+
+/* One UIDL another client delivered. */
+typedef struct
+{
+  const char *uidl;
+  gint64 seen; /* unix time the other client first saw it; 0 unknown */
+} BzDbKnownUidl;
+
+/* Records @uidls as known for @account in ONE transaction (all or
+ * nothing). A UIDL the database has in any state is left as it is (a
+ * stored row stays stored) and counted in @n_existing; the others are
+ * added (@n_added) with fetched = their seen time, or @now when 0.
+ * @getmail_form: the UIDLs are written as getmail writes them, '/' as '-'
+ * (see bz_db_adopt_getmail_uidls()). Both counters are optional. */
+gboolean bz_db_import_known (BzDb *self, const char *account, const BzDbKnownUidl *uidls,
+                             gsize n_uidls, gboolean getmail_form, gint64 now, guint *n_added,
+                             guint *n_existing, GError **error);
+/* Counts, without writing, how many of @uidls the database has for
+ * @account in any state (what bz_db_import_known() would report as
+ * existing). Works on a read-only handle of any schema version. */
+gboolean bz_db_count_existing (BzDb *self, const char *account, const BzDbKnownUidl *uidls,
+                               gsize n_uidls, guint *n_existing, GError **error);
+/* Before the diff of a sync: each known row imported in getmail's form
+ * that is the form of a UIDL of @server_uidls containing '/' gets that
+ * UIDL (the server's real name), and rows matching a server UIDL exactly
+ * lose the mark, so that later syncs compare names directly. One
+ * transaction; nothing to do (one indexed look) for other accounts.
+ * @n_adopted (optional) receives the count of renamed rows. */
+gboolean bz_db_adopt_getmail_uidls (BzDb *self, const char *account,
+                                    const char *const *server_uidls, gsize n_uidls,
+                                    guint *n_adopted, GError **error);
 
 /* --- questions for D-Bus and buzonctl --------------------------------- */
 

@@ -18,11 +18,24 @@ typedef enum
 /* accounts.conf `auth` */
 typedef enum
 {
-  BZ_AUTH_AUTO,       /* strongest the server offers that the channel permits */
-  BZ_AUTH_SASL_PLAIN, /* AUTH PLAIN, RFC 5034 */
-  BZ_AUTH_USER,       /* USER/PASS */
-  BZ_AUTH_APOP,       /* APOP, needs a timestamp in the greeting */
+  BZ_AUTH_AUTO,        /* strongest the server offers that the channel permits */
+  BZ_AUTH_SASL_PLAIN,  /* AUTH PLAIN, RFC 5034 */
+  BZ_AUTH_USER,        /* USER/PASS */
+  BZ_AUTH_APOP,        /* APOP, needs a timestamp in the greeting */
+  BZ_AUTH_XOAUTH2,     /* AUTH XOAUTH2 (Google, Microsoft), needs oauth2 */
+  BZ_AUTH_OAUTHBEARER, /* AUTH OAUTHBEARER, RFC 7628, needs oauth2 */
 } BzAuthMethod;
+
+/* accounts.conf `oauth2`: where an OAuth2 access token comes from */
+typedef enum
+{
+  BZ_OAUTH2_NONE,      /* a password account */
+  BZ_OAUTH2_GOOGLE,    /* preset endpoints and scope, refresh token in the keyring */
+  BZ_OAUTH2_MICROSOFT, /* the same for Microsoft 365 / Outlook */
+  BZ_OAUTH2_CUSTOM,    /* endpoints and scope from the config */
+  BZ_OAUTH2_GOA,       /* GNOME Online Accounts on the session bus */
+  BZ_OAUTH2_COMMAND,   /* oauth2-token-command prints the token */
+} BzOAuth2Provider;
 
 /* accounts.conf `keep` */
 typedef enum

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzConfig"
 
 #include "config.h"
 
@@ -49,6 +48,12 @@ bz_account_unref (BzAccount *self)
   g_free (self->tls_ca_file);
   g_free (self->tls_pin_sha256);
   g_free (self->password_command);
+  g_free (self->oauth2_client_id);
+  g_free (self->oauth2_client_secret);
+  g_free (self->oauth2_auth_url);
+  g_free (self->oauth2_token_url);
+  g_free (self->oauth2_scope);
+  g_free (self->oauth2_token_command);
   g_free (self);
 }
 
@@ -68,7 +73,13 @@ bz_account_equal (const BzAccount *a, const BzAccount *b)
          g_strcmp0 (a->tls_pin_sha256, b->tls_pin_sha256) == 0 &&
          g_strcmp0 (a->password_command, b->password_command) == 0 &&
          a->timeout_s == b->timeout_s && a->enabled == b->enabled &&
-         a->allow_plaintext == b->allow_plaintext;
+         a->allow_plaintext == b->allow_plaintext && a->oauth2 == b->oauth2 &&
+         g_strcmp0 (a->oauth2_client_id, b->oauth2_client_id) == 0 &&
+         g_strcmp0 (a->oauth2_client_secret, b->oauth2_client_secret) == 0 &&
+         g_strcmp0 (a->oauth2_auth_url, b->oauth2_auth_url) == 0 &&
+         g_strcmp0 (a->oauth2_token_url, b->oauth2_token_url) == 0 &&
+         g_strcmp0 (a->oauth2_scope, b->oauth2_scope) == 0 &&
+         g_strcmp0 (a->oauth2_token_command, b->oauth2_token_command) == 0;
 }
 
 gboolean

@@ -31,6 +31,16 @@ typedef struct
   guint timeout_s;          /* seconds without progress; default 60 */
   gboolean enabled;         /* default TRUE */
   gboolean allow_plaintext; /* the key as written; see bz_account_plaintext_allowed() */
+
+  /* OAuth2 (bz-config-oauth2.c) */
+  BzOAuth2Provider oauth2;    /* default none: a password account */
+  char *oauth2_client_id;     /* nullable; google/microsoft fall back to the build's */
+  char *oauth2_client_secret; /* nullable */
+  char *oauth2_auth_url;      /* nullable; https, or http to loopback */
+  char *oauth2_token_url;     /* nullable; same rule */
+  char *oauth2_scope;         /* nullable; custom only */
+  char *oauth2_token_command; /* nullable; command only, verbatim */
+
   /*< private >*/
   gint ref_count;
 } BzAccount;
@@ -69,5 +79,9 @@ gboolean bz_account_name_is_valid (const char *name);
  * Note "a-" and "a_2d" give the same path; bz_config_load() rejects the
  * second such account. Returns a new string (g_free). */
 char *bz_account_object_path (const char *name);
+
+/* Borrowed; oauth2-client-id, else the build's default for a preset
+ * (meson -Dgoogle-client-id / -Dmicrosoft-client-id), else "". */
+const char *bz_account_get_oauth2_client_id (const BzAccount *self);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "buzon-types.h"
+#include "bz-account.h"
 
 G_BEGIN_DECLS
 
@@ -44,7 +45,14 @@ gboolean bz_config_parse_pin (BzConfigGroupCtx *ctx, const char *key, const char
 /* On success *out is absolute and canonical (new string). */
 gboolean bz_config_parse_path (BzConfigGroupCtx *ctx, const char *key, const char *value,
                                char **out);
-gboolean bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value);
+/* On success *out is the host name or IP address (new string); an IPv6
+ * literal given as [addr] loses its brackets. "name:port" is refused. */
+gboolean bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value,
+                               char **out);
 gboolean bz_config_parse_user (BzConfigGroupCtx *ctx, const char *key, const char *value);
+
+/* The oauth2 keys (bz-config-oauth2.c); needs account->auth and
+ * ->password_command parsed already. */
+void bz_config_parse_oauth2 (BzConfigGroupCtx *ctx, BzAccount *account);
 
 G_END_DECLS

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzConfig"
 
 #include "config.h"
 
@@ -245,15 +244,52 @@ bz_config_has_space_or_control (const char *value)
   return FALSE;
 }
 
-gboolean
-bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value)
+/* An IPv6 address literal (no brackets, no zone). */
+static gboolean
+bz_config_is_ipv6 (const char *value)
 {
+  return strchr (value, ':') != NULL && g_hostname_is_ip_address (value);
+}
+
+gboolean
+bz_config_parse_host (BzConfigGroupCtx *ctx, const char *key, const char *value, char **out)
+{
+  gsize len = strlen (value);
+
   if (*value == '\0' || bz_config_has_space_or_control (value) || strchr (value, '/') != NULL)
     {
       bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
                             "expected a host name or IP address");
       return FALSE;
     }
+  /* [::1] as in URLs: the address inside, so that the loopback check, the
+   * TLS IP check and the connection all see the same ::1. */
+  if (value[0] == '[')
+    {
+      g_autofree char *inner =
+          len > 2 && value[len - 1] == ']' ? g_strndup (value + 1, len - 2) : NULL;
+
+      if (inner == NULL || !bz_config_is_ipv6 (inner))
+        {
+          bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
+                                "expected an IPv6 address in brackets, e.g. [::1], with "
+                                "nothing after the ']' (the port goes in the key port)");
+          return FALSE;
+        }
+      g_free (*out);
+      *out = g_steal_pointer (&inner);
+      return TRUE;
+    }
+  /* host:port would override port and become the TLS server name. */
+  if (strchr (value, ':') != NULL && !bz_config_is_ipv6 (value))
+    {
+      bz_config_group_fail (ctx, BZ_CONFIG_ERROR_INVALID_VALUE, key, value,
+                            "expected a host name or IP address without a port; "
+                            "put the port in the key port");
+      return FALSE;
+    }
+  g_free (*out);
+  *out = g_strdup (value);
   return TRUE;
 }
 

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzConfig"
 
 #include "config.h"
 
@@ -36,13 +35,34 @@ static const char *const general_keys[] = {
 };
 
 static const char *const account_keys[] = {
-  "host",    "port",     "security",        "user",        "auth",           "interval",
-  "keep",    "max-size", "maildir",         "tls-ca-file", "tls-pin-sha256", "password-command",
-  "timeout", "enabled",  "allow-plaintext", NULL,
+  "host",
+  "port",
+  "security",
+  "user",
+  "auth",
+  "interval",
+  "keep",
+  "max-size",
+  "maildir",
+  "tls-ca-file",
+  "tls-pin-sha256",
+  "password-command",
+  "timeout",
+  "enabled",
+  "allow-plaintext",
+  "oauth2",
+  "oauth2-client-id",
+  "oauth2-client-secret",
+  "oauth2-auth-url",
+  "oauth2-token-url",
+  "oauth2-scope",
+  "oauth2-token-command",
+  NULL,
 };
 
 static const char *const security_names[] = { "tls", "starttls", "none", NULL };
-static const char *const auth_names[] = { "auto", "sasl-plain", "user", "apop", NULL };
+static const char *const auth_names[] = { "auto",    "sasl-plain",  "user", "apop",
+                                          "xoauth2", "oauthbearer", NULL };
 
 static void
 bz_config_account_error_free (BzConfigAccountError *item)
@@ -224,8 +244,8 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
 
   bz_config_check_keys (ctx, account_keys);
 
-  if (bz_config_get (ctx, "host", &value) != NULL && bz_config_parse_host (ctx, "host", value))
-    account->host = g_strdup (value);
+  if (bz_config_get (ctx, "host", &value) != NULL)
+    bz_config_parse_host (ctx, "host", value, &account->host);
   if (bz_config_get (ctx, "user", &value) != NULL && bz_config_parse_user (ctx, "user", value))
     account->user = g_strdup (value);
   if (bz_config_get (ctx, "security", &value) != NULL)
@@ -249,7 +269,9 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
         account->auth = (BzAuthMethod) v;
     }
   /* a year is far beyond any sensible poll interval and keeps the
-   * millisecond arithmetic of the scheduler clear of overflow */
+   * millisecond arithmetic of the scheduler clear of overflow; the
+   * scheduler's timer takes it (bz_schedule_add_timer()), not only the
+   * 49.7 days of a millisecond g_timeout_add() */
   if (bz_config_get (ctx, "interval", &value) != NULL &&
       bz_config_parse_uint (ctx, "interval", value, 0, 525600, &number))
     account->interval_min = (guint) number;
@@ -287,6 +309,7 @@ bz_config_parse_account (BzConfigGroupCtx *ctx, BzAccount *account, const char *
     account->timeout_s = (guint) number;
   if (bz_config_get (ctx, "enabled", &value) != NULL)
     bz_config_parse_bool (ctx, "enabled", value, &account->enabled);
+  bz_config_parse_oauth2 (ctx, account);
   if (bz_config_get (ctx, "allow-plaintext", &value) != NULL)
     bz_config_parse_bool (ctx, "allow-plaintext", value, &account->allow_plaintext);
 

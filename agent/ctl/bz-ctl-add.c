@@ -428,11 +428,6 @@ check_candidate (const char *candidate, gpointer user_data, GError **error)
 
       if (g_strcmp0 (e->account, ctx->name) != 0)
         continue;
-      /* TODO(issue 14): until the OAuth2 keys are known to the config
-       * loader, an oauth2 key is the one error accepted here. */
-      if (ctx->oauth2 && g_error_matches (e->error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_UNKNOWN_KEY) &&
-          strstr (e->error->message, "] oauth2 = ") != NULL)
-        continue;
       g_string_append_printf (msg, "%s%s", msg->len > 0 ? "\n" : "", e->error->message);
     }
   if (msg->len > 0)

@@ -25,6 +25,8 @@ static const BzCtlCommand commands[] = {
   { "forget-password", bz_ctl_forget_password, "remove a password from the keyring" },
   { "add", bz_ctl_add, "set up an account from an e-mail address" },
   { "remove", bz_ctl_remove, "take an account out of accounts.conf (mail stays)" },
+  { "import", bz_ctl_import, "take over the state of mpop, getmail, fetchmail or Thunderbird" },
+  { "authorize", bz_ctl_authorize, "OAuth2 sign-in; stores the refresh token in the keyring" },
 };
 
 static void

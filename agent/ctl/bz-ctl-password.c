@@ -125,9 +125,8 @@ bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError **error)
   return read_line_tty (prompt, buf, size, error);
 }
 
-/* Loads the config and finds @name in it, printing why not to stderr. */
-static BzAccount *
-find_config_account (const char *config_path, const char *name)
+BzAccount *
+bz_ctl_find_config_account (const char *config_path, const char *name)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
@@ -174,6 +173,24 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* A running buzond syncs the account now: its last sync may have failed
+ * for want of this password (buzond(1) "Retries and requests"). Best
+ * effort and quiet: the keyring is what was asked for, and without a
+ * running daemon (none is started for this) the next sync reads it. */
+static void
+set_password_poke_daemon (BzAccount *account)
+{
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autofree char *path = bz_account_object_path (account->name);
+  g_autoptr (GVariant) reply = NULL;
+
+  if (bus == NULL)
+    return;
+  reply =
+      g_dbus_connection_call_sync (bus, BZ_DBUS_NAME, path, "org.buzon.Agent1.Account", "Sync",
+                                   NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, NULL);
+}
+
 static int
 set_password_store (BzAccount *account, const char *password)
 {
@@ -189,9 +206,14 @@ set_password_store (BzAccount *account, const char *password)
     }
   g_print ("password for account %s (%s@%s) stored in the keyring\n", account->name, account->user,
            account->host);
+  set_password_poke_daemon (account);
   if (account->password_command != NULL)
     g_printerr ("buzonctl: note: account %s has a password-command, which is "
                 "used instead of the keyring\n",
+                account->name);
+  if (account->oauth2 != BZ_OAUTH2_NONE)
+    g_printerr ("buzonctl: note: account %s signs in with OAuth2 (oauth2 is set), so "
+                "this password is not used; see buzonctl authorize\n",
                 account->name);
   return BZ_CTL_EXIT_OK;
 }
@@ -270,7 +292,7 @@ bz_ctl_set_password (int argc, char **argv)
       g_printerr ("buzonctl set-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   if (set_password_read (account, password, sizeof password) < 0)
@@ -306,7 +328,7 @@ bz_ctl_forget_password (int argc, char **argv)
       g_printerr ("buzonctl forget-password: give exactly one ACCOUNT\n");
       return BZ_CTL_EXIT_USAGE;
     }
-  account = find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1]);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   bz_secrets_clear_async (account, NULL, wait_cb, &result);

@@ -28,6 +28,8 @@ status_json_account (GString *out, BzDbusAccount *account)
                           bz_dbus_account_get_last_sync (account));
   g_string_append (out, ",\"last_error\":");
   bz_ctl_json_string (out, bz_dbus_account_get_last_error (account));
+  g_string_append (out, ",\"attention\":");
+  bz_ctl_json_string (out, bz_dbus_account_get_attention (account));
   g_string_append_printf (
       out, ",\"next_sync\":%" G_GINT64_FORMAT ",\"stored_count\":%u,\"progress\":[%u,%u]}",
       bz_dbus_account_get_next_sync (account), bz_dbus_account_get_stored_count (account), done,

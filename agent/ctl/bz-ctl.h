@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "bz-account.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-generated.h"
 
@@ -43,6 +44,12 @@ gssize bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError *
  * says what happened on stdout (or why it failed on stderr). FALSE when a
  * running daemon could not reload. */
 gboolean bz_ctl_reload_if_running (void);
+int bz_ctl_import (int argc, char **argv);
+int bz_ctl_authorize (int argc, char **argv);
+
+/* Loads the config (@config_path NULL = the default) and finds account
+ * @name in it (transfer full), or NULL after printing why to stderr. */
+BzAccount *bz_ctl_find_config_account (const char *config_path, const char *name);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 

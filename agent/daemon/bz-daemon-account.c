@@ -7,6 +7,7 @@
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-utf8.h"
+#include "bz-notify.h"
 #include "bz-secrets.h"
 #include "bz-sync.h"
 
@@ -26,6 +27,11 @@ struct _BzDaemonAccount
   gboolean queued;            /* waiting for a slot */
   gboolean due;               /* a sync was due while offline */
   guint n_failures;           /* in a row */
+  guint n_login_refused;      /* unexplained login refusals in a row */
+  gboolean failed;            /* the last sync failed (not cancelled) */
+  BzSyncFailure last_failure; /* and how, when it did */
+  gint64 last_login_us;       /* monotonic start of the last sync, 0 never */
+  guint pause_id;             /* a client's request waits for the pause */
   GCancellable *cancellable;  /* non-NULL while running */
   BzAccount *running_account; /* the settings the running sync uses */
   /* the newest message of the running sync, for the notification */
@@ -113,12 +119,35 @@ schedule (BzDaemonAccount *self, guint64 delay_ms, const char *why)
       bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "no sync scheduled (%s)", why);
       return;
     }
-  delay_ms = MIN (delay_ms, (guint64) G_MAXUINT);
-  self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) delay_ms, timer_cb, self, NULL);
+  self->timer_id = bz_schedule_add_timer (delay_ms, timer_cb, self);
   bz_dbus_account_set_next_sync (self->iface, g_get_real_time () / G_USEC_PER_SEC +
                                                   (gint64) ((delay_ms + 999) / 1000));
   bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name,
                  "next sync in %" G_GUINT64_FORMAT " ms (%s)", delay_ms, why);
+}
+
+/* Attention (DESIGN.md): what the user must do. The first time an
+ * account needs a new OAuth2 sign-in, one desktop notification says so;
+ * the account then waits (a permanent failure schedules nothing). */
+static void
+set_attention (BzDaemonAccount *self, const char *attention, const char *error_text)
+{
+  const char *before = bz_dbus_account_get_attention (self->iface);
+
+  if (g_strcmp0 (before, attention) == 0)
+    return;
+  bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name, "attention \"%s\"", attention);
+  if (g_strcmp0 (attention, "authorize") == 0 && self->daemon != NULL &&
+      bz_daemon_get_bus (self->daemon) != NULL)
+    {
+      g_autofree char *summary =
+          g_strdup_printf ("Mail account %s needs you to sign in again", self->account->name);
+      g_autofree char *body =
+          g_strdup_printf ("%s\nRun: buzonctl authorize %s", error_text, self->account->name);
+
+      bz_notify_attention (bz_daemon_get_bus (self->daemon), self->account->name, summary, body);
+    }
+  bz_dbus_account_set_attention (self->iface, attention);
 }
 
 /* --- D-Bus ------------------------------------------------------------- */
@@ -176,6 +205,15 @@ progress_cb (const BzSyncProgress *progress, gpointer user_data)
 }
 
 static void finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *error);
+
+/* Unexplained login refusals came often enough to count as a wrong
+ * password ([AUTH] counts at once, as BZ_SYNC_FAILURE_PERMANENT). */
+static gboolean
+password_refused (BzDaemonAccount *self)
+{
+  return self->failed && self->last_failure == BZ_SYNC_FAILURE_LOGIN_REFUSED &&
+         self->n_login_refused >= BZ_SCHEDULE_LOGIN_TRIES;
+}
 
 static void
 release_slot (BzDaemonAccount *self)
@@ -275,12 +313,16 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->running_account, bz_account_unref);
+  if (!cancelled)
+    set_attention (self, bz_sync_attention_for_error (self->account, error), error_text);
   /* On failure the counters may stop short of the count: keep ours. */
   if (result != NULL && error == NULL)
     bz_dbus_account_set_stored_count (self->iface, result->stored_total);
   if (error == NULL)
     {
       self->n_failures = 0;
+      self->n_login_refused = 0;
+      self->failed = FALSE;
       bz_dbus_account_set_last_sync (self->iface, g_get_real_time () / G_USEC_PER_SEC);
       bz_dbus_account_set_last_error (self->iface, "");
       bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "synced: %u new, %u stored, %.1f s",
@@ -289,7 +331,24 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
   else
     {
       if (!cancelled)
-        self->n_failures++;
+        {
+          self->n_failures++;
+          self->failed = TRUE;
+          self->last_failure = bz_sync_classify_error (error);
+          if (self->last_failure == BZ_SYNC_FAILURE_LOGIN_REFUSED)
+            self->n_login_refused++;
+          else
+            self->n_login_refused = 0;
+        }
+      if (password_refused (self))
+        {
+          /* Said once it counts, so the user knows what to do. */
+          g_autofree char *plain = g_steal_pointer (&error_text);
+
+          error_text = g_strdup_printf ("%s (refused %u times in a row: taken as a wrong "
+                                        "password; set it with buzonctl set-password %s)",
+                                        plain, self->n_login_refused, self->account->name);
+        }
       bz_dbus_account_set_last_error (self->iface, error_text);
       bz_daemon_log (cancelled ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING, self->account->name,
                      "sync failed (%s): %s",
@@ -318,6 +377,13 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
           gboolean no_password =
               g_error_matches (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_NOT_FOUND);
 
+          /* Refused too often without a reason: a wrong password after
+           * all, waited for like a missing one (it may still be a lock). */
+          if (password_refused (self))
+            {
+              failure = BZ_SYNC_FAILURE_PERMANENT;
+              no_password = TRUE;
+            }
           delay = bz_schedule_retry_ms (tuning, self->account->interval_min, failure, no_password,
                                         self->n_failures, random);
           why = bz_sync_failure_to_string (failure);
@@ -344,22 +410,16 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   end_sync (self, &result, error);
 }
 
+/* @password is NULL for an OAuth2 account: the sync gets its token. */
 static void
-password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+start_sync (BzDaemonAccount *self, const char *password)
 {
-  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
-  g_autoptr (GError) error = NULL;
   g_autoptr (BzSync) sync = NULL;
-  char *password = bz_secrets_lookup_finish (res, &error);
 
-  if (password == NULL)
-    {
-      end_sync (self, NULL, error);
-      return;
-    }
   if (self->daemon == NULL || g_cancellable_is_cancelled (self->cancellable))
     {
-      bz_secrets_password_free (password);
+      g_autoptr (GError) error = NULL;
+
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
       end_sync (self, NULL, error);
       return;
@@ -373,6 +433,21 @@ password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (bz_daemon_get_test_now (self->daemon) > 0)
     bz_sync_set_now (sync, bz_daemon_get_test_now (self->daemon));
   bz_sync_run_async (sync, password, self->cancellable, sync_done_cb, g_object_ref (self));
+}
+
+static void
+password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
+  g_autoptr (GError) error = NULL;
+  char *password = bz_secrets_lookup_finish (res, &error);
+
+  if (password == NULL)
+    {
+      end_sync (self, NULL, error);
+      return;
+    }
+  start_sync (self, password);
   bz_secrets_password_free (password);
 }
 
@@ -388,6 +463,9 @@ bz_daemon_account_run (BzDaemonAccount *self)
   self->queued = FALSE;
   self->due = FALSE;
   self->cancellable = g_cancellable_new ();
+  /* This sync answers a client's request waiting for the pause too. */
+  g_clear_handle_id (&self->pause_id, g_source_remove);
+  self->last_login_us = g_get_monotonic_time ();
   self->running_account = bz_account_ref (self->account);
   self->stored_this_sync = 0;
   self->newest_date = 0;
@@ -398,8 +476,11 @@ bz_daemon_account_run (BzDaemonAccount *self)
   set_state (self, "connecting");
   bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)", self->account->host,
                  self->account->port);
-  bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
-                           g_object_ref (self));
+  if (self->running_account->oauth2 != BZ_OAUTH2_NONE)
+    start_sync (self, NULL);
+  else
+    bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
+                             g_object_ref (self));
 }
 
 void
@@ -423,16 +504,50 @@ bz_daemon_account_request_sync (BzDaemonAccount *self)
   bz_daemon_enqueue (self->daemon, self);
 }
 
+static gboolean
+pause_cb (gpointer user_data)
+{
+  BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (user_data);
+
+  self->pause_id = 0;
+  bz_daemon_account_request_sync (self);
+  return G_SOURCE_REMOVE;
+}
+
 void
 bz_daemon_account_request_sync_for_client (BzDaemonAccount *self)
 {
   g_autofree char *text = NULL;
+  gint64 since_ms, wait_ms, next;
 
   g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
 
+  if (self->daemon == NULL || !self->account->enabled)
+    return;
+  /* Coalesced: the sync that runs, waits for a slot or waits for the
+   * pause answers this request too. */
+  if (self->cancellable != NULL || self->queued || self->pause_id != 0)
+    return;
+  /* At most one login per pause (10 s) for what clients ask: a thousand
+   * Sync() calls in a second must not become a thousand logins. */
+  since_ms = (g_get_monotonic_time () - self->last_login_us) / 1000;
+  wait_ms = (gint64) bz_daemon_get_tuning (self->daemon)->coalesce_ms - since_ms;
+  if (self->last_login_us != 0 && wait_ms > 0 && !is_offline (self))
+    {
+      self->pause_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) wait_ms, pause_cb,
+                                           g_object_ref (self), g_object_unref);
+      next = g_get_real_time () / G_USEC_PER_SEC + (wait_ms + 999) / 1000;
+      if (bz_dbus_account_get_next_sync (self->iface) == 0 ||
+          bz_dbus_account_get_next_sync (self->iface) > next)
+        bz_dbus_account_set_next_sync (self->iface, next);
+      bz_daemon_log (G_LOG_LEVEL_DEBUG, self->account->name,
+                     "last login %" G_GINT64_FORMAT " ms ago: the sync runs in %" G_GINT64_FORMAT
+                     " ms",
+                     since_ms, wait_ms);
+      return;
+    }
   bz_daemon_account_request_sync (self);
-  if (self->daemon == NULL || !self->account->enabled || self->cancellable != NULL ||
-      self->queued || !is_offline (self))
+  if (self->cancellable != NULL || self->queued || !is_offline (self))
     return;
   /* Nothing runs before the network is back, which may be hours: a client
    * waiting for SyncFinished (buzonctl sync --wait) gets its answer now. */
@@ -440,6 +555,57 @@ bz_daemon_account_request_sync_for_client (BzDaemonAccount *self)
                           "will sync when the network is back",
                           self->account->name);
   bz_dbus_account_emit_sync_finished (self->iface, FALSE, 0, text);
+}
+
+/* A sync soon for an account that waits for the user or a long delay
+ * (untrusted certificate, refused password). */
+static void
+retry_soon (BzDaemonAccount *self, const char *why)
+{
+  const BzScheduleTuning *tuning;
+  gint64 since_ms;
+  guint64 delay;
+
+  if (self->daemon == NULL || !self->account->enabled || self->cancellable != NULL ||
+      self->queued || self->account->interval_min == 0)
+    return;
+  tuning = bz_daemon_get_tuning (self->daemon);
+  /* Networks flap: still no more than one attempt per pause. */
+  since_ms = (g_get_monotonic_time () - self->last_login_us) / 1000;
+  delay = tuning->first_delay_ms;
+  if (self->last_login_us != 0 && since_ms >= 0 && (guint64) since_ms < tuning->coalesce_ms)
+    delay = MAX (delay, tuning->coalesce_ms - (guint64) since_ms);
+  self->n_failures = 0;
+  self->n_login_refused = 0;
+  schedule (self, delay, why);
+}
+
+void
+bz_daemon_account_retry_after_reload (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  if (!self->failed)
+    return;
+  switch (self->last_failure)
+    {
+    case BZ_SYNC_FAILURE_TLS_TRUST:
+    case BZ_SYNC_FAILURE_PERMANENT:
+    case BZ_SYNC_FAILURE_LOGIN_REFUSED:
+      retry_soon (self, "reload");
+      break;
+    default:
+      break;
+    }
+}
+
+void
+bz_daemon_account_network_changed (BzDaemonAccount *self)
+{
+  g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
+  /* Another network may mean another path to the server (or away from a
+   * portal that intercepted TLS). */
+  if (self->failed && self->last_failure == BZ_SYNC_FAILURE_TLS_TRUST)
+    retry_soon (self, "network changed");
 }
 
 void
@@ -466,7 +632,10 @@ bz_daemon_account_update (BzDaemonAccount *self, BzAccount *account, guint index
   bz_daemon_log (G_LOG_LEVEL_INFO, account->name, "settings changed");
   set_settings (self, account);
   self->n_failures = 0;
+  self->n_login_refused = 0;
+  self->failed = FALSE;
   bz_dbus_account_set_last_error (self->iface, "");
+  bz_dbus_account_set_attention (self->iface, "");
   if (!account->enabled)
     {
       if (self->queued && self->daemon != NULL)
@@ -518,6 +687,7 @@ bz_daemon_account_cancel (BzDaemonAccount *self)
   g_return_if_fail (BZ_IS_DAEMON_ACCOUNT (self));
 
   clear_timer (self);
+  g_clear_handle_id (&self->pause_id, g_source_remove);
   if (self->cancellable != NULL)
     {
       bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "stopping the sync");
@@ -564,6 +734,7 @@ bz_daemon_account_dispose (GObject *object)
   BzDaemonAccount *self = BZ_DAEMON_ACCOUNT (object);
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_clear_handle_id (&self->pause_id, g_source_remove);
   if (self->slot != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->slot), (gpointer *) &self->slot);
   self->slot = NULL;
@@ -617,6 +788,7 @@ bz_daemon_account_new (BzDaemon *daemon, BzAccount *account, guint stored_count,
   set_settings (self, account);
   bz_dbus_account_set_state (self->iface, "idle");
   bz_dbus_account_set_last_error (self->iface, "");
+  bz_dbus_account_set_attention (self->iface, "");
   bz_dbus_account_set_stored_count (self->iface, stored_count);
   bz_dbus_account_set_progress (self->iface, g_variant_new ("(uu)", 0, 0));
   g_signal_connect (self->iface, "handle-sync", G_CALLBACK (handle_sync_cb), self);

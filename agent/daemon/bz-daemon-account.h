@@ -34,9 +34,11 @@ void bz_daemon_account_start (BzDaemonAccount *self, guint index);
 /* Asks for a sync now (Sync(), SyncAll(), a timer, the network coming back):
  * coalesced with a sync already queued or running. */
 void bz_daemon_account_request_sync (BzDaemonAccount *self);
-/* The same for a client (Sync(), SyncAll()) that waits for SyncFinished:
- * while offline it is emitted at once with ok = FALSE (the sync still
- * comes when the network is back). */
+/* The same for a client (Sync(), SyncAll()) that waits for SyncFinished,
+ * with at most one login per 10 s: a request within 10 s of the last
+ * sync's start waits for the end of that pause (and joins whatever sync
+ * starts first). While offline SyncFinished is emitted at once with ok =
+ * FALSE (the sync still comes when the network is back). */
 void bz_daemon_account_request_sync_for_client (BzDaemonAccount *self);
 /* The daemon grants a slot: runs the queued sync. */
 void bz_daemon_account_run (BzDaemonAccount *self);
@@ -45,6 +47,12 @@ void bz_daemon_account_run (BzDaemonAccount *self);
  * finishes with the old settings, unless the account is now disabled. */
 void bz_daemon_account_update (BzDaemonAccount *self, BzAccount *account, guint index);
 void bz_daemon_account_set_online (BzDaemonAccount *self, gboolean online);
+/* A reload left the settings as they were: an account that waits for the
+ * user (untrusted certificate, refused password) tries again soon. */
+void bz_daemon_account_retry_after_reload (BzDaemonAccount *self);
+/* The network changed (any change, not only on/off): an account whose
+ * certificate was not trusted tries again soon. */
+void bz_daemon_account_network_changed (BzDaemonAccount *self);
 /* StoredCount as counted by start-up recovery; ignored while a sync runs
  * (the sync's own count is newer). */
 void bz_daemon_account_set_stored_count (BzDaemonAccount *self, guint stored_count);

@@ -5,6 +5,7 @@
 #include "bz-daemon-log.h"
 #include "bz-db.h"
 #include "bz-dbus-utf8.h"
+#include "bz-store-batch.h"
 
 typedef struct
 {
@@ -19,79 +20,6 @@ list_data_free (ListData *data)
   g_free (data->db_path);
   g_free (data->account);
   g_free (data);
-}
-
-/* Maildir unique name (the part before ":2,flags") -> current path, for
- * new/ and cur/ of @maildir; cur/ wins, as in bz_store_maildir_locate(). */
-static GHashTable *
-scan_maildir (const char *maildir)
-{
-  const char *subdirs[] = { "new", "cur" };
-  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          const char *colon = strchr (name, ':');
-          char *key = colon != NULL ? g_strndup (name, colon - name) : g_strdup (name);
-
-          g_hash_table_replace (names, key, g_build_filename (path, name, NULL));
-        }
-    }
-  return names;
-}
-
-/* Where the file of @recorded is now, or NULL when it is gone. One scan per
- * Maildir and call, not one per message: with thousands of moved files in
- * a large cur/ that is the difference between milliseconds and seconds. */
-static const char *
-locate (GHashTable *maildirs, const char *recorded)
-{
-  g_autofree char *dir = g_path_get_dirname (recorded);
-  g_autofree char *maildir = g_path_get_dirname (dir);
-  g_autofree char *base = g_path_get_basename (recorded);
-  GHashTable *names = g_hash_table_lookup (maildirs, maildir);
-  char *colon = strchr (base, ':');
-
-  if (names == NULL)
-    {
-      names = scan_maildir (maildir);
-      g_hash_table_insert (maildirs, g_steal_pointer (&maildir), names);
-    }
-  if (colon != NULL)
-    *colon = '\0';
-  return g_hash_table_lookup (names, base);
-}
-
-/* Points the rows of moved files at their new place, so the next call does
- * not search again. Best effort: the answer has the right paths anyway. */
-static void
-save_paths (BzDb *db, GPtrArray *messages, GPtrArray *moved)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!bz_db_begin (db, &error))
-    goto fail;
-  for (guint i = 0; i < moved->len; i++)
-    {
-      const BzDbMessage *m =
-          g_ptr_array_index (messages, GPOINTER_TO_UINT (g_ptr_array_index (moved, i)));
-
-      if (!bz_db_set_stored (db, m->account, m->uidl, m->path, &error))
-        goto fail;
-    }
-  if (!bz_db_commit (db, &error))
-    goto fail;
-  return;
-
-fail:
-  bz_db_rollback (db);
-  bz_daemon_log (G_LOG_LEVEL_DEBUG, NULL, "cannot record moved message paths: %s", error->message);
 }
 
 static void
@@ -133,8 +61,6 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_autoptr (GError) error = NULL;
   g_autoptr (BzDb) db = NULL;
   g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GHashTable) maildirs = NULL;
-  g_autoptr (GPtrArray) moved = g_ptr_array_new ();
   GVariantBuilder builder;
 
   /* Our own connection: WAL lets it read while a sync writes. */
@@ -146,24 +72,17 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  maildirs =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
-  for (guint i = 0; i < messages->len; i++)
+  /* Files a mail client moved are found again (one read per Maildir, as
+   * thousands of moved files in a large cur/ would otherwise take seconds)
+   * and their rows follow, so the next call need not search. Best effort:
+   * the answer has the right paths anyway. */
+  if (!bz_store_refresh_paths (db, messages, &error))
     {
-      BzDbMessage *m = g_ptr_array_index (messages, i);
-      const char *now;
-
-      if (m->path == NULL || g_file_test (m->path, G_FILE_TEST_EXISTS))
-        continue;
-      now = locate (maildirs, m->path);
-      if (now == NULL)
-        continue;
-      g_free (m->path);
-      m->path = g_strdup (now);
-      g_ptr_array_add (moved, GUINT_TO_POINTER (i));
+      bz_daemon_log (G_LOG_LEVEL_DEBUG,
+                     data->account != NULL && data->account[0] != '\0' ? data->account : NULL,
+                     "cannot record moved message paths: %s", error->message);
+      g_clear_error (&error);
     }
-  if (moved->len > 0)
-    save_paths (db, messages, moved);
   /* Built here too: thousands of entries are milliseconds of work. */
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < messages->len; i++)

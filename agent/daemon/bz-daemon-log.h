@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Logs @format in the "buzond" domain; @account may be NULL. */
+/* Logs @format in the daemon's domain (buzon-daemon), as bz_log_account()
+ * does; @account may be NULL. */
 void bz_daemon_log (GLogLevelFlags level, const char *account, const char *format, ...)
     G_GNUC_PRINTF (3, 4);
 

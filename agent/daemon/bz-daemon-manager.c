@@ -25,23 +25,18 @@ log_config_errors (BzConfig *config)
     }
 }
 
-gboolean
-bz_daemon_reload (BzDaemon *self, GError **error)
+/* Applies a freshly loaded @config; runs in the main loop, touches no
+ * disk (the file was read in a worker, each new account's database work
+ * runs in its recovery worker). */
+static gboolean
+apply_config (BzDaemon *self, BzConfig *config, GError **error)
 {
-  g_autoptr (BzConfig) config = bz_config_load (bz_config_get_path (self->config), error);
   g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *accounts;
   GPtrArray *errors;
   GHashTableIter iter;
   gpointer key, value;
 
-  g_return_val_if_fail (BZ_IS_DAEMON (self), FALSE);
-  if (config == NULL)
-    {
-      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL,
-                     "reload failed, keeping the running configuration: %s", (*error)->message);
-      return FALSE;
-    }
   if (self->closing)
     return TRUE;
   log_config_errors (config);
@@ -86,6 +81,10 @@ bz_daemon_reload (BzDaemon *self, GError **error)
         }
       else if (!bz_account_equal (bz_daemon_account_get_account (existing), account))
         bz_daemon_account_update (existing, account, i);
+      else
+        /* Unchanged, but the user may have fixed what the account waits
+         * for (a CA installed, the server's certificate renewed). */
+        bz_daemon_account_retry_after_reload (existing);
     }
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "configuration reloaded: %u account(s)",
                  g_hash_table_size (self->accounts));
@@ -107,22 +106,96 @@ bz_daemon_reload (BzDaemon *self, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  char *path;
+  guint seq; /* reloads are numbered as asked for */
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_free (data->path);
+  g_free (data);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadData *data = task_data;
+  GError *error = NULL;
+  BzConfig *config = bz_config_load (data->path, &error);
+
+  if (config == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, config, g_object_unref);
+}
+
+void
+bz_daemon_reload_async (BzDaemon *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  LoadData *data = g_new0 (LoadData, 1);
+
+  g_return_if_fail (BZ_IS_DAEMON (self));
+  data->path = g_strdup (bz_config_get_path (self->config));
+  data->seq = ++self->reload_seq;
+  g_task_set_source_tag (task, bz_daemon_reload_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
+  /* A small file: GIO's pool is fine (not our serial worker, where it
+   * would wait for the start-up recovery of a large Maildir). */
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+bz_daemon_reload_finish (BzDaemon *self, GAsyncResult *res, GError **error)
+{
+  g_autoptr (BzConfig) config = NULL;
+  LoadData *data;
+
+  g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
+  data = g_task_get_task_data (G_TASK (res));
+  config = g_task_propagate_pointer (G_TASK (res), error);
+  if (config == NULL)
+    {
+      bz_daemon_log (G_LOG_LEVEL_WARNING, NULL,
+                     "reload failed, keeping the running configuration: %s", (*error)->message);
+      return FALSE;
+    }
+  /* Two reloads at once may finish out of order: a file read later than
+   * the one already applied is never replaced by an older read. */
+  if (data->seq < self->reload_applied)
+    return TRUE;
+  self->reload_applied = data->seq;
+  return apply_config (self, config, error);
+}
+
+static void
+reloaded_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bz_daemon_reload_finish (BZ_DAEMON (source), res, &error))
+    {
+      g_autofree char *text = bz_dbus_utf8 (error->message);
+
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&invocation), BZ_DBUS_ERROR,
+                                                     BZ_DBUS_ERROR_CONFIG, text);
+      return;
+    }
+  g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), NULL);
+}
+
 static gboolean
 handle_reload_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation, gpointer user_data)
 {
   BzDaemon *self = BZ_DAEMON (user_data);
-  g_autoptr (GError) error = NULL;
 
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "reload requested over D-Bus");
-  if (!bz_daemon_reload (self, &error))
-    {
-      g_autofree char *text = bz_dbus_utf8 (error->message);
-
-      g_dbus_method_invocation_return_error_literal (invocation, BZ_DBUS_ERROR,
-                                                     BZ_DBUS_ERROR_CONFIG, text);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  bz_dbus_manager_complete_reload (iface, invocation);
+  /* Answered once the new settings are applied and visible on the bus. */
+  bz_daemon_reload_async (self, reloaded_cb, g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -34,7 +34,8 @@ struct _BzDaemon
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
-  BzDb *db;                  /* main-thread reads for StoredCount (ListMessages has its own) */
+  guint reload_seq;          /* reloads asked for */
+  guint reload_applied;      /* the newest one applied */
   BzIndexWorker *indexer;    /* fills the full-text index after syncs */
   BzIndexProvider *provider; /* GNOME Shell's search provider */
 };
@@ -48,13 +49,13 @@ gboolean bz_daemon_handle_search (BzDbusManager *iface, GDBusMethodInvocation *i
 void bz_daemon_manager_init (BzDaemon *self);
 /* Adds and exports an account object for @account. */
 void bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index);
-/* Borrowed main-thread database, opened on first use; NULL with @error. */
-BzDb *bz_daemon_get_db (BzDaemon *self, GError **error);
 
 /* Borrowed. */
 const BzScheduleTuning *bz_daemon_get_tuning (BzDaemon *self);
 const char *bz_daemon_get_database_path (BzDaemon *self);
-/* BUZON_TEST_NOW, 0 for the real clock. */
+/* Borrowed; the session bus, or NULL (no bus yet, tests). */
+GDBusConnection *bz_daemon_get_bus (BzDaemon *self);
+/* BUZON_TEST_NOW in a test-hooks build, else 0 (the real clock). */
 gint64 bz_daemon_get_test_now (BzDaemon *self);
 
 /* Queues @account for a sync slot (max-parallel); the daemon calls

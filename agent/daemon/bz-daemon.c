@@ -35,19 +35,6 @@ bz_daemon_get_test_now (BzDaemon *self)
   return self->test_now;
 }
 
-BzDb *
-bz_daemon_get_db (BzDaemon *self, GError **error)
-{
-  const char *path = bz_config_get_database_path (self->config);
-
-  /* A reload may have moved data-dir. */
-  if (self->db != NULL && g_strcmp0 (bz_db_get_path (self->db), path) != 0)
-    g_clear_object (&self->db);
-  if (self->db == NULL)
-    self->db = bz_db_open (path, error);
-  return self->db;
-}
-
 /* --- the queue of syncs ---------------------------------------------------- */
 
 static void
@@ -84,6 +71,12 @@ bz_daemon_dequeue (BzDaemon *self, BzDaemonAccount *account)
 {
   if (g_queue_remove (&self->waiting, account))
     g_object_unref (account);
+}
+
+GDBusConnection *
+bz_daemon_get_bus (BzDaemon *self)
+{
+  return self->bus;
 }
 
 void
@@ -137,16 +130,11 @@ recovered_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 void
 bz_daemon_add_account (BzDaemon *self, BzAccount *account, guint index)
 {
-  g_autoptr (GError) error = NULL;
-  BzDb *db = bz_daemon_get_db (self, &error);
-  guint stored = 0;
   BzDaemonAccount *daemon_account;
 
-  if (db == NULL || !bz_db_count_stored (db, account->name, &stored, &error))
-    bz_daemon_log (G_LOG_LEVEL_WARNING, account->name, "cannot count stored messages: %s",
-                   error->message);
-  daemon_account =
-      bz_daemon_account_new (self, account, stored, bz_netmon_get_online (self->netmon));
+  /* StoredCount comes from the recovery below: the main loop opens no
+   * database and reads no Maildir (a large one takes seconds). */
+  daemon_account = bz_daemon_account_new (self, account, 0, bz_netmon_get_online (self->netmon));
   g_hash_table_replace (self->accounts, g_strdup (account->name), daemon_account);
   g_dbus_object_manager_server_export (self->manager,
                                        bz_daemon_account_get_object (daemon_account));
@@ -170,6 +158,18 @@ online_changed_cb (BzNetmon *netmon, GParamSpec *pspec, gpointer user_data)
   g_hash_table_iter_init (&iter, self->accounts);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     bz_daemon_account_set_online (value, online);
+}
+
+static void
+network_changed_cb (BzNetmon *netmon, gpointer user_data)
+{
+  BzDaemon *self = BZ_DAEMON (user_data);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->accounts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    bz_daemon_account_network_changed (value);
 }
 
 /* --- shutdown and signals ------------------------------------------------ */
@@ -216,14 +216,20 @@ terminate_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-hangup_cb (gpointer user_data)
+static void
+hangup_reloaded_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
-  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "SIGHUP: reloading the configuration");
-  if (!bz_daemon_reload (BZ_DAEMON (user_data), &error))
+  if (!bz_daemon_reload_finish (BZ_DAEMON (source), res, &error))
     bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "reload: %s", error->message);
+}
+
+static gboolean
+hangup_cb (gpointer user_data)
+{
+  bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "SIGHUP: reloading the configuration");
+  bz_daemon_reload_async (BZ_DAEMON (user_data), hangup_reloaded_cb, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -307,6 +313,7 @@ bz_daemon_run (BzDaemon *self)
   self->netmon = bz_netmon_new ();
   bz_dbus_manager_set_online (self->manager_iface, bz_netmon_get_online (self->netmon));
   g_signal_connect (self->netmon, "notify::online", G_CALLBACK (online_changed_cb), self);
+  g_signal_connect (self->netmon, "changed", G_CALLBACK (network_changed_cb), self);
   self->signal_ids[0] = g_unix_signal_add (SIGTERM, terminate_cb, self);
   self->signal_ids[1] = g_unix_signal_add (SIGINT, terminate_cb, self);
   self->signal_ids[2] = g_unix_signal_add (SIGHUP, hangup_cb, self);
@@ -352,7 +359,6 @@ bz_daemon_dispose (GObject *object)
   g_clear_object (&self->indexer);
   g_clear_object (&self->manager);
   g_clear_object (&self->bus);
-  g_clear_object (&self->db);
   g_clear_object (&self->config);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   G_OBJECT_CLASS (bz_daemon_parent_class)->dispose (object);
@@ -367,11 +373,11 @@ bz_daemon_class_init (BzDaemonClass *klass)
 static void
 bz_daemon_init (BzDaemon *self)
 {
-  const char *now = g_getenv ("BUZON_TEST_NOW");
-
   bz_schedule_tuning_init (&self->tuning);
-  if (now != NULL)
-    self->test_now = g_ascii_strtoll (now, NULL, 10);
+#ifdef BZ_TEST_HOOKS
+  if (g_getenv ("BUZON_TEST_NOW") != NULL)
+    self->test_now = g_ascii_strtoll (g_getenv ("BUZON_TEST_NOW"), NULL, 10);
+#endif
   g_queue_init (&self->waiting);
   self->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->manager = g_dbus_object_manager_server_new (BZ_DBUS_PATH);

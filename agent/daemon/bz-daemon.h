@@ -7,6 +7,8 @@
  * down cleanly on SIGTERM/SIGINT. */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "bz-config.h"
 
 G_BEGIN_DECLS
@@ -22,11 +24,14 @@ BzDaemon *bz_daemon_new (BzConfig *config);
  * owned (another buzond runs) or the session bus went away. */
 int bz_daemon_run (BzDaemon *self);
 
-/* Re-reads the config file: adds, changes and removes accounts. FALSE with
- * @error (BZ_CONFIG_ERROR) when the file is bad: a file that cannot be
- * loaded changes nothing; an account with errors keeps its old settings
- * while the other accounts are applied. */
-gboolean bz_daemon_reload (BzDaemon *self, GError **error);
+/* Re-reads the config file (in a worker thread: the main loop does no
+ * disk work) and then adds, changes and removes accounts. */
+void bz_daemon_reload_async (BzDaemon *self, GAsyncReadyCallback callback, gpointer user_data);
+/* FALSE with @error (BZ_CONFIG_ERROR, or G_IO_ERROR when the file cannot be
+ * read) when the file is bad: a file that cannot be loaded changes nothing;
+ * an account with errors keeps its old settings while the other accounts
+ * are applied. */
+gboolean bz_daemon_reload_finish (BzDaemon *self, GAsyncResult *res, GError **error);
 
 /* Cancels the running syncs, waits for them (at most a few seconds) and
  * ends bz_daemon_run() with exit code 0. */

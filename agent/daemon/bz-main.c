@@ -7,6 +7,7 @@
 
 #include "bz-config.h"
 #include "bz-daemon.h"
+#include "bz-log.h"
 #include "bz-once.h"
 
 int
@@ -53,6 +54,9 @@ main (int argc, char **argv)
       g_print ("buzond %s\n", BZ_VERSION);
       return BZ_EXIT_OK;
     }
+  /* Lines a sync's threads log (network, POP3, store, database) name the
+   * account the thread works for. */
+  g_log_set_writer_func (bz_log_writer, NULL, NULL);
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 

@@ -23,6 +23,13 @@ enum
 };
 static GParamSpec *props[N_PROPS];
 
+enum
+{
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
 static void
 set_online (BzNetmon *self, gboolean online)
 {
@@ -37,8 +44,10 @@ static void
 network_changed_cb (GNetworkMonitor *monitor, gboolean available, gpointer user_data)
 {
   set_online (BZ_NETMON (user_data), available);
+  g_signal_emit (user_data, signals[SIGNAL_CHANGED], 0);
 }
 
+#ifdef BZ_TEST_HOOKS
 static void
 offline_file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
                          gpointer user_data)
@@ -46,7 +55,9 @@ offline_file_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFile
   BzNetmon *self = BZ_NETMON (user_data);
 
   set_online (self, !g_file_query_exists (self->offline_file, NULL));
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
+#endif
 
 static void
 bz_netmon_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
@@ -88,6 +99,9 @@ bz_netmon_class_init (BzNetmonClass *klass)
   props[PROP_ONLINE] =
       g_param_spec_boolean ("online", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
+  /* Any change of the network (routes, addresses), not only on/off. */
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -100,6 +114,7 @@ BzNetmon *
 bz_netmon_new (void)
 {
   BzNetmon *self = g_object_new (BZ_TYPE_NETMON, NULL);
+#ifdef BZ_TEST_HOOKS
   const char *hook = g_getenv ("BUZON_TEST_OFFLINE_FILE");
 
   if (hook != NULL && hook[0] != '\0')
@@ -117,6 +132,7 @@ bz_netmon_new (void)
       self->online = !g_file_query_exists (self->offline_file, NULL);
       return self;
     }
+#endif
   self->monitor = g_network_monitor_get_default ();
   self->online = g_network_monitor_get_network_available (self->monitor);
   g_signal_connect (self->monitor, "network-changed", G_CALLBACK (network_changed_cb), self);

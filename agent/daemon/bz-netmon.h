@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Is the network there? GNetworkMonitor, reduced to one boolean property
- * "online" with change notification.
+ * "online" with change notification, and a signal "changed" (no arguments)
+ * for any change of the network, online or not.
  *
- * Test hook: when BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
+ * Test hook (a -Dtest-hooks=true build only): when
+ * BUZON_TEST_OFFLINE_FILE is set, the monitor is ignored
  * and the agent is offline exactly while that file exists. */
 #pragma once
 

@@ -41,3 +41,24 @@ bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count, cons
                           G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, notify_cb,
                           g_strdup (account));
 }
+
+void
+bz_notify_attention (GDBusConnection *bus, const char *account, const char *summary,
+                     const char *body)
+{
+  g_autofree char *escaped = NULL;
+  GVariantBuilder hints;
+
+  g_return_if_fail (G_IS_DBUS_CONNECTION (bus));
+  escaped = g_markup_escape_text (body, -1);
+  g_variant_builder_init (&hints, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("email"));
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("buzond"));
+  g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (1));
+  g_dbus_connection_call (bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                          "org.freedesktop.Notifications", "Notify",
+                          g_variant_new ("(susssasa{sv}i)", "buzon", (guint32) 0, "dialog-password",
+                                         summary, escaped, NULL, &hints, (gint32) -1),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, notify_cb,
+                          g_strdup (account));
+}

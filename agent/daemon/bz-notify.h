@@ -13,4 +13,9 @@ G_BEGIN_DECLS
 void bz_notify_new_mail (GDBusConnection *bus, const char *account, guint count, const char *from,
                          const char *subject);
 
+/* One notification that @account needs the user: @summary and @body are
+ * plain text. Returns at once. */
+void bz_notify_attention (GDBusConnection *bus, const char *account, const char *summary,
+                          const char *body);
+
 G_END_DECLS

@@ -17,7 +17,7 @@ typedef struct
   guint running;
   guint failed;
   gboolean tty;
-  gint64 now; /* BUZON_TEST_NOW, or 0 for the real clock */
+  gint64 now; /* BUZON_TEST_NOW (test hooks), or 0 for the real clock */
   GMainLoop *loop;
   GHashTable *progress; /* account name -> BzSyncProgress* */
 } OnceRun;
@@ -91,6 +91,10 @@ failure_kind (const GError *error)
       return "mailbox in use by another client";
     case BZ_SYNC_FAILURE_LOGIN_DELAY:
       return "login delay: the server wants more time between logins";
+    case BZ_SYNC_FAILURE_LOGIN_REFUSED:
+      return "login refused: a wrong password, or the server is busy";
+    case BZ_SYNC_FAILURE_TLS_TRUST:
+      return "certificate not trusted";
     case BZ_SYNC_FAILURE_PERMANENT:
       return "permanent";
     case BZ_SYNC_FAILURE_TEMPORARY:
@@ -157,6 +161,17 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   job_done (job);
 }
 
+/* @password is NULL for an OAuth2 account: the sync gets its token. */
+static void
+start_sync (OnceJob *job, const char *password)
+{
+  job->sync = bz_sync_new (job->account, bz_config_get_database_path (job->once->config));
+  bz_sync_set_progress_func (job->sync, progress_cb, job);
+  if (job->once->now > 0)
+    bz_sync_set_now (job->sync, job->once->now);
+  bz_sync_run_async (job->sync, password, NULL, sync_done_cb, job);
+}
+
 static void
 password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -171,11 +186,7 @@ password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       job_done (job);
       return;
     }
-  job->sync = bz_sync_new (job->account, bz_config_get_database_path (job->once->config));
-  bz_sync_set_progress_func (job->sync, progress_cb, job);
-  if (job->once->now > 0)
-    bz_sync_set_now (job->sync, job->once->now);
-  bz_sync_run_async (job->sync, password, NULL, sync_done_cb, job);
+  start_sync (job, password);
   bz_secrets_password_free (password);
 }
 
@@ -190,7 +201,10 @@ start_next (OnceRun *once)
       job->account = bz_account_ref (g_ptr_array_index (once->queue, 0));
       g_ptr_array_remove_index (once->queue, 0);
       once->running++;
-      bz_secrets_lookup_async (job->account, NULL, password_cb, job);
+      if (job->account->oauth2 != BZ_OAUTH2_NONE)
+        start_sync (job, NULL);
+      else
+        bz_secrets_lookup_async (job->account, NULL, password_cb, job);
     }
 }
 
@@ -203,7 +217,6 @@ bz_once_run (BzConfig *config, const char *account_name)
   g_autoptr (GHashTable) progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   GPtrArray *errors = bz_config_get_errors (config);
   gboolean config_errors = FALSE;
-  const char *now_env = g_getenv ("BUZON_TEST_NOW");
   OnceRun once = { 0 };
 
   /* Bad accounts are reported, the good ones still synced (DESIGN.md). */
@@ -247,8 +260,10 @@ bz_once_run (BzConfig *config, const char *account_name)
              g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
   once.loop = loop;
   once.progress = progress;
-  if (now_env != NULL)
-    once.now = g_ascii_strtoll (now_env, NULL, 10);
+#ifdef BZ_TEST_HOOKS
+  if (g_getenv ("BUZON_TEST_NOW") != NULL)
+    once.now = g_ascii_strtoll (g_getenv ("BUZON_TEST_NOW"), NULL, 10);
+#endif
   if (queue->len > 0)
     {
       start_next (&once);

@@ -2,7 +2,8 @@
 /* When an account syncs next: the schedule of DESIGN.md as plain arithmetic
  * (no timers, no clock), so it can be tested without a bus or a server.
  *
- * Test hooks (environment, read by bz_schedule_tuning_init()):
+ * Test hooks (environment, read by bz_schedule_tuning_init() in a build
+ * configured with -Dtest-hooks=true only):
  *   BUZON_TEST_FIRST_SYNC_DELAY_MS  delay of the first sync after start
  *                                   (default 3000)
  *   BUZON_TEST_BACKOFF_BASE_MS      first retry after a temporary failure
@@ -29,11 +30,14 @@ typedef struct
   guint64 backoff_base_ms; /* first retry after a temporary failure */
   guint64 backoff_cap_ms;  /* no retry waits longer (1 h) */
   guint64 login_delay_ms;  /* [LOGIN-DELAY] without a known delay (15 min) */
-  guint64 no_password_ms;  /* retry of a missing password (6 h) */
+  guint64 no_password_ms;  /* retry of a missing or refused password (6 h) */
+  guint64 tls_retry_ms;    /* retry of an untrusted certificate (6 h) */
+  guint64 coalesce_ms;     /* at least this between two logins a client
+                            * asked for (10 s, not scaled) */
   gdouble interval_scale;  /* applied to interval minutes */
 } BzScheduleTuning;
 
-/* Defaults, overridden by the BUZON_TEST_* variables above. */
+/* Defaults; in a test-hooks build, overridden by the variables above. */
 void bz_schedule_tuning_init (BzScheduleTuning *tuning);
 
 /* Delay of the first sync of the account at position @index (accounts are
@@ -48,13 +52,24 @@ guint64 bz_schedule_interval_ms (const BzScheduleTuning *tuning, guint interval_
                                  guint32 random);
 
 /* Delay after the @n_failures-th failure in a row (1 = the first) of kind
- * @failure. Temporary and in-use failures back off exponentially from the
- * base with up to 25 % jitter, capped; [LOGIN-DELAY] waits at least the
- * login delay; permanent failures are never retried automatically, except
- * a missing password (@missing_password) after a long delay. On-demand
- * accounts (@interval_min 0) are never retried automatically. */
+ * @failure. Temporary, in-use and unexplained login refusals back off
+ * exponentially from the base with up to 25 % jitter, capped; [LOGIN-DELAY]
+ * waits at least the login delay; an untrusted certificate waits the long
+ * TLS delay; permanent failures are never retried automatically, except
+ * a missing or refused password (@missing_password) after a long delay.
+ * On-demand accounts (@interval_min 0) are never retried automatically. */
 guint64 bz_schedule_retry_ms (const BzScheduleTuning *tuning, guint interval_min,
                               BzSyncFailure failure, gboolean missing_password, guint n_failures,
                               guint32 random);
+
+/* Unexplained login refusals (BZ_SYNC_FAILURE_LOGIN_REFUSED) in a row
+ * before they count as a wrong password. */
+#define BZ_SCHEDULE_LOGIN_TRIES 3
+
+/* A main-loop timeout calling @func (@data) once after @delay_ms, however
+ * long: g_timeout_add() counts in a guint of milliseconds (49.7 days), so
+ * longer delays (interval goes up to a year) run on a seconds timer.
+ * Returns the source id. */
+guint bz_schedule_add_timer (guint64 delay_ms, GSourceFunc func, gpointer data);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bz-index.h"
+#include "bz-log.h"
 
 /* One transaction per this many messages or this much text, whichever
  * comes first: short enough not to hold up a sync's commits for long. */
@@ -143,7 +144,7 @@ read_one (const BzDbIndexTodo *todo)
 
   if (text == NULL)
     {
-      g_debug ("indexer: %s: not indexed: %s", todo->account, error->message);
+      bz_log_account (G_LOG_LEVEL_DEBUG, todo->account, "not indexed: %s", error->message);
       return NULL;
     }
   if (todo->subject != NULL)

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzNet"
 /* Connecting, plaintext I/O and the inactivity timeout. The socket stays
  * non-blocking for its whole life: every operation is tried first and only
  * waits (bounded, cancellable) when the kernel says it would block, so a

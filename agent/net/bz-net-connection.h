@@ -77,4 +77,9 @@ const char *bz_net_connection_get_tls_description (BzNetConnection *self);
 /* Best-effort close (TLS close_notify, then the socket); idempotent. */
 void bz_net_connection_close (BzNetConnection *self);
 
+/* Frees what OpenSSL keeps for the calling thread (its error queue). Call
+ * it when a thread that used connections is about to end and report its
+ * result: the process may exit before the thread's own destructors run. */
+void bz_net_thread_done (void);
+
 G_END_DECLS

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzNet"
 #include "config.h"
 
 #include "bz-net-connection.h"

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzNet"
 /* TLS on OpenSSL 3, driven over the connection's non-blocking GSocket.
  *
  * OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when
@@ -15,6 +14,7 @@
 
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -692,4 +692,10 @@ bz_net_tls_free (BzNetConnection *self)
   g_clear_pointer (&self->tls_description, g_free);
   g_clear_pointer (&self->peer_pin_hex, g_free);
   g_clear_error (&self->bio_error);
+}
+
+void
+bz_net_thread_done (void)
+{
+  OPENSSL_thread_stop ();
 }

@@ -14,8 +14,8 @@
 /* RFC 5034 §4: an initial response only if the command fits in 255 octets. */
 #define BZ_POP3_MAX_AUTH_LINE 255
 
-static gboolean
-bz_pop3_auth_has_sasl_plain (BzPop3Session *self)
+gboolean
+bz_pop3_session_sasl_offers (BzPop3Session *self, const char *mech)
 {
   const char *args = bz_pop3_session_get_capability_args (self, "SASL");
   g_auto (GStrv) mechs = NULL;
@@ -25,7 +25,7 @@ bz_pop3_auth_has_sasl_plain (BzPop3Session *self)
   mechs = g_strsplit (args, " ", -1);
   for (guint i = 0; mechs[i] != NULL; i++)
     {
-      if (g_ascii_strcasecmp (mechs[i], "PLAIN") == 0)
+      if (g_ascii_strcasecmp (mechs[i], mech) == 0)
         return TRUE;
     }
   return FALSE;
@@ -37,19 +37,21 @@ bz_pop3_auth_offered (BzPop3Session *self, BzAuthMethod method)
   switch (method)
     {
     case BZ_AUTH_SASL_PLAIN:
-      return bz_pop3_auth_has_sasl_plain (self);
+      return bz_pop3_session_sasl_offers (self, "PLAIN");
     case BZ_AUTH_USER:
       /* Without CAPA nothing is known, and USER is the RFC 1939 baseline. */
       return !self->have_capa || bz_pop3_session_has_capability (self, "USER");
     case BZ_AUTH_APOP:
       return self->apop_timestamp != NULL;
+    case BZ_AUTH_XOAUTH2:
+    case BZ_AUTH_OAUTHBEARER:
     case BZ_AUTH_AUTO:
     default:
       return FALSE;
     }
 }
 
-static const char *
+const char *
 bz_pop3_auth_method_name (BzAuthMethod method)
 {
   switch (method)
@@ -60,6 +62,10 @@ bz_pop3_auth_method_name (BzAuthMethod method)
       return "USER";
     case BZ_AUTH_APOP:
       return "APOP";
+    case BZ_AUTH_XOAUTH2:
+      return "XOAUTH2";
+    case BZ_AUTH_OAUTHBEARER:
+      return "OAUTHBEARER";
     case BZ_AUTH_AUTO:
     default:
       return "auto";
@@ -112,8 +118,10 @@ bz_pop3_auth_choose (BzPop3Session *self, BzAuthMethod requested, BzAuthMethod *
 }
 
 /* Runs @cmd (already queued, its line in the write buffer) and turns a
- * -ERR into an authentication error. */
-static gboolean
+ * -ERR into an authentication error: [AUTH] (and the other RFC 2449 codes)
+ * as such, anything else as an unexplained refusal, which may be a wrong
+ * password or a locked maildrop. */
+gboolean
 bz_pop3_auth_step (BzPop3Session *self, BzPop3Cmd *queued, gboolean *continuation,
                    GCancellable *cancellable, GError **error)
 {
@@ -124,8 +132,8 @@ bz_pop3_auth_step (BzPop3Session *self, BzPop3Cmd *queued, gboolean *continuatio
   cmd = bz_pop3_session_take (self, queued);
   if (!cmd->ok)
     {
-      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_AUTH, "authentication failed",
-                                        error);
+      bz_pop3_session_set_server_error (self, cmd, BZ_POP3_ERROR_LOGIN_REFUSED,
+                                        "authentication failed", error);
       return FALSE;
     }
   if (continuation != NULL)
@@ -256,7 +264,7 @@ bz_pop3_auth_sasl_plain (BzPop3Session *self, const char *user, const char *pass
   return ok;
 }
 
-static gboolean
+gboolean
 bz_pop3_auth_check_arg (BzPop3Session *self, const char *what, const char *value, GError **error)
 {
   /* A line break would let the value inject a command. */
@@ -288,6 +296,13 @@ bz_pop3_session_login (BzPop3Session *self, BzAuthMethod method, const char *use
     {
       g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD,
                    "%s: APOP cannot carry a user name with a space", self->host);
+      return FALSE;
+    }
+  if (method == BZ_AUTH_XOAUTH2 || method == BZ_AUTH_OAUTHBEARER)
+    {
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_NO_AUTH_METHOD,
+                   "%s: %s signs in with an OAuth2 token, not a password", self->host,
+                   bz_pop3_auth_method_name (method));
       return FALSE;
     }
   if (!bz_pop3_auth_choose (self, method, &chosen, error))

@@ -77,29 +77,6 @@ bz_pop3_commands_simple (BzPop3Session *self, const char *line, BzPop3CmdKind ki
   return g_steal_pointer (&cmd);
 }
 
-gboolean
-bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets, GCancellable *cancellable,
-                      GError **error)
-{
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  guint64 n, size;
-  const char *rest;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
-  cmd = bz_pop3_commands_simple (self, "STAT", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
-                                 "STAT failed", cancellable, error);
-  if (cmd == NULL)
-    return FALSE;
-  if (!bz_pop3_commands_parse_uint (self, cmd->text, G_MAXUINT, &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &size, NULL, error))
-    return FALSE;
-  if (count != NULL)
-    *count = (guint) n;
-  if (octets != NULL)
-    *octets = size;
-  return TRUE;
-}
-
 GArray *
 bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
@@ -126,29 +103,6 @@ bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **e
   return g_steal_pointer (&entries);
 }
 
-gboolean
-bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
-                          GCancellable *cancellable, GError **error)
-{
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  g_autofree char *line = g_strdup_printf ("LIST %u", msgno);
-  guint n = 0;
-  guint64 value;
-  const char *rest;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
-  cmd = bz_pop3_commands_simple (self, line, BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
-                                 "LIST failed", cancellable, error);
-  if (cmd == NULL)
-    return FALSE;
-  if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &value, NULL, error))
-    return FALSE;
-  if (size != NULL)
-    *size = value;
-  return TRUE;
-}
-
 void
 bz_pop3_uidl_list_free (BzPop3UidlList *list)
 {
@@ -159,23 +113,6 @@ bz_pop3_uidl_list_free (BzPop3UidlList *list)
   g_free (list);
 }
 
-/* RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
- * since servers in the wild send UTF-8 and a UIDL only has to be stable.
- * An empty one ("1 \tabc") cannot name a message: a protocol error. */
-static char *
-bz_pop3_commands_dup_uidl (BzPop3Session *self, const char *line, const char *value, GError **error)
-{
-  gsize len = strcspn (value, " \t");
-
-  if (len == 0)
-    {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: UIDL line without a UIDL: \"%.40s\"", self->host, line);
-      return NULL;
-    }
-  return g_strndup (value, len);
-}
-
 typedef struct
 {
   BzPop3Session *self;
@@ -183,7 +120,10 @@ typedef struct
   GError *error; /* the first bad line */
 } UidlReader;
 
-/* Each line of the listing as it arrives: no copy of the whole answer. */
+/* Each line of the listing as it arrives: no copy of the whole answer.
+ * RFC 1939 allows 0x21..0x7E; anything else non-blank is accepted too,
+ * since servers in the wild send UTF-8 and a UIDL only has to be stable.
+ * An empty one ("1 \tabc") cannot name a message: a protocol error. */
 static void
 bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
 {
@@ -240,33 +180,6 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
       return NULL;
     }
   return g_steal_pointer (&list);
-}
-
-char *
-bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno, GCancellable *cancellable,
-                          GError **error)
-{
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  g_autofree char *line = g_strdup_printf ("UIDL %u", msgno);
-  guint n = 0;
-  const char *rest;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
-  cmd = bz_pop3_session_call (self, BZ_POP3_CMD_SIMPLE, line, cancellable, error);
-  if (cmd == NULL)
-    return NULL;
-  /* Without a response code, -ERR is either "no such message" or "no
-   * UIDL at all"; CAPA tells which when the server has it. */
-  if (!cmd->ok)
-    {
-      BzPop3Error fallback = bz_pop3_session_has_capability (self, "UIDL") ? BZ_POP3_ERROR_SERVER
-                                                                           : BZ_POP3_ERROR_NO_UIDL;
-      bz_pop3_session_set_server_error (self, cmd, fallback, "UIDL failed", error);
-      return NULL;
-    }
-  if (!bz_pop3_commands_parse_pair (self, cmd->text, &n, &rest, error))
-    return NULL;
-  return bz_pop3_commands_dup_uidl (self, cmd->text, rest, error);
 }
 
 static guint
@@ -455,28 +368,6 @@ bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gsize n_msg
   g_return_val_if_fail (sizes != NULL || n_msgnos == 0, FALSE);
   return bz_pop3_commands_simple_many (self, "LIST", msgnos, n_msgnos, bz_pop3_commands_list_ok,
                                        sizes, cancellable, error);
-}
-
-gboolean
-bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
-  cmd = bz_pop3_commands_simple (self, "RSET", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
-                                 "RSET failed", cancellable, error);
-  return cmd != NULL;
-}
-
-gboolean
-bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-
-  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
-  cmd = bz_pop3_commands_simple (self, "NOOP", BZ_POP3_CMD_SIMPLE, BZ_POP3_ERROR_SERVER,
-                                 "NOOP failed", cancellable, error);
-  return cmd != NULL;
 }
 
 gboolean

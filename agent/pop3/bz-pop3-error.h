@@ -19,11 +19,15 @@ typedef enum
   BZ_POP3_ERROR_LOGIN_DELAY,    /* [LOGIN-DELAY] */
   BZ_POP3_ERROR_SYS_TEMP,       /* [SYS/TEMP] */
   BZ_POP3_ERROR_SYS_PERM,       /* [SYS/PERM] */
-  BZ_POP3_ERROR_AUTH,           /* [AUTH] or a rejected login */
+  BZ_POP3_ERROR_AUTH,           /* [AUTH]: the credentials are wrong */
   BZ_POP3_ERROR_NO_STLS,        /* security=starttls but no STLS in CAPA */
   BZ_POP3_ERROR_NO_AUTH_METHOD, /* no method usable on this channel */
   BZ_POP3_ERROR_NO_UIDL,        /* server does not implement UIDL */
   BZ_POP3_ERROR_CLOSED,         /* connection ended inside a response */
+  /* A login -ERR without a response code, or with one we do not know: a
+   * wrong password, or a refusal the server does not explain ("maildrop
+   * locked, try later"). Only [AUTH] says the credentials are wrong. */
+  BZ_POP3_ERROR_LOGIN_REFUSED,
 } BzPop3Error;
 
 G_END_DECLS

@@ -90,4 +90,17 @@ gboolean bz_pop3_session_read_capa (BzPop3Session *self, GCancellable *cancellab
 void bz_pop3_session_fail_inflight (BzPop3Session *self, const GError *reason);
 gboolean bz_pop3_session_check_usable (BzPop3Session *self, GError **error);
 
+/* bz-pop3-auth.c, shared with bz-pop3-oauth2.c. */
+/* TRUE when CAPA's SASL line lists @mech. */
+gboolean bz_pop3_session_sasl_offers (BzPop3Session *self, const char *mech);
+/* Static string for logs and messages: "USER", "XOAUTH2"... */
+const char *bz_pop3_auth_method_name (BzAuthMethod method);
+/* Runs @queued (already queued, its line in the write buffer) and turns a
+ * -ERR into BZ_POP3_ERROR_AUTH (or the response code's error). */
+gboolean bz_pop3_auth_step (BzPop3Session *self, BzPop3Cmd *queued, gboolean *continuation,
+                            GCancellable *cancellable, GError **error);
+/* FALSE with BZ_POP3_ERROR_AUTH when @value is empty or has CR/LF. */
+gboolean bz_pop3_auth_check_arg (BzPop3Session *self, const char *what, const char *value,
+                                 GError **error);
+
 G_END_DECLS

@@ -20,6 +20,10 @@ typedef struct
    * allow-plaintext=true): then a password may cross an unencrypted channel. */
   gboolean allow_plaintext;
   guint pipeline_window; /* commands in flight with PIPELINING; 0 = default */
+  /* XOAUTH2/OAUTHBEARER: send the response with AUTH when the line fits
+   * 255 octets (RFC 5034). Off by default: servers differ (see
+   * bz-pop3-oauth2.c); the two-step form works everywhere. */
+  gboolean sasl_initial_response;
 } BzPop3SessionOptions;
 
 typedef struct
@@ -72,10 +76,19 @@ BzPop3Session *bz_pop3_session_connect (const BzPop3SessionOptions *options,
 
 /* Authenticates. BZ_AUTH_AUTO picks the strongest method offered that does
  * not expose the password on this channel. @password is not kept; the
- * buffers that carried it are wiped. Rejection is BZ_POP3_ERROR_AUTH (or the
- * response code's error, e.g. BZ_POP3_ERROR_IN_USE). */
+ * buffers that carried it are wiped. Rejection is the response code's error
+ * (BZ_POP3_ERROR_AUTH for [AUTH], BZ_POP3_ERROR_IN_USE, ...), or
+ * BZ_POP3_ERROR_LOGIN_REFUSED for an -ERR without a code we know. */
 gboolean bz_pop3_session_login (BzPop3Session *self, BzAuthMethod method, const char *user,
                                 const char *password, GCancellable *cancellable, GError **error);
+
+/* Authenticates with an OAuth2 access token: @method BZ_AUTH_XOAUTH2,
+ * BZ_AUTH_OAUTHBEARER, or BZ_AUTH_AUTO (OAUTHBEARER when offered, else
+ * XOAUTH2). @token is not kept; the buffers that carried it are wiped. A
+ * refused token is BZ_POP3_ERROR_AUTH. */
+gboolean bz_pop3_session_login_oauth2 (BzPop3Session *self, BzAuthMethod method, const char *user,
+                                       const char *token, GCancellable *cancellable,
+                                       GError **error);
 
 /* CAPA tags, upper case, e.g. "PIPELINING", "UIDL", "TOP", "STLS". */
 gboolean bz_pop3_session_has_capability (BzPop3Session *self, const char *tag);
@@ -85,12 +98,8 @@ const char *bz_pop3_session_get_capability_args (BzPop3Session *self, const char
 const char *bz_pop3_session_get_auth_used (BzPop3Session *self);
 BzNetConnection *bz_pop3_session_get_connection (BzPop3Session *self);
 
-gboolean bz_pop3_session_stat (BzPop3Session *self, guint *count, guint64 *octets,
-                               GCancellable *cancellable, GError **error);
 /* Returns a GArray of BzPop3ListEntry (transfer full) or NULL. */
 GArray *bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_list_one (BzPop3Session *self, guint msgno, guint64 *size,
-                                   GCancellable *cancellable, GError **error);
 /* LIST n for each of @msgnos (pipelined when offered), the sizes into
  * @sizes (parallel to @msgnos); fails on the first -ERR. Cheaper than a
  * whole LIST when only a few of a large mailbox are wanted. */
@@ -100,9 +109,6 @@ gboolean bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gs
  * BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
 BzPop3UidlList *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
                                       GError **error);
-/* Returns the UIDL of @msgno (transfer full) or NULL. */
-char *bz_pop3_session_uidl_one (BzPop3Session *self, guint msgno, GCancellable *cancellable,
-                                GError **error);
 
 gboolean bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
                                GCancellable *cancellable, GError **error);
@@ -120,8 +126,6 @@ gboolean bz_pop3_session_dele (BzPop3Session *self, guint msgno, GCancellable *c
 /* DELE each of @msgnos (pipelined when offered); fails on the first -ERR. */
 gboolean bz_pop3_session_dele_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
                                     GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_rset (BzPop3Session *self, GCancellable *cancellable, GError **error);
-gboolean bz_pop3_session_noop (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* QUIT: the server commits DELEs now. Closes the connection either way. */
 gboolean bz_pop3_session_quit (BzPop3Session *self, GCancellable *cancellable, GError **error);
 /* Drops the connection without QUIT, so the server rolls back any DELE. */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* password-command: run like mpop's passwordeval (/bin/sh -c, so pipes
  * work), first line of standard output is the password. */
-#define G_LOG_DOMAIN "BzSecrets"
 
 #include "config.h"
 
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-secrets-private.h"
 #include "bz-secrets.h"
 
@@ -18,6 +18,8 @@
 typedef struct
 {
   char *account_name;
+  const char *key; /* "password-command" or "oauth2-token-command" */
+  gsize max_len;   /* longest first line accepted */
   guint timeout_ms;
   GSubprocess *proc;
   GCancellable *io_cancellable; /* cancelled on timeout or by the caller */
@@ -124,9 +126,9 @@ bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpoint
       if (data->timed_out)
         {
           g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_TIMEOUT,
-                                   "password-command for account %s did not "
+                                   "%s for account %s did not "
                                    "finish within %u s and was killed",
-                                   name, (data->timeout_ms + 999) / 1000);
+                                   data->key, name, (data->timeout_ms + 999) / 1000);
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -135,7 +137,7 @@ bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpoint
       else
         {
           g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
-                                   "password-command for account %s: %s", name, error->message);
+                                   "%s for account %s: %s", data->key, name, error->message);
         }
       return;
     }
@@ -145,19 +147,19 @@ bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpoint
     {
       int sig = g_subprocess_get_term_sig (data->proc);
       g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
-                               "password-command for account %s was killed by "
+                               "%s for account %s was killed by "
                                "signal %d (%s)%s%s",
-                               name, sig, g_strsignal (sig), *err_line != '\0' ? ": " : "",
-                               err_line);
+                               data->key, name, sig, g_strsignal (sig),
+                               *err_line != '\0' ? ": " : "", err_line);
       bz_secrets_wipe_bytes (out);
       return;
     }
   if (g_subprocess_get_exit_status (data->proc) != 0)
     {
       g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
-                               "password-command for account %s failed with "
+                               "%s for account %s failed with "
                                "exit status %d%s%s",
-                               name, g_subprocess_get_exit_status (data->proc),
+                               data->key, name, g_subprocess_get_exit_status (data->proc),
                                *err_line != '\0' ? ": " : "", err_line);
       bz_secrets_wipe_bytes (out);
       return;
@@ -172,18 +174,18 @@ bz_secrets_command_communicate_cb (GObject *source, GAsyncResult *result, gpoint
   if (len == 0)
     {
       g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_EMPTY,
-                               "password-command for account %s printed nothing", name);
+                               "%s for account %s printed nothing", data->key, name);
       bz_secrets_wipe_bytes (out);
       return;
     }
-  password = bz_secrets_password_from_data (text, len, name, &error);
+  password = bz_secrets_secret_from_data (text, len, name, data->max_len, &error);
   bz_secrets_wipe_bytes (out);
   if (password == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_debug ("password for account %s from its password-command", name);
+  bz_log_account (G_LOG_LEVEL_DEBUG, name, "secret from its %s", data->key);
   g_task_return_pointer (task, password, (GDestroyNotify) bz_secrets_password_free);
 }
 
@@ -191,6 +193,15 @@ void
 bz_secrets_run_command_async (const char *account_name, const char *command, guint timeout_ms,
                               GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data)
+{
+  bz_secrets_run_command_full_async (account_name, "password-command", BZ_SECRETS_PASSWORD_MAX,
+                                     command, timeout_ms, cancellable, callback, user_data);
+}
+
+void
+bz_secrets_run_command_full_async (const char *account_name, const char *key, gsize max_len,
+                                   const char *command, guint timeout_ms, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -204,6 +215,8 @@ bz_secrets_run_command_async (const char *account_name, const char *command, gui
   g_task_set_source_tag (task, bz_secrets_run_command_async);
   data = g_new0 (BzSecretsCommand, 1);
   data->account_name = g_strdup (account_name);
+  data->key = key;
+  data->max_len = max_len;
   data->timeout_ms = timeout_ms > 0 ? timeout_ms : BZ_SECRETS_COMMAND_TIMEOUT_MS;
   data->io_cancellable = g_cancellable_new ();
   g_task_set_task_data (task, data, (GDestroyNotify) bz_secrets_command_free);
@@ -217,9 +230,9 @@ bz_secrets_run_command_async (const char *account_name, const char *command, gui
   if (data->proc == NULL)
     {
       g_task_return_new_error (task, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_COMMAND_FAILED,
-                               "password-command for account %s could not be "
+                               "%s for account %s could not be "
                                "started: %s",
-                               account_name, error->message);
+                               key, account_name, error->message);
       return;
     }
 

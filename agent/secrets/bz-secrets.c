@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "BzSecrets"
 
 #include "config.h"
 
 #include <string.h>
 
+#include "bz-log.h"
 #include "bz-secrets-private.h"
 #include "bz-secrets.h"
 
@@ -74,13 +74,20 @@ char *
 bz_secrets_password_from_data (const char *data, gsize len, const char *account_name,
                                GError **error)
 {
+  return bz_secrets_secret_from_data (data, len, account_name, BZ_SECRETS_PASSWORD_MAX, error);
+}
+
+char *
+bz_secrets_secret_from_data (const char *data, gsize len, const char *account_name, gsize max_len,
+                             GError **error)
+{
   g_autoptr (SecretValue) value = NULL;
 
-  if (len > BZ_SECRETS_PASSWORD_MAX)
+  if (len > max_len)
     {
       g_set_error (error, BZ_SECRETS_ERROR, BZ_SECRETS_ERROR_INVALID,
-                   "the password for account %s is longer than %d bytes", account_name,
-                   BZ_SECRETS_PASSWORD_MAX);
+                   "the password for account %s is longer than %" G_GSIZE_FORMAT " bytes",
+                   account_name, max_len);
       return NULL;
     }
   for (gsize i = 0; i < len; i++)
@@ -182,17 +189,17 @@ bz_secrets_lookup_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   switch (data->step)
     {
     case BZ_SECRETS_STEP_OURS:
-      g_info ("password for account %s: keyring entry of schema %s "
-              "(account=%s host=%s user=%s)",
-              account->name, bz_secrets_schema.name, account->name, account->host, account->user);
+      bz_log_account (G_LOG_LEVEL_INFO, account->name,
+                      "password: keyring entry of schema %s (account=%s host=%s user=%s)",
+                      bz_secrets_schema.name, account->name, account->host, account->user);
       break;
     case BZ_SECRETS_STEP_MPOP_SERVICE:
     case BZ_SECRETS_STEP_MPOP_PROTOCOL:
     default:
-      g_info ("password for account %s: mpop-style keyring entry of any schema "
-              "(host=%s user=%s %s=pop3)",
-              account->name, account->host, account->user,
-              data->step == BZ_SECRETS_STEP_MPOP_SERVICE ? "service" : "protocol");
+      bz_log_account (G_LOG_LEVEL_INFO, account->name,
+                      "password: mpop-style keyring entry of any schema (host=%s user=%s %s=pop3)",
+                      account->host, account->user,
+                      data->step == BZ_SECRETS_STEP_MPOP_SERVICE ? "service" : "protocol");
       break;
     }
   g_task_return_pointer (task, password, (GDestroyNotify) bz_secrets_password_free);
@@ -274,28 +281,6 @@ bz_secrets_lookup_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-bz_secrets_sync_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-  *out = g_object_ref (result);
-}
-
-char *
-bz_secrets_lookup_sync (BzAccount *account, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GMainContext) context = g_main_context_new ();
-  g_autoptr (GAsyncResult) result = NULL;
-
-  g_main_context_push_thread_default (context);
-  bz_secrets_lookup_async (account, cancellable, bz_secrets_sync_cb, &result);
-  /* bounded by the command timeout and the D-Bus call timeouts */
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-  g_main_context_pop_thread_default (context);
-  return bz_secrets_lookup_finish (result, error);
 }
 
 /* --- store and clear ---------------------------------------------------- */

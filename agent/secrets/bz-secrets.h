@@ -51,6 +51,11 @@ void bz_secrets_password_free (char *password);
 char *bz_secrets_password_from_data (const char *data, gsize len, const char *account_name,
                                      GError **error);
 
+/* bz_secrets_password_from_data() with another limit than
+ * BZ_SECRETS_PASSWORD_MAX (an OAuth2 access token is longer). */
+char *bz_secrets_secret_from_data (const char *data, gsize len, const char *account_name,
+                                   gsize max_len, GError **error);
+
 /* Looks up @account's password without blocking the calling thread's main
  * context; @callback runs in that context. */
 void bz_secrets_lookup_async (BzAccount *account, GCancellable *cancellable,
@@ -58,10 +63,6 @@ void bz_secrets_lookup_async (BzAccount *account, GCancellable *cancellable,
 /* Returns the password (transfer full, free with bz_secrets_password_free())
  * or NULL with @error set in BZ_SECRETS_ERROR or G_IO_ERROR_CANCELLED. */
 char *bz_secrets_lookup_finish (GAsyncResult *result, GError **error);
-
-/* Blocking form for worker threads: runs the async lookup in a private
- * main context. Same ownership and errors as bz_secrets_lookup_finish(). */
-char *bz_secrets_lookup_sync (BzAccount *account, GCancellable *cancellable, GError **error);
 
 /* Runs @command with /bin/sh -c (stdin /dev/null, in its own process
  * group), and takes the first line of its standard output without CR/LF.
@@ -72,6 +73,13 @@ char *bz_secrets_lookup_sync (BzAccount *account, GCancellable *cancellable, GEr
 void bz_secrets_run_command_async (const char *account_name, const char *command, guint timeout_ms,
                                    GCancellable *cancellable, GAsyncReadyCallback callback,
                                    gpointer user_data);
+/* The same for another key of accounts.conf: @key (static, e.g.
+ * "oauth2-token-command") names the command in messages, and the first
+ * line may be up to @max_len bytes. */
+void bz_secrets_run_command_full_async (const char *account_name, const char *key, gsize max_len,
+                                        const char *command, guint timeout_ms,
+                                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                                        gpointer user_data);
 /* Same ownership and errors as bz_secrets_lookup_finish(). */
 char *bz_secrets_run_command_finish (GAsyncResult *result, GError **error);
 

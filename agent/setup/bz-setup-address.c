@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* E-mail addresses as buzonctl add takes them. */
-#define G_LOG_DOMAIN "BzSetup"
 
 #include "config.h"
 

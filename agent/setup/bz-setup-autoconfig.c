@@ -2,7 +2,6 @@
 /* Thunderbird's autoconfig format (clientConfig, config-v1.1.xml), read
  * with GMarkup: the file is small and only a handful of elements matter,
  * so a full XML library would add a dependency for nothing. */
-#define G_LOG_DOMAIN "BzSetup"
 
 #include "config.h"
 

@@ -3,7 +3,6 @@
  * (moving comments, dropping the comments after group headers that the
  * loader accepts), so groups are added and taken out line by line and
  * everything else stays byte for byte. */
-#define G_LOG_DOMAIN "BzSetup"
 
 #include "config.h"
 

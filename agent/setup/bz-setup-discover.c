@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Finding the POP3 server of an address, in the order of issue 16:
  * autoconfig, RFC 6186 SRV records, the built-in providers, a guess. */
-#define G_LOG_DOMAIN "BzSetup"
 
 #include "config.h"
 

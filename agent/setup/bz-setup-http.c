@@ -6,7 +6,6 @@
  * exactly as a POP3 server is during a sync (DESIGN.md "TLS trust"), and a
  * certificate problem is reported in the same words. One request per
  * connection ("Connection: close"); chunked bodies are decoded. */
-#define G_LOG_DOMAIN "BzSetup"
 
 #include "config.h"
 

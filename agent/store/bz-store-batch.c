@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-store-batch.h"
 #include "bz-store-headers.h"
 #include "bz-store-maildir.h"
@@ -79,6 +80,9 @@ bz_store_batch_set_now (BzStoreBatch *self, gint64 now)
   self->now = now;
 }
 
+#ifdef BZ_TEST_HOOKS
+/* Fault injection for the tests, compiled in with -Dtest-hooks=true only:
+ * production writes take no lock. */
 static gint64 fail_writes_after = -1;
 G_LOCK_DEFINE_STATIC (fail_writes);
 
@@ -99,10 +103,12 @@ bz_store_test_fail_flush (gboolean fail)
   fail_flush = fail;
   G_UNLOCK (fail_writes);
 }
+#endif
 
 static int
 flush_file_system (int fd)
 {
+#ifdef BZ_TEST_HOOKS
   gboolean fail;
 
   G_LOCK (fail_writes);
@@ -113,12 +119,14 @@ flush_file_system (int fd)
       errno = EIO;
       return -1;
     }
+#endif
   return syncfs (fd);
 }
 
 gssize
 bz_store_write (int fd, const void *data, gsize len)
 {
+#ifdef BZ_TEST_HOOKS
   gboolean fail = FALSE;
 
   G_LOCK (fail_writes);
@@ -140,6 +148,7 @@ bz_store_write (int fd, const void *data, gsize len)
       errno = ENOSPC;
       return -1;
     }
+#endif
   return write (fd, data, len);
 }
 
@@ -164,7 +173,7 @@ static void
 unlink_tmp (const char *path)
 {
   if (g_unlink (path) != 0 && errno != ENOENT)
-    g_warning ("Cannot remove %s: %s", path, g_strerror (errno));
+    bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", path, g_strerror (errno));
 }
 
 BzStoreBatch *
@@ -392,7 +401,7 @@ note_error (GError **first, GError *error)
       *first = error;
       return;
     }
-  g_warning ("%s", error->message);
+  bz_log_account (G_LOG_LEVEL_WARNING, NULL, "%s", error->message);
   g_error_free (error);
 }
 

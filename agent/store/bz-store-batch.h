@@ -92,8 +92,10 @@ gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir, g
 
 /* For messages listed by the database (bz_db_list_newest()): a file that a
  * mail client moved (new/ -> cur/, flags changed) is found again by its
- * unique base name; the message's path and its row are updated. A file no
- * longer anywhere keeps its last path. FALSE only when the update failed. */
+ * unique base name, one read per Maildir; the message's path is updated,
+ * then its row, so the next call need not search. A file no longer
+ * anywhere keeps its last path. FALSE (BZ_STORE_ERROR_DB) only when the
+ * rows could not be updated; the paths in @messages are right anyway. */
 gboolean bz_store_refresh_paths (BzDb *db, GPtrArray *messages, GError **error);
 
 G_END_DECLS

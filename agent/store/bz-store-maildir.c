@@ -29,6 +29,7 @@ bz_store_fail_errno (GError **error, int errsv, const char *what, const char *pa
   return FALSE;
 }
 
+#ifdef BZ_TEST_HOOKS
 static gint dir_fsyncs;
 
 guint
@@ -36,13 +37,16 @@ bz_store_test_count_dir_fsyncs (void)
 {
   return (guint) g_atomic_int_get (&dir_fsyncs);
 }
+#endif
 
 gboolean
 bz_store_fsync_dir (const char *path, GError **error)
 {
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
+#ifdef BZ_TEST_HOOKS
   g_atomic_int_inc (&dir_fsyncs);
+#endif
 
   if (fd < 0)
     return bz_store_fail_errno (error, errno, "open folder", path);
@@ -133,51 +137,78 @@ bz_store_maildir_unique_name (void)
                           bz_store_maildir_host ());
 }
 
-/* Looks in @dir for @base itself or @base followed by ':'. */
-static char *
-find_in (const char *dir, const char *base)
+struct _BzStoreMaildirIndex
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  gsize base_len = strlen (base);
-  const char *name;
+  GHashTable *maildirs; /* Maildir path -> (unique name -> current path) */
+};
 
-  if (d == NULL)
-    return NULL;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      if (strncmp (name, base, base_len) == 0 && (name[base_len] == '\0' || name[base_len] == ':'))
-        return g_build_filename (dir, name, NULL);
-    }
-  return NULL;
+BzStoreMaildirIndex *
+bz_store_maildir_index_new (void)
+{
+  BzStoreMaildirIndex *index = g_new0 (BzStoreMaildirIndex, 1);
+
+  index->maildirs =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  return index;
 }
 
-char *
-bz_store_maildir_locate (const char *path)
+void
+bz_store_maildir_index_free (BzStoreMaildirIndex *index)
+{
+  if (index == NULL)
+    return;
+  g_hash_table_unref (index->maildirs);
+  g_free (index);
+}
+
+/* Unique name (the part before ":2,flags") -> current path, for new/ and
+ * cur/ of @maildir; cur/ wins (a client moved it there). */
+static GHashTable *
+scan_maildir (const char *maildir)
+{
+  const char *subdirs[] = { "new", "cur" };
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          const char *colon = strchr (name, ':');
+          char *key = colon != NULL ? g_strndup (name, colon - name) : g_strdup (name);
+
+          g_hash_table_replace (names, key, g_build_filename (path, name, NULL));
+        }
+    }
+  return names;
+}
+
+const char *
+bz_store_maildir_index_locate (BzStoreMaildirIndex *index, const char *path)
 {
   g_autofree char *dir = NULL;
   g_autofree char *maildir = NULL;
   g_autofree char *base = NULL;
-  g_autofree char *cur = NULL;
+  GHashTable *names;
   char *colon;
-  char *found;
 
-  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (index != NULL && path != NULL, NULL);
 
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
-    return g_strdup (path);
   dir = g_path_get_dirname (path);
   maildir = g_path_get_dirname (dir);
   base = g_path_get_basename (path);
+  names = g_hash_table_lookup (index->maildirs, maildir);
+  if (names == NULL)
+    {
+      names = scan_maildir (maildir);
+      g_hash_table_insert (index->maildirs, g_steal_pointer (&maildir), names);
+    }
   /* a recorded path may itself carry flags (cur/BASE:2,S) */
   colon = strchr (base, ':');
   if (colon != NULL)
     *colon = '\0';
-  cur = g_build_filename (maildir, "cur", NULL);
-  found = find_in (cur, base);
-  if (found == NULL)
-    {
-      g_autofree char *new_dir = g_build_filename (maildir, "new", NULL);
-      found = find_in (new_dir, base);
-    }
-  return found;
+  return g_hash_table_lookup (names, base);
 }

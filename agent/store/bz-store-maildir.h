@@ -17,10 +17,20 @@ char *bz_store_maildir_unique_name (void);
 /* @host with '/' and ':' written as "\057" and "\072" (transfer full). */
 char *bz_store_maildir_sanitize_host (const char *host);
 
-/* Where the message recorded at @path (…/new/BASE) is now: @path itself,
- * or a file of the same Maildir whose name is BASE followed by ':' and flags
- * (a mail client moved it to cur/ as BASE:2,S). Transfer full, NULL when
- * it is nowhere. */
-char *bz_store_maildir_locate (const char *path);
+/* Finds files again by their unique name after a mail client moved them
+ * (new/BASE -> cur/BASE:2,S, flags changed). Each Maildir is read once per
+ * index, when first asked about: make one per pass over many messages. */
+typedef struct _BzStoreMaildirIndex BzStoreMaildirIndex;
+
+/* Transfer full; free with bz_store_maildir_index_free(). */
+BzStoreMaildirIndex *bz_store_maildir_index_new (void);
+void bz_store_maildir_index_free (BzStoreMaildirIndex *index);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzStoreMaildirIndex, bz_store_maildir_index_free)
+
+/* Where the message recorded at @path (…/new/BASE or …/cur/BASE:2,FLAGS)
+ * is now: the file of its Maildir whose name is BASE, or BASE followed by
+ * ':' and flags; cur/ wins over new/. Borrowed from @index, NULL when it
+ * is nowhere. A file created after the Maildir was read is not seen. */
+const char *bz_store_maildir_index_locate (BzStoreMaildirIndex *index, const char *path);
 
 G_END_DECLS

@@ -15,14 +15,16 @@ gboolean bz_store_fsync_dir (const char *path, GError **error);
 /* Borrowed; this host's name as it appears in our Maildir names. */
 const char *bz_store_maildir_host (void);
 
-/* Test hook: after @bytes more bytes, every message write fails with
+#ifdef BZ_TEST_HOOKS
+/* Test hooks (-Dtest-hooks=true builds only). After @bytes more bytes, every message write fails with
  * ENOSPC, as on a full disk; -1 turns it off. Process-wide. */
 void bz_store_test_fail_writes_after (gint64 bytes);
 /* Tests: how many folders bz_store_fsync_dir() flushed so far. */
 guint bz_store_test_count_dir_fsyncs (void);
 /* Tests: the next commits' flush fails with EIO while @fail is set. */
 void bz_store_test_fail_flush (gboolean fail);
-/* write(2) as the store does it, honouring the test hook. */
+#endif
+/* write(2) as the store does it (honouring the test hook when built in). */
 gssize bz_store_write (int fd, const void *data, gsize len);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-store-batch.h"
 #include "bz-store-maildir.h"
 #include "bz-store-private.h"
@@ -96,6 +97,7 @@ bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_s
   g_autoptr (GPtrArray) pending = NULL;
   g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) synced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (BzStoreMaildirIndex) index = bz_store_maildir_index_new ();
   GError *local = NULL;
   gboolean ok;
 
@@ -109,7 +111,9 @@ bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_s
   for (guint i = 0; i < pending->len; i++)
     {
       BzDbMessage *msg = g_ptr_array_index (pending, i);
-      char *path = bz_store_maildir_locate (msg->path);
+      char *path = g_file_test (msg->path, G_FILE_TEST_EXISTS)
+                       ? g_strdup (msg->path)
+                       : g_strdup (bz_store_maildir_index_locate (index, msg->path));
       if (path != NULL && !sync_maildir_of (path, synced, error))
         {
           g_free (path);
@@ -128,7 +132,8 @@ bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_s
             ok = bz_db_set_stored (db, account, msg->uidl, path, &local);
           else
             ok = bz_db_drop_pending (db, account, msg->uidl, &local);
-          g_debug ("recovery: %s %s", msg->uidl, path != NULL ? path : "fetched again");
+          bz_log_account (G_LOG_LEVEL_DEBUG, account, "recovery: %s %s", msg->uidl,
+                          path != NULL ? path : "fetched again");
         }
       if (ok)
         ok = bz_db_commit (db, &local);
@@ -152,33 +157,38 @@ db_fail:
 gboolean
 bz_store_refresh_paths (BzDb *db, GPtrArray *messages, GError **error)
 {
+  g_autoptr (BzStoreMaildirIndex) index = bz_store_maildir_index_new ();
+  g_autoptr (GArray) moved = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) local = NULL;
-  gboolean in_transaction = FALSE;
 
   g_return_val_if_fail (BZ_IS_DB (db), FALSE);
 
   for (guint i = 0; i < messages->len; i++)
     {
       BzDbMessage *msg = g_ptr_array_index (messages, i);
-      g_autofree char *path = NULL;
+      const char *path;
 
       if (msg->path == NULL || g_file_test (msg->path, G_FILE_TEST_EXISTS))
         continue;
-      path = bz_store_maildir_locate (msg->path);
+      path = bz_store_maildir_index_locate (index, msg->path);
       if (path == NULL)
         continue;
-      if (!in_transaction)
-        {
-          if (!bz_db_begin (db, &local))
-            goto fail;
-          in_transaction = TRUE;
-        }
-      if (!bz_db_set_stored (db, msg->account, msg->uidl, path, &local))
-        goto fail;
       g_free (msg->path);
-      msg->path = g_steal_pointer (&path);
+      msg->path = g_strdup (path);
+      g_array_append_val (moved, i);
     }
-  if (in_transaction && !bz_db_commit (db, &local))
+  if (moved->len == 0)
+    return TRUE;
+  if (!bz_db_begin (db, &local))
+    goto fail;
+  for (guint i = 0; i < moved->len; i++)
+    {
+      const BzDbMessage *msg = g_ptr_array_index (messages, g_array_index (moved, guint, i));
+
+      if (!bz_db_set_stored (db, msg->account, msg->uidl, msg->path, &local))
+        goto fail;
+    }
+  if (!bz_db_commit (db, &local))
     goto fail;
   return TRUE;
 

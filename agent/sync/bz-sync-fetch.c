@@ -3,6 +3,7 @@
  * BzStoreBatch with batched commits, and TOP 0 header blocks into memory. */
 #include "config.h"
 
+#include "bz-log.h"
 #include "bz-sync-private.h"
 
 /* Durability is per batch (DESIGN.md): one fsync pass, two transactions and
@@ -31,6 +32,7 @@ typedef struct
   gboolean quit;
   GPtrArray *stored; /* BzDbMessage, committed, not yet collected */
   GError *error;     /* first commit error not yet collected */
+  char *account;     /* what its log lines are about */
 } Committer;
 
 typedef struct
@@ -54,6 +56,7 @@ committer_thread (gpointer data)
 {
   Committer *c = data;
 
+  bz_log_set_thread_account (c->account);
   g_mutex_lock (&c->lock);
   for (;;)
     {
@@ -77,7 +80,7 @@ committer_thread (gpointer data)
         c->error = g_steal_pointer (&error);
       else if (error != NULL)
         {
-          g_warning ("%s", error->message);
+          bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", error->message);
           g_clear_error (&error);
         }
       c->job = NULL;
@@ -88,10 +91,11 @@ committer_thread (gpointer data)
 }
 
 static Committer *
-committer_start (void)
+committer_start (const char *account)
 {
   Committer *c = g_new0 (Committer, 1);
 
+  c->account = g_strdup (account);
   g_mutex_init (&c->lock);
   g_cond_init (&c->cond);
   c->stored = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
@@ -111,9 +115,10 @@ committer_stop (Committer *c)
   g_ptr_array_unref (c->stored);
   if (c->error != NULL)
     {
-      g_warning ("%s", c->error->message);
+      bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", c->error->message);
       g_error_free (c->error);
     }
+  g_free (c->account);
   g_cond_clear (&c->cond);
   g_mutex_clear (&c->lock);
   g_free (c);
@@ -183,7 +188,7 @@ commit_all (StoreSink *s, GError **error)
 
       /* An earlier batch failed: still commit what is finished. */
       if (!commit_batch (s, &last_error) || !collect_commits (s, &last_error))
-        g_warning ("%s: %s", s->run->account->name, last_error->message);
+        bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "%s", last_error->message);
       g_propagate_error (error, g_steal_pointer (&handoff_error));
       return FALSE;
     }
@@ -270,8 +275,8 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
   if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
-    g_warning ("%s: message %u (%s) not retrieved: %s", s->run->account->name, msgno,
-               uidl ? uidl : "?", reason->message);
+    bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "message %u (%s) not retrieved: %s",
+                    msgno, uidl ? uidl : "?", reason->message);
 }
 
 gboolean
@@ -324,7 +329,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.uidls = uidls;
   s.sizes = sizes;
   s.n = n;
-  s.committer = committer_start ();
+  s.committer = committer_start (run->account->name);
 
   fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
                                         run->cancellable, &fetch_error);
@@ -342,7 +347,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
       return FALSE;
     }
   if (commit_error != NULL)
-    g_warning ("%s: %s", run->account->name, commit_error->message);
+    bz_log_account (G_LOG_LEVEL_WARNING, run->account->name, "%s", commit_error->message);
   bz_sync_emit_progress (run, TRUE);
   if (!fetched)
     {

@@ -36,10 +36,6 @@ gboolean bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char
  * @msgnos, or NULL with @error. */
 GPtrArray *bz_sync_fetch_headers (BzSyncRun *run, const guint *msgnos, gsize n, GError **error);
 
-/* Takes the account's cross-process lock (waits up to 2 s); returns the
- * fd to close(), or -1 with BZ_SYNC_ERROR_BUSY or _FAILED. */
-int bz_sync_lock_account (const char *db_path, const char *account, GError **error);
-
 /* Runs one whole sync in the calling thread. */
 gboolean bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
                              const char *password, gint64 now, GCancellable *cancellable,

@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
+#include "bz-log.h"
 #include "bz-sync-private.h"
+#include "bz-sync-thread.h"
 
 typedef struct
 {
@@ -47,8 +49,8 @@ recover_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
       if (!bz_store_recover (db, rd->account->name, rd->account->maildir, &settled, &error))
         g_clear_object (&db);
       else if (settled > 0)
-        g_info ("%s: recovered %u message(s) left pending by an earlier run", rd->account->name,
-                settled);
+        bz_log_account (G_LOG_LEVEL_INFO, rd->account->name,
+                        "recovered %u message(s) left pending by an earlier run", settled);
     }
   if (fd >= 0)
     close (fd);
@@ -71,7 +73,9 @@ bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *ca
   rd->account = bz_account_ref (account);
   rd->db_path = g_strdup (db_path);
   g_task_set_task_data (task, rd, recover_data_free);
-  g_task_run_in_thread (task, recover_thread);
+  /* One account after another, off GIO's shared pool: a large Maildir
+   * must not hold up DNS lookups or ListMessages. */
+  bz_sync_thread_run_serial (task, recover_thread);
 }
 
 gboolean

@@ -12,6 +12,8 @@
 
 #include <glib/gstdio.h>
 
+#include "bz-log.h"
+#include "bz-oauth2.h"
 #include "bz-sync-private.h"
 
 /* clang-format off: the quark name has hyphens */
@@ -41,20 +43,99 @@ check_cancelled (GCancellable *cancellable, GError **error)
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+static void
+session_options (BzAccount *account, BzPop3SessionOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->net.host = account->host;
+  options->net.port = account->port;
+  options->net.ca_file = account->tls_ca_file;
+  options->net.pin_sha256 = account->tls_pin_sha256;
+  options->net.connect_timeout_ms = account->timeout_s * 1000;
+  options->net.io_timeout_ms = account->timeout_s * 1000;
+  options->security = account->security;
+  options->allow_plaintext = bz_account_plaintext_allowed (account);
+}
+
+/* One OAuth2 login attempt with a token from bz_oauth2_get_token(). */
+static BzPop3Session *
+open_oauth2_once (BzAccount *account, gboolean refresh, GCancellable *cancellable, GError **error)
+{
+  BzPop3SessionOptions options;
+  g_autoptr (BzPop3Session) session = NULL;
+  char *token;
+  gboolean ok;
+
+  /* the token first: a revoked sign-in costs no connection */
+  token = bz_oauth2_get_token (account, refresh, cancellable, error);
+  if (token == NULL)
+    return NULL;
+  session_options (account, &options);
+  session = bz_pop3_session_connect (&options, cancellable, error);
+  ok = session != NULL && bz_pop3_session_login_oauth2 (session, account->auth, account->user,
+                                                        token, cancellable, error);
+  bz_oauth2_token_free (token);
+  if (!ok)
+    {
+      if (session != NULL)
+        bz_pop3_session_abort (session);
+      return NULL;
+    }
+  return g_steal_pointer (&session);
+}
+
+/* A token the server refuses may have been revoked or have lost its
+ * scope, or the clocks disagree about its expiry: refresh it and try
+ * once more, never in a loop. */
+static BzPop3Session *
+open_oauth2_session (BzAccount *account, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) first_error = NULL;
+  g_autoptr (GError) second_error = NULL;
+  BzPop3Session *session = open_oauth2_once (account, FALSE, cancellable, &first_error);
+
+  if (session != NULL)
+    return session;
+  if (!g_error_matches (first_error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return NULL;
+    }
+  g_debug ("%s: the server refused the access token (%s); refreshing it and retrying once",
+           account->name, first_error->message);
+  session = open_oauth2_once (account, TRUE, cancellable, &second_error);
+  if (session != NULL)
+    return session;
+  if (g_error_matches (second_error, BZ_POP3_ERROR, BZ_POP3_ERROR_AUTH))
+    {
+      /* a token refused twice is no use to the next sync either */
+      bz_oauth2_forget_token (account);
+      if (account->oauth2 != BZ_OAUTH2_COMMAND && account->oauth2 != BZ_OAUTH2_GOA)
+        g_prefix_error (&second_error,
+                        "%s: the server refused a fresh access token too; sign in again with: "
+                        "buzonctl authorize %s: ",
+                        account->name, account->name);
+    }
+  g_propagate_error (error, g_steal_pointer (&second_error));
+  return session;
+}
+
 static BzPop3Session *
 open_session (BzAccount *account, const char *password, GCancellable *cancellable, GError **error)
 {
   BzPop3SessionOptions options = { 0 };
   g_autoptr (BzPop3Session) session = NULL;
 
-  options.net.host = account->host;
-  options.net.port = account->port;
-  options.net.ca_file = account->tls_ca_file;
-  options.net.pin_sha256 = account->tls_pin_sha256;
-  options.net.connect_timeout_ms = account->timeout_s * 1000;
-  options.net.io_timeout_ms = account->timeout_s * 1000;
-  options.security = account->security;
-  options.allow_plaintext = bz_account_plaintext_allowed (account);
+  if (account->oauth2 != BZ_OAUTH2_NONE)
+    {
+      session = open_oauth2_session (account, cancellable, error);
+      if (session != NULL)
+        g_debug ("%s: logged in to %s as %s with %s", account->name, account->host, account->user,
+                 bz_pop3_session_get_auth_used (session));
+      return g_steal_pointer (&session);
+    }
+
+  session_options (account, &options);
 
   session = bz_pop3_session_connect (&options, cancellable, error);
   if (session == NULL)
@@ -64,8 +145,8 @@ open_session (BzAccount *account, const char *password, GCancellable *cancellabl
       bz_pop3_session_abort (session);
       return NULL;
     }
-  g_debug ("%s: logged in to %s as %s with %s", account->name, account->host, account->user,
-           bz_pop3_session_get_auth_used (session));
+  bz_log_account (G_LOG_LEVEL_DEBUG, account->name, "logged in to %s as %s with %s", account->host,
+                  account->user, bz_pop3_session_get_auth_used (session));
   return g_steal_pointer (&session);
 }
 
@@ -343,14 +424,16 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
                                  g_ptr_array_index (headers, i), error))
         return FALSE;
       run->result->skipped++;
-      g_info ("%s: message %s of %" G_GUINT64_FORMAT " bytes skipped (max-size %" G_GUINT64_FORMAT
-              ")",
-              run->account->name, m->uidl, m->size, run->account->max_size);
+      bz_log_account (G_LOG_LEVEL_INFO, run->account->name,
+                      "message %s of %" G_GUINT64_FORMAT
+                      " bytes skipped (max-size %" G_GUINT64_FORMAT ")",
+                      m->uidl, m->size, run->account->max_size);
     }
   return TRUE;
 }
 
-/* The messages the keep policy says to delete now (only stored ones). */
+/* The messages the keep policy says to delete now: only stored ones, and
+ * known ones (another client delivered them; DESIGN.md "Imported state"). */
 static GArray *
 messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 {
@@ -443,11 +526,19 @@ sync_session (BzSyncRun *run, GError **error)
               (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
                                                          server.by_uidl[i - 1])
                                               .uidl) != 0))
-            g_warning ("%s: the server gives UIDL \"%s\" to more than one message; "
-                       "they are left on the server",
-                       run->account->name, m->uidl);
+            bz_log_account (G_LOG_LEVEL_WARNING, run->account->name,
+                            "the server gives UIDL \"%s\" to more than one message; "
+                            "they are left on the server",
+                            m->uidl);
         }
     }
+  /* UIDLs imported from getmail (which writes '/' as '-') take the
+   * server's names before the diff compares names exactly. */
+  if (server.synthetic == NULL &&
+      !bz_db_adopt_getmail_uidls (run->db, run->account->name,
+                                  (const char *const *) server.names->pdata, server.names->len,
+                                  NULL, error))
+    return FALSE;
   /* the names are the UIDLs in server order, already sorted by by_uidl */
   new_idx =
       bz_db_sync_uidls (run->db, run->account->name, (const char *const *) server.names->pdata,
@@ -520,59 +611,6 @@ sync_session (BzSyncRun *run, GError **error)
   return apply_keep_policy (run, &server, error);
 }
 
-/* One sync of an account at a time across processes (the daemon and a
- * `buzond --once` may run together): recovery removes every stray tmp/
- * file, which would be the live files of a concurrent sync. The lock is
- * flock() on a file beside the database, released when the fd closes,
- * also when the process is killed. A holder that only recovers is done in
- * milliseconds, so we wait a little before calling the account busy.
- * Returns the fd, or -1 with @error. */
-int
-bz_sync_lock_account (const char *db_path, const char *account, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (db_path);
-  g_autofree char *lock_dir = g_build_filename (dir, "locks", NULL);
-  g_autofree char *name = g_strconcat (account, ".lock", NULL);
-  g_autofree char *path = g_build_filename (lock_dir, name, NULL);
-  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-  int fd;
-
-  if (g_mkdir_with_parents (lock_dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot create %s: %s", lock_dir,
-                   g_strerror (saved));
-      return -1;
-    }
-  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot open %s: %s", path,
-                   g_strerror (saved));
-      return -1;
-    }
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
-    {
-      int saved = errno;
-
-      if (saved == EWOULDBLOCK && g_get_monotonic_time () < deadline)
-        {
-          g_usleep (20 * 1000);
-          continue;
-        }
-      close (fd);
-      if (saved == EWOULDBLOCK)
-        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_BUSY,
-                     "another buzon process is syncing this account right now");
-      else
-        g_set_error (error, BZ_SYNC_ERROR, BZ_SYNC_ERROR_FAILED, "cannot lock %s: %s", path,
-                     g_strerror (saved));
-      return -1;
-    }
-  return fd;
-}
-
 static gboolean
 run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *password, gint64 now,
             GCancellable *cancellable, BzSyncResult *result, GError **error)
@@ -619,14 +657,20 @@ gboolean
 bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path, const char *password,
                     gint64 now, GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
+  g_autofree char *previous = g_strdup (bz_log_get_thread_account ());
   int lock_fd;
-  gboolean ok;
+  gboolean ok = FALSE;
 
   memset (result, 0, sizeof *result);
+  /* what the network, POP3, store and database code logs meanwhile is
+   * about this account */
+  bz_log_set_thread_account (account->name);
   lock_fd = bz_sync_lock_account (db_path, account->name, error);
-  if (lock_fd < 0)
-    return FALSE;
-  ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);
-  close (lock_fd);
+  if (lock_fd >= 0)
+    {
+      ok = run_locked (sync, account, db_path, password, now, cancellable, result, error);
+      close (lock_fd);
+    }
+  bz_log_set_thread_account (previous);
   return ok;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The BzSync object: settings, the GTask around the worker, and delivery of
- * the worker's callbacks to the caller's main context. */
+/* The BzSync object: settings, the GTask around the worker thread, and
+ * delivery of the worker's callbacks to the caller's main context. */
 #include "config.h"
 
+#include "bz-net-connection.h"
 #include "bz-secrets.h"
 #include "bz-sync-private.h"
+#include "bz-sync-thread.h"
 
 struct _BzSync
 {
@@ -194,7 +196,7 @@ bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSy
   gboolean ok;
 
   g_return_val_if_fail (BZ_IS_SYNC (self), FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
+  g_return_val_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE), FALSE);
   ok = bz_sync_run_worker (self, self->account, self->db_path, password, self->now, cancellable,
                            &local, error);
   if (result != NULL)
@@ -222,9 +224,15 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   BzSync *self = source;
   RunData *rd = task_data;
   GError *error = NULL;
+  gboolean ok;
 
-  if (!bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
-                           &self->result, &error))
+  ok = bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
+                           &self->result, &error);
+
+  /* This thread ends right after: nothing of OpenSSL's may outlive the
+   * result, after which the daemon may exit. */
+  bz_net_thread_done ();
+  if (!ok)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -239,16 +247,18 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   RunData *rd;
 
   g_return_if_fail (BZ_IS_SYNC (self));
-  g_return_if_fail (password != NULL);
+  g_return_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE));
   g_task_set_source_tag (task, bz_sync_run_async);
   /* The worker checks cancellation itself at safe points; a cancelled task
    * must still report what was stored. */
   g_task_set_return_on_cancel (task, FALSE);
 
   rd = g_new0 (RunData, 1);
-  rd->password =
-      bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
-  if (rd->password == NULL)
+  /* an OAuth2 account's worker gets its access token itself */
+  if (password != NULL)
+    rd->password =
+        bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
+  if (password != NULL && rd->password == NULL)
     {
       run_data_free (rd);
       g_task_return_error (task, g_steal_pointer (&error));
@@ -258,7 +268,8 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   g_clear_pointer (&self->context, g_main_context_unref);
   self->context = g_main_context_ref_thread_default ();
   memset (&self->result, 0, sizeof self->result);
-  g_task_run_in_thread (task, run_thread);
+  /* Our own thread, not GIO's pool: see bz-sync-thread.h. */
+  bz_sync_thread_run (task, run_thread);
 }
 
 gboolean

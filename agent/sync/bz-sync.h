@@ -4,7 +4,8 @@
  * the Maildir (pipelined when offered), record what is too large, apply the
  * keep policy with DELE at QUIT, and mark what vanished from the server.
  *
- * The work runs in a GTask worker thread; progress and stored-message
+ * The work runs in a thread of buzon's own (bz-sync-thread.h), not in GIO's
+ * shared pool; progress and stored-message
  * callbacks are delivered in the main context that was thread-default when
  * bz_sync_run_async() was called. */
 #pragma once
@@ -30,13 +31,25 @@ typedef enum
 typedef enum
 {
   BZ_SYNC_FAILURE_TEMPORARY,   /* network, timeout, [SYS/TEMP]: retry with back-off */
-  BZ_SYNC_FAILURE_PERMANENT,   /* [AUTH], [SYS/PERM], TLS trust, config: needs the user */
+  BZ_SYNC_FAILURE_PERMANENT,   /* [AUTH], [SYS/PERM], TLS set-up, config: needs the user */
   BZ_SYNC_FAILURE_LOGIN_DELAY, /* [LOGIN-DELAY]: the server asks us to wait */
   BZ_SYNC_FAILURE_IN_USE,      /* [IN-USE]: another client holds the maildrop */
+  /* A login -ERR without a response code (or with one we do not know):
+   * a wrong password, or "maildrop locked, try later". Retried a few times
+   * before it counts as a wrong password. */
+  BZ_SYNC_FAILURE_LOGIN_REFUSED,
+  /* The server's certificate is not trusted (unknown CA, wrong name,
+   * expired, pin mismatch): retried at a long interval, and at once after
+   * Reload or a network change. */
+  BZ_SYNC_FAILURE_TLS_TRUST,
 } BzSyncFailure;
 
 /* Classifies an error from bz_sync_run() (or the password lookup). */
 BzSyncFailure bz_sync_classify_error (const GError *error);
+/* What the user must do after @error on @account (the D-Bus property
+ * Attention): "authorize" (OAuth2 sign-in needed or revoked), "password"
+ * (none, or refused), "certificate" (server not trusted), or "". Static. */
+const char *bz_sync_attention_for_error (BzAccount *account, const GError *error);
 /* "temporary", "permanent", ... for logs. */
 const char *bz_sync_failure_to_string (BzSyncFailure failure);
 
@@ -76,13 +89,16 @@ void bz_sync_set_stored_func (BzSync *self, BzSyncStoredFunc func, gpointer user
  * real clock. Tests set it. */
 void bz_sync_set_now (BzSync *self, gint64 now);
 
-/* Runs the sync in a worker thread. @password (copied into non-pageable
- * memory, wiped after use) must not be NULL. Cancelling stops at a safe
+/* Runs the sync in a worker thread of its own. @password (copied into non-pageable
+ * memory, wiped after use) must not be NULL, except for an OAuth2 account
+ * (oauth2 set), where it must be NULL: the worker gets the access token
+ * (bz_oauth2_get_token()), and when the server refuses it, refreshes it
+ * and logs in again, once. Cancelling stops at a safe
  * point: what is fully fetched is committed, nothing is deleted. */
 void bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE and @result filled, or FALSE with @error set (BZ_POP3_ERROR,
- * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR or
+ * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR, BZ_OAUTH2_ERROR or
  * G_IO_ERROR_CANCELLED); @result's counters are valid also on failure
  * (what was stored before the failure). */
 gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result, GError **error);
@@ -92,9 +108,14 @@ gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *resu
 gboolean bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable,
                       BzSyncResult *result, GError **error);
 
+/* Takes the account's cross-process lock (waits up to 2 s), held by every
+ * sync and by `buzonctl import`; returns the fd to close(), or -1 with
+ * BZ_SYNC_ERROR_BUSY or _FAILED. */
+int bz_sync_lock_account (const char *db_path, const char *account, GError **error);
+
 /* Start-up recovery of @account without a sync (DESIGN.md: at start-up,
- * pending rows are settled and stray tmp/ files removed), in a worker
- * thread under the account's lock. A sync does the same first, so an
+ * pending rows are settled and stray tmp/ files removed), in buzon's
+ * serial worker thread (one account after another) under the account's lock. A sync does the same first, so an
  * account busy syncing elsewhere is not an error. */
 void bz_sync_recover_async (BzAccount *account, const char *db_path, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);

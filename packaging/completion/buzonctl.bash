@@ -12,7 +12,7 @@ _buzonctl()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands='status sync watch messages search set-password forget-password add remove'
+    local commands='status sync watch messages search set-password forget-password authorize add remove import'
 
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -88,6 +88,38 @@ _buzonctl()
                     COMPREPLY=($(compgen -W "--forget-password --config --help $(_buzonctl_accounts)" -- "$cur"))
                     ;;
             esac
+            ;;
+        authorize)
+            case $prev in
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    ;;
+                *)
+                    COMPREPLY=($(compgen -W "--config --no-browser --help $(_buzonctl_accounts)" -- "$cur"))
+                    ;;
+            esac
+            ;;
+        import)
+            case $prev in
+                -a|--account)
+                    COMPREPLY=($(compgen -W "$(_buzonctl_accounts)" -- "$cur"))
+                    return
+                    ;;
+                -c|--config)
+                    compopt -o filenames 2>/dev/null
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                    return
+                    ;;
+            esac
+            if [ "$prev" = import ]; then
+                COMPREPLY=($(compgen -W 'mpop getmail fetchmail thunderbird' -- "$cur"))
+            elif [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W '--account --dry-run --force --config --help' -- "$cur"))
+            else
+                compopt -o filenames 2>/dev/null
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
             ;;
     esac
 }

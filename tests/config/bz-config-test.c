@@ -206,6 +206,21 @@ static const ErrorCase account_cases[] = {
     "[account work] port = pop3s: expected a whole number" },
   { "interval", ACCOUNT "interval = -1\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] interval = -1: expected a whole number from 0 to" },
+  { "interval over a year", ACCOUNT "interval = 525601\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] interval = 525601: expected a whole number from 0 to 525600" },
+  { "host with port", "[account work]\nhost = pop.example.com:2525\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "accounts.conf: [account work] host = pop.example.com:2525: expected a host name or IP "
+    "address without a port; put the port in the key port" },
+  { "IPv4 with port", "[account work]\nhost = 127.0.0.1:110\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE, "[account work] host = 127.0.0.1:110: expected a host name" },
+  { "bracketed with port", "[account work]\nhost = [::1]:995\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] host = [::1]:995: expected an IPv6 address in brackets, e.g. [::1]" },
+  { "bracketed name", "[account work]\nhost = [pop.example.com]\nuser = u\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE, "[account work] host = [pop.example.com]: expected an IPv6" },
+  { "bracket unclosed", "[account work]\nhost = [::1\nuser = u\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] host = [::1: expected an IPv6" },
   { "timeout", ACCOUNT "timeout = 0\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] timeout = 0: expected a whole number from 1 to 3600" },
   { "max-size", ACCOUNT "max-size = 12X\n", BZ_CONFIG_ERROR_INVALID_VALUE,
@@ -259,6 +274,42 @@ static const ErrorCase account_cases[] = {
     "[account work] user = a\rb: expected a user name without control characters" },
   { "empty command", ACCOUNT "password-command =\n", BZ_CONFIG_ERROR_INVALID_VALUE,
     "[account work] password-command = : expected a shell command" },
+  { "xoauth2 without oauth2", ACCOUNT "auth = xoauth2\n", BZ_CONFIG_ERROR_MISSING_KEY,
+    "accounts.conf: [account work] oauth2: missing; auth = xoauth2 needs a token source" },
+  { "oauthbearer without oauth2", ACCOUNT "auth = oauthbearer\n", BZ_CONFIG_ERROR_MISSING_KEY,
+    "[account work] oauth2: missing; auth = oauthbearer needs a token source" },
+  { "unknown provider", ACCOUNT "oauth2 = yahoo\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2 = yahoo: expected one of google, microsoft, custom, goa, command" },
+  { "custom without urls", ACCOUNT "oauth2 = custom\noauth2-client-id = id\noauth2-scope = s\n",
+    BZ_CONFIG_ERROR_MISSING_KEY,
+    "[account work] oauth2-auth-url: missing; oauth2 = custom needs the provider's authorization "
+    "endpoint" },
+  { "custom without token url",
+    ACCOUNT "oauth2 = custom\noauth2-client-id = id\noauth2-scope = s\n"
+            "oauth2-auth-url = https://id.example/auth\n",
+    BZ_CONFIG_ERROR_MISSING_KEY, "[account work] oauth2-token-url: missing" },
+  { "http url off loopback",
+    ACCOUNT "oauth2 = custom\noauth2-client-id = id\noauth2-scope = s\n"
+            "oauth2-auth-url = http://id.example/auth\noauth2-token-url = https://id.example/t\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2-auth-url = http://id.example/auth: refused: http:// would send tokens "
+    "unencrypted" },
+  { "ftp url", ACCOUNT "oauth2 = google\noauth2-client-id = x\noauth2-token-url = ftp://h/t\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2-token-url = ftp://h/t: expected an https:// URL" },
+  { "command without command", ACCOUNT "oauth2 = command\n", BZ_CONFIG_ERROR_MISSING_KEY,
+    "[account work] oauth2-token-command: missing; oauth2 = command needs a command" },
+  { "oauth2 with password auth", ACCOUNT "oauth2 = goa\nauth = user\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] auth: with oauth2 = goa expected auto, xoauth2 or oauthbearer" },
+  { "oauth2 key without oauth2", ACCOUNT "oauth2-client-id = x\n", BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2-client-id: only used with oauth2 = ...; set oauth2" },
+  { "preset scope", ACCOUNT "oauth2 = microsoft\noauth2-client-id = x\noauth2-scope = y\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2-scope = y: oauth2 = microsoft has its scope built in" },
+  { "token command elsewhere", ACCOUNT "oauth2 = goa\noauth2-token-command = x\n",
+    BZ_CONFIG_ERROR_INVALID_VALUE,
+    "[account work] oauth2-token-command: only used with oauth2 = command" },
 };
 
 /* errors that fail the whole load */
@@ -321,6 +372,51 @@ test_config_missing_file (void)
   g_assert_null (config);
   g_assert_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_NOT_FOUND);
   assert_contains (error->message, path);
+}
+
+/* host = [::1] is the address ::1 everywhere (D-Bus Host, the TLS IP
+ * check, the loopback check), and port stays what port says. */
+static void
+test_config_ipv6_host (void)
+{
+  const char *cases[][2] = {
+    { "[::1]", "::1" },
+    { "::1", "::1" },
+    { "[2001:db8::5]", "2001:db8::5" },
+    { "pop.example.com", "pop.example.com" },
+    { "192.0.2.7", "192.0.2.7" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text =
+          g_strdup_printf ("[account v6]\nhost = %s\nport = 2525\nuser = u\n", cases[i][0]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BzConfig) config = load_text (text, &error);
+      BzAccount *a;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
+      a = bz_config_find_account (config, "v6");
+      g_assert_nonnull (a);
+      g_assert_cmpstr (a->host, ==, cases[i][1]);
+      g_assert_cmpuint (a->port, ==, 2525);
+    }
+}
+
+/* The longest interval the config takes is one the timer can wait. */
+static void
+test_config_interval_max (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzConfig) config =
+      load_text ("[account y]\nhost = h\nuser = u\ninterval = 525600\n", &error);
+  BzAccount *a;
+
+  g_assert_no_error (error);
+  a = bz_config_find_account (config, "y");
+  g_assert_nonnull (a);
+  g_assert_cmpuint (a->interval_min, ==, 525600);
 }
 
 static void
@@ -515,6 +611,76 @@ test_config_design_example (void)
   g_assert_cmpstr (a->tls_ca_file, ==, ca);
 }
 
+static void
+test_config_oauth2 (void)
+{
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  BzAccount *a;
+
+  config = load_text ("[account gmail]\nhost = pop.gmail.com\nuser = a@gmail.com\n"
+                      "oauth2 = google\noauth2-client-id = 123.apps\n"
+                      "oauth2-client-secret = s3\n"
+                      "[account idp]\nhost = h\nuser = u\nauth = oauthbearer\noauth2 = custom\n"
+                      "oauth2-client-id = c\noauth2-scope = pop offline\n"
+                      "oauth2-auth-url = http://127.0.0.1:8080/authorize\n"
+                      "oauth2-token-url = https://id.example/token\n"
+                      "[account cmd]\nhost = h\nuser = u\nauth = xoauth2\noauth2 = command\n"
+                      "oauth2-token-command = oama access u  # not a comment\n"
+                      "[account goa]\nhost = h\nuser = u\noauth2 = goa\n",
+                      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 0);
+  a = bz_config_find_account (config, "gmail");
+  g_assert_cmpint (a->oauth2, ==, BZ_OAUTH2_GOOGLE);
+  g_assert_cmpint (a->auth, ==, BZ_AUTH_AUTO);
+  g_assert_cmpstr (bz_account_get_oauth2_client_id (a), ==, "123.apps");
+  g_assert_cmpstr (a->oauth2_client_secret, ==, "s3");
+  a = bz_config_find_account (config, "idp");
+  g_assert_cmpint (a->oauth2, ==, BZ_OAUTH2_CUSTOM);
+  g_assert_cmpint (a->auth, ==, BZ_AUTH_OAUTHBEARER);
+  g_assert_cmpstr (a->oauth2_scope, ==, "pop offline");
+  g_assert_cmpstr (a->oauth2_auth_url, ==, "http://127.0.0.1:8080/authorize");
+  a = bz_config_find_account (config, "cmd");
+  g_assert_cmpint (a->oauth2, ==, BZ_OAUTH2_COMMAND);
+  g_assert_cmpint (a->auth, ==, BZ_AUTH_XOAUTH2);
+  g_assert_cmpstr (a->oauth2_token_command, ==, "oama access u  # not a comment");
+  a = bz_config_find_account (config, "goa");
+  g_assert_cmpint (a->oauth2, ==, BZ_OAUTH2_GOA);
+}
+
+/* google and microsoft take their client id from the config or the build
+ * (meson -Dgoogle-client-id=...); with neither, the key is named. */
+static void
+test_config_oauth2_client_id_default (void)
+{
+  g_autoptr (BzConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+
+  config = load_text ("[account ms]\nhost = outlook.office365.com\nuser = u@example.com\n"
+                      "oauth2 = microsoft\n",
+                      &error);
+  g_assert_no_error (error);
+  if (*BZ_MICROSOFT_CLIENT_ID == '\0')
+    {
+      BzConfigAccountError *item;
+
+      g_assert_cmpuint (bz_config_get_errors (config)->len, ==, 1);
+      item = g_ptr_array_index (bz_config_get_errors (config), 0);
+      g_assert_error (item->error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_MISSING_KEY);
+      assert_contains (item->error->message,
+                       "[account ms] oauth2-client-id: missing, and this build has no default "
+                       "client id for microsoft");
+    }
+  else
+    {
+      BzAccount *a = bz_config_find_account (config, "ms");
+
+      g_assert_nonnull (a);
+      g_assert_cmpstr (bz_account_get_oauth2_client_id (a), ==, BZ_MICROSOFT_CLIENT_ID);
+    }
+}
+
 /* A NUL byte would end the text early: the file is refused, not cut. */
 static void
 test_config_nul_byte (void)
@@ -544,12 +710,16 @@ main (int argc, char **argv)
   g_test_add_func ("/config/data-dir-relative", test_config_data_dir_relative);
   g_test_add_func ("/config/missing-file", test_config_missing_file);
   g_test_add_func ("/config/plaintext", test_config_plaintext);
+  g_test_add_func ("/config/ipv6-host", test_config_ipv6_host);
+  g_test_add_func ("/config/interval-max", test_config_interval_max);
   g_test_add_func ("/config/one-bad-one-good", test_config_one_bad_one_good);
   g_test_add_func ("/config/collisions", test_config_collisions);
   g_test_add_func ("/config/object-path", test_config_object_path);
   g_test_add_func ("/config/equal", test_config_equal);
   g_test_add_func ("/config/design-example", test_config_design_example);
   g_test_add_func ("/config/nul-byte", test_config_nul_byte);
+  g_test_add_func ("/config/oauth2", test_config_oauth2);
+  g_test_add_func ("/config/oauth2-client-id-default", test_config_oauth2_client_id_default);
   for (guint i = 0; i < G_N_ELEMENTS (account_cases); i++)
     {
       g_autofree char *name = g_strdup_printf ("/config/account-error/%s", account_cases[i].what);

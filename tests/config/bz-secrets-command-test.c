@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "bz-secrets.h"
+#include "bz-secrets-test-util.h"
 
 /* no test may wait longer than this for one command */
 #define GUARD_MS 20000
@@ -237,7 +237,7 @@ lookup_thread (gpointer user_data)
 {
   BzAccount *account = user_data;
   g_autoptr (GError) error = NULL;
-  char *pw = bz_secrets_lookup_sync (account, NULL, &error);
+  char *pw = bz_secrets_test_lookup_sync (account, NULL, &error);
   char *copy;
 
   g_assert_no_error (error);

@@ -2,7 +2,7 @@
 /* Every buzonctl command against a running buzond, on a private bus with
  * a real gnome-keyring-daemon and dovecot: tables, --json parsed by
  * Python, sync --wait exit codes, watch, the set-password hint after
- * forget-password, and no password in the daemon's log, the database or
+ * forget-password, set-password making the daemon sync, and no password in the daemon's log, the database or
  * the bus. */
 #include "config.h"
 
@@ -272,6 +272,11 @@ test_watch (void)
   g_assert_true (ctl_wait (proc_done, watch, 10000));
   g_assert_true (g_subprocess_get_if_exited (watch));
   g_assert_cmpint (g_subprocess_get_exit_status (watch), ==, 0);
+  /* the last read ends (EOF) before @w leaves the stack: otherwise its
+   * callback runs in a later test's main loop, on a dead @w */
+  watch_needle = "\001never printed";
+  g_assert_true (ctl_wait (watch_has, &w, WATCH_MS));
+  g_assert_true (w.eof);
 }
 
 static void
@@ -305,6 +310,29 @@ test_sync_all (void)
   assert_contains (r->out, "d2: synced");
   assert_contains (r->out, "bad: sync failed");
   g_assert_null (strstr (r->out, "off:"));
+}
+
+/* set-password asks a running buzond to sync the account: the wrong
+ * password it had ([AUTH]: no automatic retry) is fixed now. */
+static void
+test_set_password_syncs (void)
+{
+  g_autofree char *before = status_eval ("[a['state'] for a in d['accounts'] "
+                                         "if a['name'] == 'bad'][0]");
+  gboolean synced = FALSE;
+
+  g_assert_cmpstr (before, ==, "error");
+  set_password ("bad", bz_test_env ("BZ_TEST_PASSWORD"));
+  for (guint i = 0; i < 120 && !synced; i++)
+    {
+      g_autofree char *bad = status_eval ("[(a['state'], a['last_error']) for a in d['accounts'] "
+                                          "if a['name'] == 'bad'][0]");
+
+      synced = g_strcmp0 (bad, "('idle', '')") == 0;
+      if (!synced)
+        g_usleep (250 * 1000);
+    }
+  g_assert_true (synced);
 }
 
 static void
@@ -378,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/daemon/watch", test_watch);
   g_test_add_func ("/ctl/daemon/sync-wait-tty", test_sync_wait_tty);
   g_test_add_func ("/ctl/daemon/sync-all", test_sync_all);
+  g_test_add_func ("/ctl/daemon/set-password-syncs", test_set_password_syncs);
   g_test_add_data_func ("/ctl/daemon/no-leak", monitor, test_no_leak);
   status = g_test_run ();
 

@@ -14,7 +14,7 @@
 
 #include "bz-account.h"
 #include "bz-ctl-test-util.h"
-#include "bz-secrets.h"
+#include "bz-secrets-test-util.h"
 #include "bz-test-util.h"
 
 /* spaces, both quotes, a backslash and non-ASCII, for faultpop; the
@@ -33,7 +33,7 @@ lookup (const char *name, const char *host, const char *user, GError **error)
   account->name = g_strdup (name);
   account->host = g_strdup (host);
   account->user = g_strdup (user);
-  return bz_secrets_lookup_sync (account, NULL, error);
+  return bz_secrets_test_lookup_sync (account, NULL, error);
 }
 
 static void

@@ -156,7 +156,7 @@ daemon_test_start (const char *first_env, ...)
   va_list args;
 
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "buzond", TRUE);
+  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "buzon-daemon", TRUE);
   va_start (args, first_env);
   for (const char *env = first_env; env != NULL; env = va_arg (args, const char *))
     {

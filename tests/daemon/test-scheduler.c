@@ -2,6 +2,7 @@
 /* The schedule maths of bz-scheduler.c, without a bus or a server. */
 #include "config.h"
 
+#include "bz-net-connection.h"
 #include "bz-pop3-error.h"
 #include "bz-scheduler.h"
 
@@ -126,6 +127,66 @@ test_env_hooks (void)
   g_assert_cmpfloat (t.interval_scale, ==, 1.0);
 }
 
+/* Issue 13 item 5: an untrusted certificate and an unexplained login
+ * refusal are no longer "never again". */
+static void
+test_tls_and_login_refused (void)
+{
+  BzScheduleTuning t;
+  g_autoptr (GError) tls = g_error_new_literal (BZ_NET_ERROR, BZ_NET_ERROR_TLS_UNKNOWN_CA, "ca");
+  g_autoptr (GError) plain =
+      g_error_new_literal (BZ_POP3_ERROR, BZ_POP3_ERROR_LOGIN_REFUSED, "-ERR locked");
+
+  defaults (&t);
+  g_assert_cmpint (bz_sync_classify_error (tls), ==, BZ_SYNC_FAILURE_TLS_TRUST);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_TLS_TRUST, FALSE, 1, 0), ==,
+                    360 * MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_TLS_TRUST, FALSE, 9, 0), ==,
+                    360 * MIN_MS);
+  g_assert_cmpint (bz_sync_classify_error (plain), ==, BZ_SYNC_FAILURE_LOGIN_REFUSED);
+  /* backs off like a temporary failure (the daemon counts the tries) */
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_REFUSED, FALSE, 1, 0), ==,
+                    MIN_MS);
+  g_assert_cmpuint (bz_schedule_retry_ms (&t, 15, BZ_SYNC_FAILURE_LOGIN_REFUSED, FALSE, 2, 0), ==,
+                    2 * MIN_MS);
+  g_assert_cmpuint (t.coalesce_ms, ==, 10000);
+}
+
+static gboolean
+never_cb (gpointer data)
+{
+  g_assert_not_reached ();
+  return G_SOURCE_REMOVE;
+}
+
+/* interval takes up to a year; g_timeout_add() would fire after 49.7 days. */
+static void
+test_long_timer (void)
+{
+  const guint64 year_ms = (guint64) 525600 * MIN_MS;
+  gint64 before = g_get_monotonic_time ();
+  guint id = bz_schedule_add_timer (year_ms, never_cb, NULL);
+  GSource *source = g_main_context_find_source_by_id (NULL, id);
+  gint64 ready;
+
+  g_assert_nonnull (source);
+  ready = g_source_get_ready_time (source);
+  g_test_message ("a year's timer is ready in %.1f days", (ready - before) / 1e6 / 86400.0);
+  /* seconds timers may fire up to a second early or late */
+  g_assert_cmpint (ready - before, >=, (gint64) (year_ms - 2000) * 1000);
+  g_assert_cmpint (ready - before, <=,
+                   (gint64) (year_ms + 2000) * 1000 + (g_get_monotonic_time () - before));
+  g_source_remove (id);
+
+  /* short ones stay millisecond timers */
+  before = g_get_monotonic_time ();
+  id = bz_schedule_add_timer (1500, never_cb, NULL);
+  ready = g_source_get_ready_time (g_main_context_find_source_by_id (NULL, id));
+  g_assert_cmpint (ready - before, >=, 1500 * 1000);
+  g_assert_cmpint (ready - before, <, 1500 * 1000 + (g_get_monotonic_time () - before) + 1000);
+  g_source_remove (id);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -135,5 +196,7 @@ main (int argc, char **argv)
   g_test_add_func ("/scheduler/backoff", test_backoff);
   g_test_add_func ("/scheduler/permanent-and-login-delay", test_permanent_and_login_delay);
   g_test_add_func ("/scheduler/env-hooks", test_env_hooks);
+  g_test_add_func ("/scheduler/tls-and-login-refused", test_tls_and_login_refused);
+  g_test_add_func ("/scheduler/long-timer", test_long_timer);
   return g_test_run ();
 }

@@ -13,7 +13,7 @@ builddir=${2:-$srcdir/build-fuzz}
 
 if [ ! -d "$builddir" ]; then
   CC=clang meson setup "$builddir" "$srcdir" \
-    -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+    -Dfuzzing=true -Dtest-hooks=true -Db_sanitize=address,undefined -Db_lundef=false
 fi
 ninja -C "$builddir" tests/fuzz/bz-pop3-parser-fuzzer
 

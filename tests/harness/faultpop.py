@@ -106,6 +106,9 @@ class Session:
         if cmd in o.raw_after:
             self.send(o.raw_after[cmd])
             return False
+        if cmd in o.plain_err and text.startswith("+OK") and self.srv.take_plain_err(cmd):
+            self.send(b"-ERR maildrop locked, try later\r\n")
+            return False
         if cmd in o.resp_code and text.startswith("+OK"):
             self.send(("-ERR [%s] refused by --resp-code\r\n"
                        % o.resp_code[cmd]).encode())
@@ -139,7 +142,12 @@ class Session:
     # --- helpers -------------------------------------------------------------
     def capa(self):
         o = self.opt
-        caps = ["TOP", "USER", "RESP-CODES", "AUTH-RESP-CODE", "SASL PLAIN"]
+        sasl = "SASL PLAIN"
+        if o.oauth2 == "google":
+            sasl += " XOAUTH2 OAUTHBEARER"
+        elif o.oauth2 == "microsoft":
+            sasl += " XOAUTH2"
+        caps = ["TOP", "USER", "RESP-CODES", "AUTH-RESP-CODE", sasl]
         if not o.no_uidl:
             caps.insert(1, "UIDL")
         if not o.no_pipelining:
@@ -265,6 +273,9 @@ class Session:
             if not mech:
                 self.multiline(cmd, "+OK mechanisms", ["PLAIN"])
                 return
+            if mech.upper() in ("XOAUTH2", "OAUTHBEARER") and self.oauth2_offers(mech.upper()):
+                self.oauth2_auth(cmd, mech.upper(), initial)
+                return
             if mech.upper() != "PLAIN":
                 self.reply(cmd, "-ERR unsupported mechanism")
                 return
@@ -286,6 +297,91 @@ class Session:
                 self.reply(cmd, "-ERR [AUTH] authentication failed")
         else:
             self.reply(cmd, "-ERR not in this state")
+
+    # --- OAuth2: what Gmail and Outlook do (see --oauth2) --------------------
+    def oauth2_offers(self, mech):
+        o = self.opt
+        return (o.oauth2 == "google" or (o.oauth2 == "microsoft" and mech == "XOAUTH2"))
+
+    def oauth2_tokens(self):
+        o = self.opt
+        tokens = set(o.token)
+        if o.token_file:
+            try:
+                with open(o.token_file) as f:
+                    tokens.update(t.strip() for t in f if t.strip())
+            except OSError:
+                pass
+        return tokens
+
+    @staticmethod
+    def oauth2_parse(mech, raw):
+        """(user, host, port, token) of a client response, or None."""
+        try:
+            text = base64.b64decode(raw, validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not text.endswith("\x01\x01"):
+            return None
+        if mech == "XOAUTH2":
+            parts = text[:-2].split("\x01")
+            if len(parts) != 2 or not parts[0].startswith("user="):
+                return None
+            user, host, port, auth = parts[0][5:], None, None, parts[1]
+        else:
+            gs2, _, rest = text.partition("\x01")
+            if not gs2.startswith("n,a=") or not gs2.endswith(","):
+                return None
+            user = gs2[4:-1].replace("=2C", ",").replace("=3D", "=")
+            fields = dict(f.split("=", 1) for f in rest[:-2].split("\x01") if "=" in f)
+            host, port, auth = fields.get("host"), fields.get("port"), "auth=" + fields.get("auth", "")
+            if not host or not port:
+                return None
+        if not auth.startswith("auth=Bearer "):
+            return None
+        return user, host, port, auth[len("auth=Bearer "):]
+
+    def oauth2_auth(self, cmd, mech, initial):
+        o = self.opt
+        line = "AUTH %s %s" % (mech, initial) if initial else "AUTH %s" % mech
+        if initial and o.oauth2 == "microsoft" and len(line) + 2 > 255:
+            # Outlook: an initial response over RFC 5034's 255 octets
+            self.reply(cmd, "-ERR Protocol error")
+            return
+        step = "one-step" if initial else "two-step"
+        if not initial:
+            self.send(b"+ \r\n")
+            initial = self.readline()
+        if initial == "*":
+            self.reply(cmd, "-ERR authentication aborted")
+            return
+        parsed = self.oauth2_parse(mech, initial)
+        token = parsed[3] if parsed else ""
+        digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+        good = (parsed is not None and parsed[0] == o.user
+                and token in self.oauth2_tokens())
+        if good and mech == "OAUTHBEARER" and parsed[2] != str(self.srv.port):
+            good = False
+        self.srv.log_line("OAUTH2 %s %s %s token-sha256=%s" % (
+            mech, step, "ok" if good else "refused", digest))
+        if good:
+            self.login_ok(cmd, o.user)
+            return
+        if o.oauth2 == "microsoft":
+            self.reply(cmd, "-ERR Authentication failure")
+            return
+        # Google: a challenge with the error as base64 JSON; the client
+        # must answer it (XOAUTH2: empty line, OAUTHBEARER: AQ==) first
+        js = b'{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}'
+        self.send(b"+ " + base64.b64encode(js) + b"\r\n")
+        answer = self.readline()
+        want = "" if mech == "XOAUTH2" else "AQ=="
+        self.srv.log_line("OAUTH2 %s challenge-answer %s" % (
+            mech, "ok" if answer == want else "wrong"))
+        if answer != want:
+            self.reply(cmd, "-ERR protocol error: bad answer to the error challenge")
+            return
+        self.reply(cmd, "-ERR [AUTH] Invalid credentials (Failure)")
 
     def retr(self, cmd, arg):
         o = self.opt
@@ -337,6 +433,7 @@ class Server:
         self.opt = opt
         self.lock = threading.Lock()
         self.retr_count = 0
+        self.plain_err_sent = {}
         self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size, opt.uidl_suffix)
         self.logf = open(opt.log, "a", buffering=1) if opt.log else None
         self.tls_ctx = self.ctx(opt.cert, opt.key) if opt.tls else None
@@ -347,6 +444,20 @@ class Server:
         c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         c.load_cert_chain(cert, key)
         return c
+
+    def take_plain_err(self, cmd):
+        """Whether CMD gets --plain-err's -ERR this time (counted per run)."""
+        limit = self.opt.plain_err[cmd]
+        with self.lock:
+            sent = self.plain_err_sent.get(cmd, 0)
+            if limit and sent >= limit:
+                return False
+            self.plain_err_sent[cmd] = sent + 1
+            return True
+
+    def log_line(self, line):
+        if self.logf:
+            self.logf.write(line + "\n")
 
     def log_cmd(self, cmd, line):
         if not self.logf:
@@ -363,7 +474,8 @@ class Server:
         lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         lsock.bind(("127.0.0.1", 0))
         lsock.listen(16)
-        print("PORT %d" % lsock.getsockname()[1], flush=True)
+        self.port = lsock.getsockname()[1]
+        print("PORT %d" % self.port, flush=True)
         draining = []
         sel = selectors.DefaultSelector()
         sel.register(lsock, selectors.EVENT_READ)
@@ -467,10 +579,21 @@ def main():
                     metavar=("CMD", "BYTES"))
     ap.add_argument("--resp-code", action="append", nargs=2, default=[],
                     metavar=("CMD", "CODE"))
+    ap.add_argument("--plain-err", action="append", nargs=2, default=[],
+                    metavar=("CMD", "N"),
+                    help="answer CMD with '-ERR maildrop locked, try later' (no "
+                    "response code) the first N times of the run; 0: always")
     ap.add_argument("--raw-after", action="append", nargs=2, default=[],
                     metavar=("CMD", "HEX"),
                     help="answer CMD with these bytes (hex) instead of its response")
     ap.add_argument("--log", metavar="FILE")
+    ap.add_argument("--oauth2", choices=["google", "microsoft"],
+                    help="offer SASL XOAUTH2 and OAUTHBEARER as Gmail does, or "
+                    "XOAUTH2 only as Outlook does, with their ways of refusing")
+    ap.add_argument("--token", action="append", default=[],
+                    help="an access token --oauth2 accepts (repeatable)")
+    ap.add_argument("--token-file", metavar="FILE",
+                    help="access tokens --oauth2 accepts, one a line, read at each login")
     ap.add_argument("--uidl-suffix-hex", default="", metavar="HEX",
                     help="bytes appended to every UIDL, e.g. e9 (not UTF-8)")
     opt = ap.parse_args()
@@ -487,6 +610,10 @@ def main():
     except ValueError:
         ap.error("--long-line-after CMD BYTES: BYTES must be a number")
     opt.resp_code = {c.upper(): code for c, code in opt.resp_code}
+    try:
+        opt.plain_err = {c.upper(): int(n) for c, n in opt.plain_err}
+    except ValueError:
+        ap.error("--plain-err CMD N: N must be a number")
     try:
         opt.raw_after = {c.upper(): bytes.fromhex(h) for c, h in opt.raw_after}
     except ValueError:

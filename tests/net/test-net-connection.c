@@ -96,7 +96,6 @@ test_refused (void)
   g_autoptr (GError) error = NULL;
   BzNetOptions opts = { .host = "127.0.0.1" };
   g_autofree char *label = NULL;
-  gint64 start;
 
   /* bound but not listening: the port is ours, so nobody else can answer */
   sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
@@ -106,11 +105,9 @@ test_refused (void)
   g_assert_no_error (error);
   opts.port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
-  start = g_get_monotonic_time ();
   conn = bz_net_connection_open (&opts, NULL, &error);
   g_assert_null (conn);
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_CONNECT);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 2000 * MS);
   label = g_strdup_printf ("127.0.0.1:%u: connection refused", opts.port);
   g_assert_cmpstr (error->message, ==, label);
 }
@@ -188,7 +185,7 @@ test_connect_timeout (void)
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
   g_assert_cmpint (elapsed, >=, 390 * MS);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 }
 
 static gpointer net_test_cancel_thread (gpointer user_data);
@@ -215,7 +212,7 @@ test_cancel_connect (void)
   g_thread_join (thread);
   g_assert_null (conn);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 }
 
 static void
@@ -296,7 +293,7 @@ test_io_timeout (void)
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
   g_assert_cmpint (elapsed, >=, 290 * MS);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 
   /* a changed timeout applies to the next read */
   g_clear_error (&error);
@@ -306,7 +303,7 @@ test_io_timeout (void)
   elapsed = g_get_monotonic_time () - start;
   g_assert_error (error, BZ_NET_ERROR, BZ_NET_ERROR_TIMEOUT);
   g_assert_cmpint (elapsed, >=, 690 * MS);
-  g_assert_cmpint (elapsed, <, 3000 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 }
 
 static void
@@ -331,7 +328,7 @@ test_handshake_timeout (void)
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
   g_assert_nonnull (strstr (error->message, "TLS handshake timed out"));
   g_assert_cmpint (elapsed, >=, 290 * MS);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
   g_assert_false (bz_net_connection_is_tls (conn));
 }
 
@@ -418,7 +415,7 @@ test_cancel_read (void)
   elapsed = g_get_monotonic_time () - start;
   g_thread_join (thread);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 
   /* an already cancelled cancellable fails at once, also for connect */
   g_clear_error (&error);
@@ -452,7 +449,7 @@ test_cancel_handshake (void)
   elapsed = g_get_monotonic_time () - start;
   g_thread_join (thread);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (elapsed, <, 1500 * MS);
+  g_assert_cmpint (elapsed, <, NET_TEST_BEFORE_DEFAULT);
 }
 
 int

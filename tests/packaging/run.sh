@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "SKIP: installing a package needs root or password-less sudo"; exit 77
   fi
 fi
-for tool in dpkg-buildpackage dh lintian scdoc apt-get dbus-run-session man; do
+for tool in dpkg-buildpackage dh lintian scdoc apt-get dbus-run-session man strings; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (sh .ci/deps packaging)"; exit 77; }
 done
 
@@ -104,6 +104,21 @@ out=$(/usr/bin/buzond --version) || fail "buzond --version exit status"
 [ "$out" = "buzond $version" ] && pass "$out" || fail "buzond --version said \"$out\", package is $version"
 out=$(/usr/bin/buzonctl --version) || fail "buzonctl --version exit status"
 [ "$out" = "buzonctl $version" ] && pass "$out" || fail "buzonctl --version said \"$out\""
+
+# Built as packages build it (-Dtest-hooks=false): no test hook ships.
+for bin in /usr/bin/buzond /usr/bin/buzonctl; do
+  if strings -a "$bin" | grep -q BUZON_TEST; then
+    fail "$bin contains a BUZON_TEST string (built with test hooks?)"
+  else
+    pass "$bin: no BUZON_TEST string"
+  fi
+done
+# ... while the suite's own build (test hooks on) has them: the check sees them.
+if [ -n "${BZ_TEST_BUZOND:-}" ]; then
+  strings -a "$BZ_TEST_BUZOND" | grep -q BUZON_TEST_NOW &&
+    pass "the test build's buzond has its hooks" ||
+    fail "no BUZON_TEST_NOW in $BZ_TEST_BUZOND: the check above proves nothing"
+fi
 
 grep -qx 'ExecStart=/usr/bin/buzond' /usr/lib/systemd/user/buzon.service &&
   grep -qx 'Exec=/usr/bin/buzond' /usr/share/dbus-1/services/org.buzon.Agent1.service &&

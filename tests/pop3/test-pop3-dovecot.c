@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bz-pop3-session.h"
+#include "bz-pop3-test-commands.h"
 #include "bz-pop3-test-sink.h"
 #include "bz-test-util.h"
 
@@ -65,7 +66,7 @@ test_dovecot_auth (gconstpointer data)
   if (c->security == BZ_SECURITY_STARTTLS)
     g_assert_false (bz_pop3_session_has_capability (session, "STLS"));
   g_assert_true (bz_pop3_session_has_capability (session, "uidl"));
-  g_assert_true (bz_pop3_session_stat (session, &count, NULL, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session, &count, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, !=, G_MAXUINT);
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
@@ -176,7 +177,7 @@ test_dovecot_commands (void)
   contents = read_mails (mails);
   session = connect_login (BZ_SECURITY_TLS, FALSE, BZ_AUTH_AUTO, "test2");
 
-  g_assert_true (bz_pop3_session_stat (session, &count, &octets, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session, &count, &octets, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 5);
 
@@ -190,7 +191,7 @@ test_dovecot_commands (void)
       sum += e->size;
     }
   g_assert_cmpuint (sum, ==, octets);
-  g_assert_true (bz_pop3_session_list_one (session, 3, &size, NULL, &error));
+  g_assert_true (bz_pop3_test_list_one (session, 3, &size, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (size, ==, g_array_index (list, BzPop3ListEntry, 2).size);
 
@@ -215,17 +216,17 @@ test_dovecot_commands (void)
     g_assert_nonnull (strstr (error->message, "LIST 99 failed"));
     g_clear_error (&error);
     g_assert_cmpuint (bad_sizes[0], ==, g_array_index (list, BzPop3ListEntry, 1).size);
-    g_assert_true (bz_pop3_session_noop (session, NULL, &error));
+    g_assert_true (bz_pop3_test_noop (session, NULL, &error));
     g_assert_no_error (error);
   }
 
   uidls = bz_pop3_session_uidl (session, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (uidls->entries->len, ==, 5);
-  uidl2 = bz_pop3_session_uidl_one (session, 2, NULL, &error);
+  uidl2 = bz_pop3_test_uidl_one (session, 2, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (uidl2, ==, g_array_index (uidls->entries, BzPop3UidlEntry, 1).uidl);
-  g_assert_null (bz_pop3_session_uidl_one (session, 99, NULL, &error));
+  g_assert_null (bz_pop3_test_uidl_one (session, 99, NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
   g_clear_error (&error);
 
@@ -248,7 +249,7 @@ test_dovecot_commands (void)
     g_assert_cmpint (top_data[top_len - 1], ==, '\n');
     g_assert_cmpint (top_data[top_len - 2], ==, '\n');
   }
-  g_assert_true (bz_pop3_session_noop (session, NULL, &error));
+  g_assert_true (bz_pop3_test_noop (session, NULL, &error));
   g_assert_no_error (error);
 
   /* DELE + RSET leaves everything in place. */
@@ -258,19 +259,19 @@ test_dovecot_commands (void)
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
   g_assert_true (g_str_has_prefix (error->message, "localhost: DELE 1 failed: -ERR"));
   g_clear_error (&error);
-  g_assert_true (bz_pop3_session_stat (session, &count, NULL, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session, &count, NULL, NULL, &error));
   g_assert_cmpuint (count, ==, 4);
-  g_assert_true (bz_pop3_session_rset (session, NULL, &error));
+  g_assert_true (bz_pop3_test_rset (session, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (bz_pop3_session_quit (session, NULL, &error));
   g_assert_no_error (error);
   /* Nothing works after QUIT. */
-  g_assert_false (bz_pop3_session_noop (session, NULL, &error));
+  g_assert_false (bz_pop3_test_noop (session, NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_CLOSED);
   g_clear_error (&error);
 
   session2 = connect_login (BZ_SECURITY_TLS, FALSE, BZ_AUTH_AUTO, "test2");
-  g_assert_true (bz_pop3_session_stat (session2, &count, NULL, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session2, &count, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 5);
   bz_pop3_session_abort (session2);
@@ -374,7 +375,7 @@ test_dovecot_dele_quit (void)
   g_assert_no_error (error);
 
   session2 = connect_login (BZ_SECURITY_TLS, FALSE, BZ_AUTH_AUTO, "test4");
-  g_assert_true (bz_pop3_session_stat (session2, &count, NULL, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session2, &count, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 6);
   after = bz_pop3_session_uidl (session2, NULL, &error);
@@ -392,12 +393,12 @@ test_dovecot_dele_quit (void)
   g_assert_false (bz_pop3_session_dele_many (session2, bad, G_N_ELEMENTS (bad), NULL, &error));
   g_assert_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_SERVER);
   g_clear_error (&error);
-  g_assert_true (bz_pop3_session_noop (session2, NULL, &error));
+  g_assert_true (bz_pop3_test_noop (session2, NULL, &error));
   g_assert_no_error (error);
   bz_pop3_session_abort (session2);
 
   session3 = connect_login (BZ_SECURITY_TLS, FALSE, BZ_AUTH_AUTO, "test4");
-  g_assert_true (bz_pop3_session_stat (session3, &count, NULL, NULL, &error));
+  g_assert_true (bz_pop3_test_stat (session3, &count, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count, ==, 6);
   g_assert_true (bz_pop3_session_quit (session3, NULL, &error));

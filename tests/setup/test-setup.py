@@ -32,6 +32,8 @@ import unittest
 
 E = os.environ
 BUZONCTL = E["BZ_SETUP_BUZONCTL"]
+BUILT_GOOGLE_ID = os.environ.get("BZ_SETUP_GOOGLE_ID") == "1"
+BUILT_MICROSOFT_ID = os.environ.get("BZ_SETUP_MICROSOFT_ID") == "1"
 BUZOND = E["BZ_SETUP_BUZOND"]
 PTY = E["BZ_SETUP_PTY"]
 PASSWORD = E["BZ_TEST_PASSWORD"]
@@ -439,19 +441,27 @@ class TestAutoconfig(Case):
 
     def test_oauth2_in_autoconfig(self):
         """An autoconfig file that asks for OAuth2 on a provider buzon knows
-        gives oauth2 = ..., no password and the authorize hint."""
+        gives oauth2 = ..., no password and the authorize hint (or, in a
+        build without a Microsoft client id, an error naming
+        oauth2-client-id and nothing written)."""
         web = Web({"/o.xml": xml_page([{"hostname": "outlook.office365.com", "port": "995",
                                         "socketType": "SSL", "username": "%EMAILADDRESS%",
                                         "auth": ["OAuth2", "password-cleartext"]}])})
         self.addCleanup(web.close)
         rc, out, err = run(["add", "dana@contoso.test", "--config", self.conf,
                             "--autoconfig-url", web.base + "/o.xml"], stdin="")
+        self.assertIsNone(keyring_lookup("dana-contoso.test"))
+        if not BUILT_MICROSOFT_ID:
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("oauth2-client-id", err)
+            self.assertIn("nothing was written", err)
+            self.assertIsNone(self.read_conf())
+            return
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(self.read_conf(),
                          "[account dana-contoso.test]\nhost = outlook.office365.com\n"
                          "user = dana@contoso.test\noauth2 = microsoft\n")
         self.assertIn("buzonctl authorize dana-contoso.test", out)
-        self.assertIsNone(keyring_lookup("dana-contoso.test"))
         self.assertEqual(os.stat(self.conf).st_mode & 0o777, 0o600)
 
 
@@ -606,19 +616,36 @@ class TestDns(Case):
 
     def test_presets(self):
         """gmail.com by name, Microsoft 365 by the domain's MX: OAuth2
-        accounts, no login check (buzonctl authorize does the sign-in)."""
+        accounts, no login check (buzonctl authorize does the sign-in).
+        A build without default client ids cannot sign in to them: add
+        stops, names oauth2-client-id and writes nothing."""
         rc, out, err = self.add(["add", "bob@gmail.com"], stdin="")
-        self.assertEqual(rc, 0, out + err)
         self.assertIn("through buzon's list of known providers", out)
-        self.assertIn("buzonctl authorize bob-gmail.com", out)
+        if not BUILT_GOOGLE_ID:
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("oauth2-client-id", err)
+            self.assertIn("nothing was written", err)
+            self.assertIsNone(self.read_conf())
+        else:
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("buzonctl authorize bob-gmail.com", out)
         rc, out, err = self.add(["add", "eve@m365.test", "--name", "m365"], stdin="")
-        self.assertEqual(rc, 0, out + err)
         self.assertIn("mail exchanger m365-test.mail.protection.outlook.com", out)
-        self.assertEqual(self.read_conf(),
-                         "[account bob-gmail.com]\nhost = pop.gmail.com\nuser = bob@gmail.com\n"
-                         "oauth2 = google\n\n"
-                         "[account m365]\nhost = outlook.office365.com\nuser = eve@m365.test\n"
+        if not BUILT_MICROSOFT_ID:
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("oauth2-client-id", err)
+            self.assertIn("nothing was written", err)
+        else:
+            self.assertEqual(rc, 0, out + err)
+        expected = ""
+        if BUILT_GOOGLE_ID:
+            expected += ("[account bob-gmail.com]\nhost = pop.gmail.com\nuser = bob@gmail.com\n"
+                         "oauth2 = google\n")
+        if BUILT_MICROSOFT_ID:
+            expected += "\n" if expected else ""
+            expected += ("[account m365]\nhost = outlook.office365.com\nuser = eve@m365.test\n"
                          "oauth2 = microsoft\n")
+        self.assertEqual(self.read_conf(), expected or None)
 
     def test_guess(self):
         """pop.<domain> resolves: it is tried on 995 (nothing listens there
