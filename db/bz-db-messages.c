@@ -535,3 +535,55 @@ bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **erro
   *count = (guint) sqlite3_column_int64 (stmt, 0);
   return TRUE;
 }
+
+gboolean
+bz_db_get_size (BzDb *self, const char *account, const char *uidl, guint64 *size, GError **error)
+{
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
+  gint64 account_id = 0;
+  int rc;
+
+  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
+
+  *size = 0;
+  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
+    return FALSE;
+  if (account_id == 0)
+    return TRUE;
+  stmt =
+      bz_db_cached (self, "SELECT size FROM messages WHERE account_id = ?1 AND uidl = ?2", error);
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
+      !bind_text (self, stmt, 2, uidl, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *size = (guint64) sqlite3_column_int64 (stmt, 0);
+  else if (rc != SQLITE_DONE)
+    return bz_db_fail (self, error, "cannot read a message's size");
+  return TRUE;
+}
+
+gboolean
+bz_db_set_size (BzDb *self, const char *account, const char *uidl, guint64 size, GError **error)
+{
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
+  gint64 account_id = 0;
+
+  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
+
+  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
+    return FALSE;
+  if (account_id == 0)
+    return TRUE;
+  stmt = bz_db_cached (self,
+                       "UPDATE messages SET size = ?3 WHERE account_id = ?1 AND uidl = ?2 "
+                       "AND state = 'stored'",
+                       error);
+  if (stmt == NULL || !bind_int64 (self, stmt, 1, account_id, error) ||
+      !bind_text (self, stmt, 2, uidl, error) ||
+      !bind_int64 (self, stmt, 3, (gint64) MIN (size, (guint64) G_MAXINT64), error))
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return bz_db_fail (self, error, "cannot record a message's size");
+  return TRUE;
+}

@@ -14,7 +14,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "bz-db-private.h"
 
@@ -25,6 +29,7 @@ struct _BzDb
   GObject parent_instance;
   char *path;
   sqlite3 *handle;
+  gboolean read_only;   /* bz_db_open_read_only(): leaves no file behind */
   GHashTable *stmts;    /* SQL text -> sqlite3_stmt */
   GHashTable *accounts; /* name -> gint64 id, boxed */
 };
@@ -107,14 +112,20 @@ rc_is_corrupt (int rc)
   return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
 }
 
+/* Damage found after the file was opened (a page that does not read):
+ * the next open checks the whole file (PRAGMA quick_check, too slow for
+ * every open) and moves it aside when it is damaged. */
+static char *
+check_marker_path (const char *path)
+{
+  return g_strconcat (path, ".check", NULL);
+}
+
 static void
 set_corrupt_error (BzDb *self, GError **error, const char *why)
 {
   g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CORRUPT,
-               "Database %s is damaged or not a buzon database (%s). "
-               "Move it aside to start over; every message still on the "
-               "servers would then be downloaded again",
-               self->path, why);
+               "Database %s is damaged or not a buzon database (%s)", self->path, why);
 }
 
 gboolean
@@ -124,11 +135,16 @@ bz_db_fail (BzDb *self, GError **error, const char *what)
 
   if (rc_is_corrupt (rc))
     {
+      g_autofree char *marker = check_marker_path (self->path);
+
       set_corrupt_error (self, error, sqlite3_errmsg (self->handle));
+      if (!self->read_only && !g_file_set_contents (marker, "", 0, NULL))
+        g_warning ("Cannot create %s", marker);
       return FALSE;
     }
-  g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "Database %s: %s: %s", self->path, what,
-               sqlite3_errmsg (self->handle));
+  g_set_error (error, BZ_DB_ERROR,
+               (rc & 0xff) == SQLITE_FULL ? BZ_DB_ERROR_NO_SPACE : BZ_DB_ERROR_FAILED,
+               "Database %s: %s: %s", self->path, what, sqlite3_errmsg (self->handle));
   return FALSE;
 }
 
@@ -241,6 +257,31 @@ bz_db_rollback (BzDb *self)
     g_warning ("Database %s: rollback failed: %s", self->path, sqlite3_errmsg (self->handle));
 }
 
+gboolean
+bz_db_account_has_messages (BzDb *self, const char *account, gboolean *has, GError **error)
+{
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
+  gint64 id = 0;
+  int rc;
+
+  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
+
+  *has = FALSE;
+  if (!bz_db_account_id (self, account, FALSE, &id, error))
+    return FALSE;
+  if (id == 0)
+    return TRUE;
+  /* one step on the (account_id, uidl) index, whatever the row count */
+  stmt = bz_db_cached (self, "SELECT 1 FROM messages WHERE account_id = ?1 LIMIT 1", error);
+  if (stmt == NULL || !bz_db_check_bind (self, sqlite3_bind_int64 (stmt, 1, id), error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return bz_db_fail (self, error, "cannot look up the account's messages");
+  *has = rc == SQLITE_ROW;
+  return TRUE;
+}
+
 /* Reads one integer pragma; the first read of a garbage file fails here. */
 gboolean
 bz_db_pragma_int (BzDb *self, const char *sql, gint64 *value, GError **error)
@@ -297,6 +338,30 @@ check_ours (BzDb *self, guint *version, GError **error)
   return TRUE;
 }
 
+/* When a query found damage (see bz_db_fail()), the whole file is checked
+ * once before it is used again. */
+static gboolean
+check_marked (BzDb *self, GError **error)
+{
+  g_autofree char *marker = check_marker_path (self->path);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  const char *answer;
+
+  if (!g_file_test (marker, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (sqlite3_prepare_v2 (self->handle, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return bz_db_fail (self, error, "cannot check it");
+  answer = (const char *) sqlite3_column_text (stmt, 0);
+  if (g_strcmp0 (answer, "ok") != 0)
+    {
+      set_corrupt_error (self, error, answer != NULL ? answer : "quick_check failed");
+      return FALSE;
+    }
+  g_unlink (marker);
+  return TRUE;
+}
+
 static gboolean
 set_pragmas (BzDb *self, GError **error)
 {
@@ -348,8 +413,8 @@ set_pragmas (BzDb *self, GError **error)
   return TRUE;
 }
 
-BzDb *
-bz_db_open (const char *path, GError **error)
+static BzDb *
+open_once (const char *path, GError **error)
 {
   g_autoptr (BzDb) self = g_object_new (BZ_TYPE_DB, NULL);
   g_autofree char *dir = g_path_get_dirname (path);
@@ -381,7 +446,15 @@ bz_db_open (const char *path, GError **error)
       bz_db_fail (self, error, "cannot set the busy timeout");
       return NULL;
     }
-  if (!check_ours (self, &version, error))
+  /* Until the file is known to be ours and sound, closing must not write
+   * to it: the last connection's close would checkpoint the -wal into a
+   * damaged file and delete the -wal, which move_aside() keeps. */
+  if (sqlite3_db_config (self->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot configure the connection");
+      return NULL;
+    }
+  if (!check_ours (self, &version, error) || !check_marked (self, error))
     return NULL;
   if (sqlite3_db_readonly (self->handle, "main") != 0)
     {
@@ -395,7 +468,109 @@ bz_db_open (const char *path, GError **error)
     return NULL;
   if (!set_pragmas (self, error))
     return NULL;
+  if (sqlite3_db_config (self->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL) != SQLITE_OK)
+    {
+      bz_db_fail (self, error, "cannot configure the connection");
+      return NULL;
+    }
   return g_steal_pointer (&self);
+}
+
+/* A damaged database is moved aside, never deleted (DESIGN.md): the file
+ * and its -wal and -shm become "PATH.damaged-<unix time>" (and -wal,
+ * -shm), so that SQLite can still open the three together. The sync then
+ * rebuilds the state from the Maildirs. Two processes may find the damage
+ * at once: under a lock, the file is moved only if it is still the one
+ * that was found damaged, else the other process moved it already. */
+static gboolean
+move_aside (const char *path, const GStatBuf *damaged, const char *why, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *lock_path = g_strconcat (path, ".lock", NULL);
+  g_autofree char *aside = NULL;
+  GStatBuf now;
+  int lock_fd;
+  int saved = 0;
+
+  lock_fd = g_open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || flock (lock_fd, LOCK_EX) != 0)
+    {
+      saved = errno;
+      if (lock_fd >= 0)
+        close (lock_fd);
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED, "%s, and cannot be moved aside: %s: %s",
+                   why, lock_path, g_strerror (saved));
+      return FALSE;
+    }
+  if (g_stat (path, &now) != 0 || now.st_dev != damaged->st_dev || now.st_ino != damaged->st_ino)
+    {
+      close (lock_fd);
+      return TRUE;
+    }
+  for (gint64 t = g_get_real_time () / G_USEC_PER_SEC;; t++)
+    {
+      g_free (aside);
+      aside = g_strdup_printf ("%s.damaged-%" G_GINT64_FORMAT, path, t);
+      if (!g_file_test (aside, G_FILE_TEST_EXISTS))
+        break;
+    }
+  if (g_rename (path, aside) != 0)
+    saved = errno;
+  for (guint i = 0; saved == 0 && i < 2; i++)
+    {
+      const char *suffix = i == 0 ? "-wal" : "-shm";
+      g_autofree char *from = g_strconcat (path, suffix, NULL);
+      g_autofree char *to = g_strconcat (aside, suffix, NULL);
+
+      if (g_rename (from, to) != 0 && errno != ENOENT)
+        saved = errno;
+    }
+  close (lock_fd);
+  if (saved != 0)
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "%s, and cannot be moved aside as %s: %s", why, aside, g_strerror (saved));
+      return FALSE;
+    }
+  {
+    int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0)
+      {
+        (void) fsync (dir_fd);
+        close (dir_fd);
+      }
+  }
+  {
+    g_autofree char *marker = check_marker_path (path);
+    g_unlink (marker);
+  }
+  g_warning ("%s: moved it aside as %s and started a new one; each account's state is "
+             "rebuilt from its Maildir at its next sync",
+             why, aside);
+  return TRUE;
+}
+
+BzDb *
+bz_db_open (const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  GStatBuf damaged;
+  BzDb *db;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  db = open_once (path, &local);
+  if (db != NULL)
+    return db;
+  if (!g_error_matches (local, BZ_DB_ERROR, BZ_DB_ERROR_CORRUPT) || g_stat (path, &damaged) != 0 ||
+      !S_ISREG (damaged.st_mode))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (!move_aside (path, &damaged, local->message, error))
+    return NULL;
+  return open_once (path, error);
 }
 
 BzDb *
@@ -407,6 +582,7 @@ bz_db_open_read_only (const char *path, guint *version, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
 
   self->path = g_strdup (path);
+  self->read_only = TRUE;
   rc = sqlite3_open_v2 (path, &self->handle,
                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
   if (rc != SQLITE_OK)

@@ -41,6 +41,7 @@ typedef enum
   BZ_DB_ERROR_CORRUPT,  /* not a database, or not ours, or damaged */
   BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
   BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
+  BZ_DB_ERROR_NO_SPACE, /* the disk (or quota) is full: nothing was written */
   BZ_DB_ERROR_QUERY,    /* the full-text engine refused a MATCH expression */
 } BzDbError;
 
@@ -189,6 +190,11 @@ GPtrArray *bz_db_list_newest (BzDb *self, const char *account, guint limit, GErr
 /* Fills @counts (indexed by BzDbState) for @account. */
 gboolean bz_db_count_states (BzDb *self, const char *account, guint counts[BZ_DB_STATE_LAST],
                              GError **error);
+/* Whether the database has any row (in any state) for @account: when it
+ * has none, the sync looks for the account's messages in its Maildir
+ * (bz_store_rebuild()). */
+gboolean bz_db_account_has_messages (BzDb *self, const char *account, gboolean *has,
+                                     GError **error);
 /* The number of messages of @account in its Maildir (StoredCount). */
 gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **error);
 
@@ -210,6 +216,17 @@ gboolean bz_db_drop_pending (BzDb *self, const char *account, const char *uidl, 
 /* The pending rows of @account (BzDbMessage, transfer full). */
 GPtrArray *bz_db_list_pending (BzDb *self, const char *account, GError **error);
 
+/* --- the size a stored message has (DESIGN.md: a message whose stored
+ * bytes are in doubt is never DELEd) ------------------------------------ */
+
+/* The recorded size of @uidl (LIST's octets when it was fetched; the
+ * octets received when the server's size disagreed), 0 when unknown or
+ * no such row. */
+gboolean bz_db_get_size (BzDb *self, const char *account, const char *uidl, guint64 *size,
+                         GError **error);
+/* Records @size as the size of the stored message @uidl. */
+gboolean bz_db_set_size (BzDb *self, const char *account, const char *uidl, guint64 size,
+                         GError **error);
 /* --- the full-text index (bz-db-index.c) ------------------------------- */
 
 /* A message the indexer has still to read. */

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 
+#include "bz-common-text.h"
 #include "bz-ctl.h"
 
 char *
@@ -60,14 +61,16 @@ bz_ctl_format_date (gint64 when)
 char *
 bz_ctl_one_line (const char *value)
 {
-  char *copy = g_utf8_make_valid (value != NULL ? value : "", -1);
+  g_autofree char *copy = g_strdup (value != NULL ? value : "");
 
+  /* line breaks read as spaces; every other control (C1 too), and what
+   * is not UTF-8, as the common sanitiser shows it */
   for (char *p = copy; *p != '\0'; p++)
     {
-      if ((guchar) *p < 0x20 || *p == 0x7f)
+      if (*p == '\n' || *p == '\r')
         *p = ' ';
     }
-  return copy;
+  return bz_common_text_sanitize (copy, -1);
 }
 
 /* --- tables -------------------------------------------------------------- */

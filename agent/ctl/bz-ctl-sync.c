@@ -133,8 +133,10 @@ sync_finished_cb (BzDbusAccount *account, gboolean ok, guint new_messages, const
     }
   else
     {
+      g_autofree char *shown = bz_ctl_one_line (error);
+
       run->failed++;
-      g_print ("%s: sync failed: %s\n", bz_dbus_account_get_name (account), error);
+      g_print ("%s: sync failed: %s\n", bz_dbus_account_get_name (account), shown);
     }
   fflush (stdout);
   draw_bar (run);

@@ -5,6 +5,7 @@
 
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
+#include "bz-common-text.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-utf8.h"
 #include "bz-notify.h"
@@ -306,8 +307,9 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
   /* Only once the last MessageStored is out (see end_sync()). */
   guint new_messages = result != NULL ? result->new_messages : 0;
   gboolean cancelled = error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  /* A server's -ERR text or a UIDL quoted in a message may be any bytes. */
-  g_autofree char *error_text = bz_dbus_utf8 (error != NULL ? error->message : NULL);
+  /* A server's -ERR text or a UIDL quoted in a message may be any bytes:
+   * what goes on the bus and into the log is sanitised. */
+  g_autofree char *error_text = bz_common_text_sanitize (error != NULL ? error->message : NULL, -1);
   guint64 delay;
   const char *why;
 
@@ -352,7 +354,7 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
       bz_dbus_account_set_last_error (self->iface, error_text);
       bz_daemon_log (cancelled ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING, self->account->name,
                      "sync failed (%s): %s",
-                     bz_sync_failure_to_string (bz_sync_classify_error (error)), error->message);
+                     bz_sync_failure_to_string (bz_sync_classify_error (error)), error_text);
     }
   update_resting_state (self);
 

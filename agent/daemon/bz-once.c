@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "bz-common-text.h"
 #include "bz-once.h"
 #include "bz-secrets.h"
 #include "bz-sync.h"
@@ -111,7 +112,11 @@ print_summary (OnceRun *once, BzAccount *account, const BzSyncResult *r, const G
   g_string_append_printf (line, "%s: ", account->name);
   if (error != NULL)
     {
-      g_string_append_printf (line, "failed (%s): %s", failure_kind (error), error->message);
+      /* the message may quote a server: no terminal control reaches the
+       * user's terminal through it */
+      g_autofree char *shown = bz_common_text_sanitize (error->message, -1);
+
+      g_string_append_printf (line, "failed (%s): %s", failure_kind (error), shown);
       if (r != NULL && r->new_messages > 0)
         g_string_append_printf (line, " (%u new stored before the failure)", r->new_messages);
     }

@@ -6,34 +6,14 @@
 
 #include <string.h>
 
+#include "bz-pop3-listing.h"
 #include "bz-pop3-session-private.h"
 
 static gboolean
 bz_pop3_commands_parse_uint (BzPop3Session *self, const char *str, guint64 max, guint64 *out,
                              const char **end, GError **error)
 {
-  char *endp = NULL;
-  guint64 value;
-
-  while (*str == ' ')
-    str++;
-  if (!g_ascii_isdigit (*str))
-    {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: expected a number in \"%.40s\"", self->host, str);
-      return FALSE;
-    }
-  value = g_ascii_strtoull (str, &endp, 10);
-  if (value > max || (*endp != '\0' && *endp != ' '))
-    {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: bad number in \"%.40s\"",
-                   self->host, str);
-      return FALSE;
-    }
-  *out = value;
-  if (end != NULL)
-    *end = endp;
-  return TRUE;
+  return bz_pop3_listing_number (self->host, str, max, out, end, error);
 }
 
 /* Parses "msgno value" as answered by LIST and UIDL. */
@@ -41,22 +21,7 @@ static gboolean
 bz_pop3_commands_parse_pair (BzPop3Session *self, const char *line, guint *msgno, const char **rest,
                              GError **error)
 {
-  guint64 n;
-  const char *end;
-
-  if (!bz_pop3_commands_parse_uint (self, line, G_MAXUINT, &n, &end, error))
-    return FALSE;
-  while (*end == ' ')
-    end++;
-  if (*end == '\0')
-    {
-      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "%s: missing value in \"%.40s\"",
-                   self->host, line);
-      return FALSE;
-    }
-  *msgno = (guint) n;
-  *rest = end;
-  return TRUE;
+  return bz_pop3_listing_pair (self->host, line, msgno, rest, error);
 }
 
 /* Sends @line and expects +OK; a -ERR becomes an error named @what. */
@@ -77,28 +42,59 @@ bz_pop3_commands_simple (BzPop3Session *self, const char *line, BzPop3CmdKind ki
   return g_steal_pointer (&cmd);
 }
 
+typedef struct
+{
+  BzPop3Session *self;
+  GArray *entries;
+  GError *error; /* the first bad line */
+} ListReader;
+
+/* Each line of a LIST listing as it arrives: no copy of the whole answer. */
+static void
+bz_pop3_commands_list_line (const char *line, gsize len, gpointer data)
+{
+  ListReader *r = data;
+  BzPop3ListEntry entry = { 0 };
+  const char *rest;
+
+  if (r->error != NULL)
+    return;
+  if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error) ||
+      !bz_pop3_commands_parse_uint (r->self, rest, G_MAXINT64, &entry.size, NULL, &r->error))
+    return;
+  g_array_append_val (r->entries, entry);
+}
+
 GArray *
 bz_pop3_session_list (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (BzPop3Cmd) cmd = NULL;
-  g_autoptr (GArray) entries = NULL;
+  g_autoptr (BzPop3Cmd) done = NULL;
+  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (BzPop3ListEntry));
+  ListReader reader = { self, entries, NULL };
+  BzPop3Cmd *cmd;
+  gboolean ran;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), NULL);
-  cmd = bz_pop3_commands_simple (self, "LIST", BZ_POP3_CMD_LINES, BZ_POP3_ERROR_SERVER,
-                                 "LIST failed", cancellable, error);
-  if (cmd == NULL)
+  if (!bz_pop3_session_check_usable (self, error))
     return NULL;
-  entries = g_array_sized_new (FALSE, FALSE, sizeof (BzPop3ListEntry), cmd->lines->len);
-  for (guint i = 0; i < cmd->lines->len; i++)
+  cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "LIST");
+  cmd->max_lines = BZ_POP3_MAX_MESSAGES;
+  cmd->line_func = bz_pop3_commands_list_line;
+  cmd->line_data = &reader;
+  ran = bz_pop3_session_run (self, cmd, cancellable, error);
+  if (ran)
+    done = bz_pop3_session_take (self, cmd);
+  if (!ran || !done->ok)
     {
-      BzPop3ListEntry entry = { 0 };
-      const char *rest;
-
-      if (!bz_pop3_commands_parse_pair (self, g_ptr_array_index (cmd->lines, i), &entry.msgno,
-                                        &rest, error) ||
-          !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &entry.size, NULL, error))
-        return NULL;
-      g_array_append_val (entries, entry);
+      g_clear_error (&reader.error);
+      if (ran)
+        bz_pop3_session_set_server_error (self, done, BZ_POP3_ERROR_SERVER, "LIST failed", error);
+      return NULL;
+    }
+  if (reader.error != NULL)
+    {
+      g_propagate_error (error, reader.error);
+      return NULL;
     }
   return g_steal_pointer (&entries);
 }
@@ -113,11 +109,18 @@ bz_pop3_uidl_list_free (BzPop3UidlList *list)
   g_free (list);
 }
 
+static gboolean
+bz_pop3_commands_check_uidl (BzPop3Session *self, const char *line, gsize len, GError **error)
+{
+  return bz_pop3_listing_check_uidl (self->host, line, len, error);
+}
+
 typedef struct
 {
   BzPop3Session *self;
   BzPop3UidlList *list;
   GError *error; /* the first bad line */
+  gsize bytes;   /* of the UIDLs so far */
 } UidlReader;
 
 /* Each line of the listing as it arrives: no copy of the whole answer.
@@ -137,10 +140,14 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
   if (!bz_pop3_commands_parse_pair (r->self, line, &entry.msgno, &rest, &r->error))
     return;
   uidl_len = strcspn (rest, " \t");
-  if (uidl_len == 0)
+  if (!bz_pop3_commands_check_uidl (r->self, line, uidl_len, &r->error))
+    return;
+  r->bytes += uidl_len;
+  if (r->bytes > BZ_POP3_MAX_UIDL_BYTES)
     {
-      g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL,
-                   "%s: UIDL line without a UIDL: \"%.40s\"", r->self->host, line);
+      g_set_error (&r->error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
+                   "%s: a listing whose UIDLs add up to more than %d MiB", r->self->host,
+                   BZ_POP3_MAX_UIDL_BYTES / (1024 * 1024));
       return;
     }
   entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
@@ -152,7 +159,7 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
 {
   g_autoptr (BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
   g_autoptr (BzPop3Cmd) done = NULL;
-  UidlReader reader = { self, list, NULL };
+  UidlReader reader = { self, list, NULL, 0 };
   BzPop3Cmd *cmd;
   gboolean ran;
 
@@ -162,6 +169,7 @@ bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **e
   list->entries = g_array_new (FALSE, FALSE, sizeof (BzPop3UidlEntry));
   list->strings = g_string_chunk_new (64 * 1024);
   cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_LINES, "UIDL");
+  cmd->max_lines = BZ_POP3_MAX_MESSAGES;
   cmd->line_func = bz_pop3_commands_uidl_line;
   cmd->line_data = &reader;
   ran = bz_pop3_session_run (self, cmd, cancellable, error);
@@ -195,8 +203,31 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
                             guint top_lines, BzPop3MessageSink *sink, GCancellable *cancellable,
                             GError **error)
 {
+  return bz_pop3_session_fetch_checked (self, msgnos, n_msgnos, top, top_lines, NULL, sink,
+                                        cancellable, error);
+}
+
+guint64
+bz_pop3_fetch_limit (guint64 size, guint64 max_size)
+{
+  guint64 limit = 0;
+
+  if (size > 0)
+    limit =
+        size > (G_MAXUINT64 - BZ_POP3_SIZE_SLACK) / 2 ? G_MAXUINT64 : 2 * size + BZ_POP3_SIZE_SLACK;
+  if (max_size > 0 && (limit == 0 || max_size < limit))
+    limit = max_size;
+  return limit;
+}
+
+gboolean
+bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                               gboolean top, guint top_lines, const BzPop3FetchOptions *options,
+                               BzPop3MessageSink *sink, GCancellable *cancellable, GError **error)
+{
   guint window;
   gsize next = 0;
+  gboolean need_noop = FALSE;
   g_autoptr (GError) error_local = NULL;
 
   g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
@@ -208,19 +239,36 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
   if (!bz_pop3_session_check_usable (self, error))
     return FALSE;
   window = bz_pop3_commands_window (self);
+  if (options != NULL && options->window > 0)
+    window = MIN (window, options->window);
+  /* Two commands a message: its RETR/TOP and a NOOP sentinel; without
+   * PIPELINING one at a time, the NOOP after the answer was read. */
+  if (bz_pop3_session_has_capability (self, "PIPELINING"))
+    window *= 2;
+  else
+    window = 1;
   self->sink = sink;
-  while (next < n_msgnos || !g_queue_is_empty (&self->inflight))
+  g_clear_error (&self->misfit);
+  while (next < n_msgnos || need_noop || !g_queue_is_empty (&self->inflight))
     {
       BzPop3Cmd *head;
       gboolean sent_group = FALSE;
 
       /* Refilled in groups: one TLS record and one segment for many
-     * commands, instead of one for each answer read. */
-      while (next < n_msgnos && g_queue_get_length (&self->inflight) < window &&
+       * commands, instead of one for each answer read. */
+      if (self->misfit == NULL && need_noop && g_queue_get_length (&self->inflight) < window)
+        {
+          bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, "NOOP");
+          need_noop = FALSE;
+          sent_group = TRUE;
+        }
+      while (self->misfit == NULL && next < n_msgnos &&
+             g_queue_get_length (&self->inflight) < window &&
              (sent_group || g_queue_get_length (&self->inflight) <= window / 2))
         {
           char line[64];
           BzPop3Cmd *cmd;
+          guint64 size = options != NULL && options->sizes != NULL ? options->sizes[next] : 0;
 
           if (top)
             g_snprintf (line, sizeof (line), "TOP %u %u", msgnos[next], top_lines);
@@ -228,10 +276,36 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
             g_snprintf (line, sizeof (line), "RETR %u", msgnos[next]);
           cmd = bz_pop3_session_queue (self, BZ_POP3_CMD_SINK, line);
           cmd->msgno = msgnos[next++];
+          /* A TOP answer is a part of the message: only its limit applies. */
+          cmd->facts.expected = top ? 0 : size;
+          cmd->limit = bz_pop3_fetch_limit (size, options != NULL ? options->max_size : 0);
+          /* a TOP answer is read for its header block: never endless */
+          if (top && cmd->limit == 0)
+            cmd->limit = BZ_POP3_MAX_TOP;
+          /* A NOOP after each answer frames it: an answer sent twice (even
+           * of the same size) or any other extra answer lands on the NOOP,
+           * whose single line cannot take the data that follows, so the
+           * parser fails before the next message's answer is stored. */
+          if (g_queue_get_length (&self->inflight) < window)
+            bz_pop3_session_queue (self, BZ_POP3_CMD_SIMPLE, "NOOP");
+          else
+            need_noop = TRUE;
           sent_group = TRUE;
         }
+      if (g_queue_is_empty (&self->inflight))
+        break;
       if (!bz_pop3_session_run (self, NULL, cancellable, &error_local))
         {
+          /* Bytes that are no answer where one was due: the stream is out
+           * of step with the commands (an extra or repeated answer). */
+          if (g_error_matches (error_local, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL))
+            {
+              GError *misfit = g_error_new (BZ_POP3_ERROR, BZ_POP3_ERROR_MISFIT,
+                                            "%s (the answers are out of step with the commands)",
+                                            error_local->message);
+              g_clear_error (&error_local);
+              error_local = misfit;
+            }
           bz_pop3_session_fail_inflight (self, error_local);
           self->sink = NULL;
           g_propagate_error (error, g_steal_pointer (&error_local));
@@ -241,6 +315,11 @@ bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_ms
         bz_pop3_cmd_free (g_queue_pop_head (&self->inflight));
     }
   self->sink = NULL;
+  if (self->misfit != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->misfit));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -348,7 +427,7 @@ bz_pop3_commands_list_ok (BzPop3Session *self, BzPop3Cmd *cmd, gsize index, gpoi
   guint n = 0;
 
   if (!bz_pop3_commands_parse_pair (self, cmd->text != NULL ? cmd->text : "", &n, &rest, error) ||
-      !bz_pop3_commands_parse_uint (self, rest, G_MAXUINT64, &sizes[index], NULL, error))
+      !bz_pop3_commands_parse_uint (self, rest, G_MAXINT64, &sizes[index], NULL, error))
     return FALSE;
   if (n != cmd->msgno)
     {

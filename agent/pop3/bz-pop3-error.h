@@ -28,6 +28,9 @@ typedef enum
    * wrong password, or a refusal the server does not explain ("maildrop
    * locked, try later"). Only [AUTH] says the credentials are wrong. */
   BZ_POP3_ERROR_LOGIN_REFUSED,
+  BZ_POP3_ERROR_MISFIT,    /* an answer does not fit its command (size, shape) */
+  BZ_POP3_ERROR_TOO_LARGE, /* an answer far larger than LIST said, or max-size */
+  BZ_POP3_ERROR_LIMIT,     /* a listing beyond sane bounds (UIDL length, count) */
 } BzPop3Error;
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "bz-common-text.h"
 #include "bz-pop3-error.h"
 #include "bz-pop3-parser.h"
 
@@ -152,7 +153,7 @@ bz_pop3_parser_status_line (BzPop3Parser *self, GError **error)
     }
   else
     {
-      g_autofree char *shown = g_utf8_make_valid (line, MIN (len, 64));
+      g_autofree char *shown = bz_common_text_sanitize_short (line, len, 64);
       g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_PROTOCOL, "unexpected response \"%s\"",
                    shown);
       return FALSE;

@@ -11,6 +11,18 @@ G_BEGIN_DECLS
 #define BZ_POP3_READ_CHUNK (64 * 1024)
 #define BZ_POP3_SINK_BUFFER (64 * 1024)
 #define BZ_POP3_DEFAULT_WINDOW 32
+/* Bytes of a server's text quoted in an error message, at most. */
+#define BZ_POP3_MAX_QUOTED 200
+/* A line of a listing (CAPA, LIST, UIDL) longer than this is no listing:
+ * "msgno size" or "msgno uidl" with a 70-character UIDL fit many times. */
+#define BZ_POP3_MAX_LIST_LINE 1024
+/* Lines of a CAPA or AUTH listing, at most. */
+#define BZ_POP3_MAX_CAPA_LINES 1000
+/* Slack over twice LIST's size before a RETR is cut off as too large:
+ * LF-counting servers report up to half the CRLF octets. */
+#define BZ_POP3_SIZE_SLACK (64 * 1024)
+/* A TOP answer of unknown size is cut off past this. */
+#define BZ_POP3_MAX_TOP (16 * 1024 * 1024)
 
 typedef enum
 {
@@ -36,7 +48,17 @@ typedef struct
    * terminated, borrowed); cannot fail, so the stream stays in step */
   void (*line_func) (const char *line, gsize len, gpointer data);
   gpointer line_data;
+  guint max_lines; /* LINES: more is BZ_POP3_ERROR_LIMIT */
+  guint n_lines;
   gboolean began; /* SINK: begin() was called */
+  /* SINK: what the answer looked like so far, and where it is cut off */
+  BzPop3MessageFacts facts;
+  guint64 limit;        /* 0 = none */
+  guint64 hash_carry;   /* bytes not yet hashed (fewer than 8) */
+  guint hash_carry_len; /* how many */
+  guint8 head[5];       /* the first bytes of the first data line */
+  guint head_len;
+  gboolean head_done;
 } BzPop3Cmd;
 
 void bz_pop3_cmd_free (BzPop3Cmd *cmd);
@@ -63,6 +85,9 @@ struct _BzPop3Session
   char *apop_timestamp;
   const char *auth_used;
   gboolean broken; /* an error left the stream undefined */
+  /* fetch_checked: an answer did not fit, with nothing else in flight
+   * (the stream is still in step); ends the fetch without breaking */
+  GError *misfit;
 };
 
 /* Creates the command, queues its response with the parser and appends

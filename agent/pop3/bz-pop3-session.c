@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "bz-common-text.h"
 #include "bz-pop3-session-private.h"
 
 G_DEFINE_TYPE (BzPop3Session, bz_pop3_session, G_TYPE_OBJECT)
@@ -61,15 +62,21 @@ bz_pop3_session_code_to_error (const char *code, BzPop3Error fallback)
   return fallback;
 }
 
+/* The server's words go into the message sanitised (no terminal escapes,
+ * valid UTF-8) and cut short: the message reaches terminals, the journal
+ * and the bus. */
 static GError *
 bz_pop3_session_server_error (BzPop3Session *self, BzPop3Cmd *cmd, BzPop3Error fallback,
                               const char *what)
 {
+  g_autofree char *code =
+      cmd->code != NULL ? bz_common_text_sanitize_short (cmd->code, -1, 64) : NULL;
+  g_autofree char *text = bz_common_text_sanitize_short (cmd->text, -1, BZ_POP3_MAX_QUOTED);
+
   return g_error_new (BZ_POP3_ERROR, bz_pop3_session_code_to_error (cmd->code, fallback),
-                      "%s: %s: -ERR%s%s%s%s%s", self->host, what, cmd->code != NULL ? " [" : "",
-                      cmd->code != NULL ? cmd->code : "", cmd->code != NULL ? "]" : "",
-                      cmd->text != NULL && cmd->text[0] != '\0' ? " " : "",
-                      cmd->text != NULL ? cmd->text : "");
+                      "%s: %s: -ERR%s%s%s%s%s", self->host, what, code != NULL ? " [" : "",
+                      code != NULL ? code : "", code != NULL ? "]" : "", text[0] != '\0' ? " " : "",
+                      text);
 }
 
 void
@@ -102,6 +109,153 @@ bz_pop3_session_sink_flush (BzPop3Session *self, GError **error)
   return self->sink->write (self->sink, self->sinkbuf, len, error);
 }
 
+/* A 64-bit hash of a message's data, the same however the data is split
+ * into fragments: enough to tell "the same bytes again" from "other bytes"
+ * when a server's sizes disagree (not a defence against the server, which
+ * chooses the bytes anyway), and cheap enough to run on every byte. */
+static void
+bz_pop3_hash_mix (guint64 *h, guint64 word)
+{
+  *h = (*h ^ word) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  *h ^= *h >> 29;
+}
+
+static void
+bz_pop3_hash_update (BzPop3Cmd *cmd, const char *data, gsize len)
+{
+  const guint8 *p = (const guint8 *) data;
+
+  while (len > 0 && cmd->hash_carry_len > 0)
+    {
+      cmd->hash_carry |= (guint64) *p++ << (8 * cmd->hash_carry_len++);
+      len--;
+      if (cmd->hash_carry_len == 8)
+        {
+          bz_pop3_hash_mix (&cmd->facts.digest, cmd->hash_carry);
+          cmd->hash_carry = 0;
+          cmd->hash_carry_len = 0;
+        }
+    }
+  for (; len >= 8; p += 8, len -= 8)
+    {
+      guint64 word;
+      memcpy (&word, p, 8);
+      bz_pop3_hash_mix (&cmd->facts.digest, GUINT64_FROM_LE (word));
+    }
+  while (len > 0)
+    {
+      cmd->hash_carry |= (guint64) *p++ << (8 * cmd->hash_carry_len++);
+      len--;
+    }
+}
+
+static void
+bz_pop3_hash_finish (BzPop3Cmd *cmd)
+{
+  bz_pop3_hash_mix (&cmd->facts.digest, cmd->hash_carry ^ ((guint64) cmd->hash_carry_len << 56));
+  bz_pop3_hash_mix (&cmd->facts.digest, cmd->facts.octets);
+  cmd->hash_carry = 0;
+  cmd->hash_carry_len = 0;
+}
+
+/* "+OK" or "-ERR", then a space or the line end, as the parser reads a
+ * status line: @head holds the line's first bytes (all of it when @eol). */
+static gboolean
+bz_pop3_looks_like_status (const guint8 *head, gsize len, gboolean eol)
+{
+  const char *h = (const char *) head;
+
+  if (len >= 3 && g_ascii_strncasecmp (h, "+OK", 3) == 0)
+    return len > 3 ? h[3] == ' ' : eol;
+  if (len >= 4 && g_ascii_strncasecmp (h, "-ERR", 4) == 0)
+    return len > 4 ? h[4] == ' ' : eol;
+  return FALSE;
+}
+
+/* The number of "+OK 1234 octets", or G_MAXUINT64 without one. */
+static guint64
+bz_pop3_status_octets (const char *text)
+{
+  guint64 value = 0;
+
+  if (text == NULL || !g_ascii_isdigit (*text))
+    return G_MAXUINT64;
+  for (; g_ascii_isdigit (*text); text++)
+    {
+      guint digit = *text - '0';
+      if (value > (G_MAXUINT64 - 1 - digit) / 10)
+        return G_MAXUINT64;
+      value = value * 10 + digit;
+    }
+  return *text == '\0' || *text == ' ' ? value : G_MAXUINT64;
+}
+
+gboolean
+bz_pop3_message_facts_fit (const BzPop3MessageFacts *facts)
+{
+  g_return_val_if_fail (facts != NULL, FALSE);
+  if (facts->cut || facts->status_first)
+    return FALSE;
+  /* The status line's number is not held against an answer whose size is
+   * right: servers count it in their own ways, and the NOOP after each
+   * answer already catches one answer taken for another. */
+  return facts->expected == 0 || facts->octets == facts->expected;
+}
+
+/* Accounts @len bytes (and a line end when @eol) of a SINK answer. FALSE
+ * with BZ_POP3_ERROR_TOO_LARGE once past the command's limit. */
+static gboolean
+bz_pop3_session_account (BzPop3Session *self, BzPop3Cmd *cmd, const char *data, gsize len,
+                         gboolean eol, GError **error)
+{
+  if (!cmd->head_done)
+    {
+      gsize take = MIN (len, sizeof cmd->head - cmd->head_len);
+
+      memcpy (cmd->head + cmd->head_len, data, take);
+      cmd->head_len += take;
+      if (eol || cmd->head_len == sizeof cmd->head)
+        {
+          cmd->head_done = TRUE;
+          cmd->facts.status_first = bz_pop3_looks_like_status (cmd->head, cmd->head_len, eol);
+        }
+    }
+  bz_pop3_hash_update (cmd, data, len);
+  if (eol)
+    bz_pop3_hash_update (cmd, "\n", 1);
+  /* LIST counts CRLF: each line end is two octets. */
+  cmd->facts.octets += len + (eol ? 2 : 0);
+  cmd->facts.lines += eol ? 1 : 0;
+  if (cmd->limit > 0 && cmd->facts.octets > cmd->limit)
+    {
+      cmd->facts.cut = TRUE;
+      if (self->sink->check != NULL)
+        self->sink->check (self->sink, cmd->msgno, &cmd->facts);
+      g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_TOO_LARGE,
+                   "%s: message %u is larger than %" G_GUINT64_FORMAT
+                   " octets (LIST said %" G_GUINT64_FORMAT "); stopped reading it",
+                   self->host, cmd->msgno, cmd->limit, cmd->facts.expected);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Another RETR/TOP after @cmd is still waiting for its answer (a NOOP
+ * sentinel is read to the end as usual: it leaves the stream in step). */
+static gboolean
+bz_pop3_session_more_inflight (BzPop3Session *self, BzPop3Cmd *cmd)
+{
+  GList *l = g_queue_find (&self->inflight, cmd);
+
+  for (l = l != NULL ? l->next : NULL; l != NULL; l = l->next)
+    {
+      BzPop3Cmd *later = l->data;
+      if (!later->done && later->kind == BZ_POP3_CMD_SINK)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 bz_pop3_session_on_status (gpointer user_data, gboolean ok, gboolean continuation, const char *code,
                            const char *text, GError **error)
@@ -122,12 +276,14 @@ bz_pop3_session_on_status (gpointer user_data, gboolean ok, gboolean continuatio
   if (ok && !continuation && cmd->kind == BZ_POP3_CMD_SINK)
     {
       cmd->began = TRUE;
+      cmd->facts.status_octets = bz_pop3_status_octets (text);
       self->sinkbuf_len = 0;
       return self->sink->begin (self->sink, cmd->msgno, error);
     }
   if (ok && !continuation && cmd->kind == BZ_POP3_CMD_LINES)
     {
       g_string_truncate (self->line, 0);
+      cmd->n_lines = 0;
       return TRUE;
     }
   cmd->done = TRUE;
@@ -150,6 +306,21 @@ bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len, gboole
   g_assert (cmd != NULL);
   if (cmd->kind == BZ_POP3_CMD_LINES)
     {
+      /* A listing is small lines: a server cannot make us hold megabytes
+       * of one, nor millions of them. */
+      if (self->line->len + len > BZ_POP3_MAX_LIST_LINE)
+        {
+          g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
+                       "%s: a line of a listing is longer than %d bytes", self->host,
+                       BZ_POP3_MAX_LIST_LINE);
+          return FALSE;
+        }
+      if (eol && ++cmd->n_lines > cmd->max_lines)
+        {
+          g_set_error (error, BZ_POP3_ERROR, BZ_POP3_ERROR_LIMIT,
+                       "%s: a listing of more than %u lines", self->host, cmd->max_lines);
+          return FALSE;
+        }
       g_string_append_len (self->line, data, len);
       if (eol)
         {
@@ -162,6 +333,8 @@ bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len, gboole
       return TRUE;
     }
 
+  if (!bz_pop3_session_account (self, cmd, data, len, eol, error))
+    return FALSE;
   /* Coalesce lines into one sink write per buffer; a fragment too big for
    * the buffer goes straight through. */
   if (self->sinkbuf_len + len + 1 > BZ_POP3_SINK_BUFFER)
@@ -194,6 +367,34 @@ bz_pop3_session_on_end (gpointer user_data, GError **error)
     return TRUE;
   if (!bz_pop3_session_sink_flush (self, error))
     return FALSE;
+  bz_pop3_hash_finish (cmd);
+  if (!bz_pop3_message_facts_fit (&cmd->facts) &&
+      (self->sink->check == NULL || !self->sink->check (self->sink, cmd->msgno, &cmd->facts)))
+    {
+      g_autoptr (GError) misfit = NULL;
+      char status[32] = "";
+
+      if (cmd->facts.status_octets != G_MAXUINT64)
+        g_snprintf (status, sizeof status, ", its status line %" G_GUINT64_FORMAT,
+                    cmd->facts.status_octets);
+      misfit = g_error_new (BZ_POP3_ERROR, BZ_POP3_ERROR_MISFIT,
+                            "%s: the answer for message %u does not fit: %s%" G_GUINT64_FORMAT
+                            " octets where LIST said %" G_GUINT64_FORMAT "%s",
+                            self->host, cmd->msgno,
+                            cmd->facts.status_first ? "it begins with a status line, " : "",
+                            cmd->facts.octets, cmd->facts.expected, status);
+      self->sink->fail (self->sink, cmd->msgno, misfit);
+      /* Later answers already on their way must not reach the sink: only
+       * a stream with nothing else in flight may go on. */
+      if (bz_pop3_session_more_inflight (self, cmd))
+        {
+          g_propagate_error (error, g_steal_pointer (&misfit));
+          return FALSE;
+        }
+      g_clear_error (&self->misfit);
+      self->misfit = g_steal_pointer (&misfit);
+      return TRUE;
+    }
   return self->sink->end (self->sink, cmd->msgno, error);
 }
 
@@ -211,6 +412,8 @@ bz_pop3_session_queue (BzPop3Session *self, BzPop3CmdKind kind, const char *line
   cmd->kind = kind;
   if (kind == BZ_POP3_CMD_LINES)
     cmd->lines = g_ptr_array_new_with_free_func (g_free);
+  cmd->max_lines = BZ_POP3_MAX_CAPA_LINES;
+  cmd->facts.status_octets = G_MAXUINT64;
   g_queue_push_tail (&self->inflight, cmd);
   bz_pop3_parser_expect (self->parser, kind == BZ_POP3_CMD_SIMPLE ? BZ_POP3_EXPECT_SINGLE
                                        : kind == BZ_POP3_CMD_AUTH ? BZ_POP3_EXPECT_CONTINUATION
@@ -326,6 +529,13 @@ bz_pop3_session_check_usable (BzPop3Session *self, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+bz_pop3_session_is_usable (BzPop3Session *self)
+{
+  g_return_val_if_fail (BZ_IS_POP3_SESSION (self), FALSE);
+  return self->conn != NULL && !self->broken;
 }
 
 void
@@ -525,6 +735,7 @@ bz_pop3_session_finalize (GObject *object)
 
   g_queue_clear_full (&self->inflight, (GDestroyNotify) bz_pop3_cmd_free);
   g_clear_object (&self->conn);
+  g_clear_error (&self->misfit);
   bz_pop3_parser_free (self->parser);
   explicit_bzero (self->wbuf->str, self->wbuf->allocated_len);
   g_string_free (self->wbuf, TRUE);

@@ -9,6 +9,7 @@
 #include "buzon-types.h"
 #include "bz-net-connection.h"
 #include "bz-pop3-error.h"
+#include "bz-pop3-listing.h"
 
 G_BEGIN_DECLS
 
@@ -48,6 +49,25 @@ typedef struct
 void bz_pop3_uidl_list_free (BzPop3UidlList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzPop3UidlList, bz_pop3_uidl_list_free)
 
+/* What one RETR/TOP answer looked like against what was asked (DESIGN.md:
+ * the wire is checked, not trusted). Sizes count as LIST does: the
+ * dot-unstuffed data with CRLF line ends, without the terminator. */
+typedef struct
+{
+  guint64 expected;      /* LIST's size given for the message; 0 = unknown */
+  guint64 octets;        /* of the data received (so far, when cut off) */
+  guint64 lines;         /* data lines received */
+  guint64 status_octets; /* the number in "+OK <n> octets", or G_MAXUINT64 */
+  guint64 digest;        /* a hash of the data, to tell "the same bytes again" */
+  gboolean status_first; /* the data began with a line shaped like a status line */
+  gboolean cut;          /* stopped past the limit: more bytes were coming */
+} BzPop3MessageFacts;
+
+/* TRUE when the answer fits what was asked: its size equals LIST's (when
+ * known) and its data does not begin with a status line (the mark of
+ * answers out of step), and it was not cut off. */
+gboolean bz_pop3_message_facts_fit (const BzPop3MessageFacts *facts);
+
 /* Receives retrieved messages as a stream, one message at a time, in the
  * order requested. Lines arrive dot-unstuffed with "\n" line ends. Embed it
  * as the first member of your own struct to carry state. A callback that
@@ -60,10 +80,34 @@ struct _BzPop3MessageSink
   gboolean (*end) (BzPop3MessageSink *sink, guint msgno, GError **error);
   /* The message will not complete: the server answered -ERR (@reason in
    * BZ_POP3_ERROR; the operation goes on with the next message) or the
-   * operation is failing (connection lost, timeout, a sink error). Any
-   * partial data must be discarded. begin() may not have been called. */
+   * operation is failing (connection lost, timeout, a sink error, an
+   * answer that did not fit). Any partial data must be discarded. begin()
+   * may not have been called. */
   void (*fail) (BzPop3MessageSink *sink, guint msgno, const GError *reason);
+  /* Optional. Called with an answer's facts when its terminator arrived,
+   * before end(), and when the answer was cut off for exceeding its limit
+   * (facts->cut; fail() follows). Without it, or when it returns FALSE, an
+   * answer that does not fit fails with BZ_POP3_ERROR_MISFIT and ends the
+   * operation; TRUE accepts it as it is (end() follows). */
+  gboolean (*check) (BzPop3MessageSink *sink, guint msgno, const BzPop3MessageFacts *facts);
 };
+
+/* Where a RETR/TOP answer of a message that LIST sized @size (0 =
+ * unknown) is cut off: past twice the size plus 64 KiB, and past
+ * @max_size when not 0. 0 = no limit. */
+guint64 bz_pop3_fetch_limit (guint64 size, guint64 max_size);
+
+/* How bz_pop3_session_fetch_checked() checks and paces. */
+typedef struct
+{
+  /* LIST's size of each message, parallel to the msgnos; NULL = unknown.
+   * A RETR answer must match it (facts above); a RETR or TOP answer is
+   * cut off (BZ_POP3_ERROR_TOO_LARGE) once it exceeds twice the size plus
+   * 64 KiB: a server that lies about sizes cannot make us read forever. */
+  const guint64 *sizes;
+  guint64 max_size; /* also cut off past this many octets; 0 = no limit */
+  guint window;     /* commands in flight at most; 0 = the session's */
+} BzPop3FetchOptions;
 
 #define BZ_TYPE_POP3_SESSION (bz_pop3_session_get_type ())
 G_DECLARE_FINAL_TYPE (BzPop3Session, bz_pop3_session, BZ, POP3_SESSION, GObject)
@@ -120,6 +164,18 @@ gboolean bz_pop3_session_top (BzPop3Session *self, guint msgno, guint lines,
 gboolean bz_pop3_session_fetch_many (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
                                      gboolean top, guint top_lines, BzPop3MessageSink *sink,
                                      GCancellable *cancellable, GError **error);
+/* The same, checking each answer against @options (may be NULL). An
+ * answer that does not fit (BZ_POP3_ERROR_MISFIT) or exceeds its limit
+ * (BZ_POP3_ERROR_TOO_LARGE) fails its message and ends the operation
+ * before any later answer reaches the sink. After a misfit that was the
+ * only command in flight the session stays usable (the stream is at a
+ * command boundary); otherwise it is broken and must be aborted. */
+gboolean bz_pop3_session_fetch_checked (BzPop3Session *self, const guint *msgnos, gsize n_msgnos,
+                                        gboolean top, guint top_lines,
+                                        const BzPop3FetchOptions *options, BzPop3MessageSink *sink,
+                                        GCancellable *cancellable, GError **error);
+/* FALSE once an error left the stream undefined (or after QUIT). */
+gboolean bz_pop3_session_is_usable (BzPop3Session *self);
 
 gboolean bz_pop3_session_dele (BzPop3Session *self, guint msgno, GCancellable *cancellable,
                                GError **error);

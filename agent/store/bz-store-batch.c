@@ -2,14 +2,16 @@
 /* The exactly-once protocol of DESIGN.md, made durable per batch instead of
  * per message: fsyncing each message as it is written costs a flush of the
  * disk's cache (and a journal commit) per message; here the commit starts
- * writeback of all the batch's files, waits for them with one syncfs(),
- * then pays for one directory fsync and two database commits. */
+ * writeback of all the batch's files, waits for them with one syncfs()
+ * (an fdatasync() of each where syncfs() hides write errors), then pays
+ * for one directory fsync and two database commits. */
 
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "bz-log.h"
@@ -63,6 +65,7 @@ struct _BzStoreBatch
   GByteArray *header;
   gboolean header_done;
   gint64 now; /* fixed clock for tests; 0 = real time */
+  BzStoreFlush flush;
 };
 
 G_DEFINE_TYPE (BzStoreBatch, bz_store_batch, G_TYPE_OBJECT)
@@ -105,8 +108,9 @@ bz_store_test_fail_flush (gboolean fail)
 }
 #endif
 
+/* syncfs() of the file system of @fd, or fdatasync() of the file @fd. */
 static int
-flush_file_system (int fd)
+flush_fd (int fd, BzStoreFlush flush)
 {
 #ifdef BZ_TEST_HOOKS
   gboolean fail;
@@ -120,7 +124,53 @@ flush_file_system (int fd)
       return -1;
     }
 #endif
-  return syncfs (fd);
+  return flush == BZ_STORE_FLUSH_SYNCFS ? syncfs (fd) : fdatasync (fd);
+}
+
+BzStoreFlush
+bz_store_flush_for_release (const char *release)
+{
+  guint64 major = 0, minor = 0;
+  char *end = NULL;
+
+  g_return_val_if_fail (release != NULL, BZ_STORE_FLUSH_FDATASYNC);
+
+  if (!g_ascii_isdigit (release[0]))
+    return BZ_STORE_FLUSH_FDATASYNC;
+  major = g_ascii_strtoull (release, &end, 10);
+  if (end == NULL || *end != '.' || !g_ascii_isdigit (end[1]))
+    return BZ_STORE_FLUSH_FDATASYNC;
+  minor = g_ascii_strtoull (end + 1, NULL, 10);
+  if (major > 5 || (major == 5 && minor >= 8))
+    return BZ_STORE_FLUSH_SYNCFS;
+  return BZ_STORE_FLUSH_FDATASYNC;
+}
+
+BzStoreFlush
+bz_store_flush_default (void)
+{
+  static gsize once = 0;
+  static BzStoreFlush flush = BZ_STORE_FLUSH_FDATASYNC;
+
+  if (g_once_init_enter (&once))
+    {
+      struct utsname uts;
+
+      if (uname (&uts) == 0 && g_str_equal (uts.sysname, "Linux"))
+        flush = bz_store_flush_for_release (uts.release);
+      g_debug ("kernel %s %s: durability by %s", uts.sysname, uts.release,
+               flush == BZ_STORE_FLUSH_SYNCFS ? "one syncfs() per batch"
+                                              : "fdatasync() of each message");
+      g_once_init_leave (&once, 1);
+    }
+  return flush;
+}
+
+void
+bz_store_batch_set_flush (BzStoreBatch *self, BzStoreFlush flush)
+{
+  g_return_if_fail (BZ_IS_STORE_BATCH (self));
+  self->flush = flush;
 }
 
 gssize
@@ -176,6 +226,20 @@ unlink_tmp (const char *path)
     bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", path, g_strerror (errno));
 }
 
+void
+bz_store_batch_take_finished (BzStoreBatch *self, BzStoreBatch *from)
+{
+  g_return_if_fail (BZ_IS_STORE_BATCH (self) && BZ_IS_STORE_BATCH (from));
+  g_return_if_fail (self->finished->len == 0);
+
+  g_ptr_array_extend_and_steal (self->finished, g_steal_pointer (&from->finished));
+  from->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+  self->n_open = from->n_open;
+  self->deferred_bytes = from->deferred_bytes;
+  from->n_open = 0;
+  from->deferred_bytes = 0;
+}
+
 BzStoreBatch *
 bz_store_batch_new (BzDb *db, const char *account, const char *maildir, GError **error)
 {
@@ -226,13 +290,14 @@ bz_store_batch_abort (BzStoreBatch *self)
 gboolean
 bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError **error)
 {
-  g_autofree char *name = bz_store_maildir_unique_name ();
+  g_autofree char *name = NULL;
   g_autoptr (BzStoreItem) item = g_new0 (BzStoreItem, 1);
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
   g_return_val_if_fail (uidl != NULL, FALSE);
   g_return_val_if_fail (self->current == NULL, FALSE);
 
+  name = bz_store_maildir_unique_name (self->account, uidl);
   item->fd = -1;
   item->uidl = g_strdup (uidl);
   item->size = size;
@@ -405,6 +470,15 @@ note_error (GError **first, GError *error)
   g_error_free (error);
 }
 
+/* Drops @items[i] after @error (its file goes; it is fetched again). */
+static void
+drop_item (GPtrArray *items, guint i, GError **first, GError *error)
+{
+  note_error (first, error);
+  unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+  g_ptr_array_remove_index (items, i);
+}
+
 /* Step 1: the data of every file on disk, with one flush for the batch
  * (DESIGN.md): writeback of every file starts, then one syncfs() waits for
  * all of it and flushes the disk's write cache once, where an fdatasync()
@@ -413,6 +487,9 @@ note_error (GError **first, GError *error)
  * their data. It reports a write error of any file since the batch was
  * made (the errors of its tmp/ descriptor) without saying which: the
  * whole batch then fails, and is fetched again.
+ * syncfs() reports writeback errors only from Linux 5.8: on older kernels
+ * (BZ_STORE_FLUSH_FDATASYNC) each file is fdatasync()ed instead, after
+ * writeback of all of them started, and a failure drops only its file.
  * Writeback starts here, in the committer's thread during a sync, not at
  * finish: starting it allocates the blocks (ext4 delayed allocation), CPU
  * time the download thread needs for reading. */
@@ -429,9 +506,7 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
           GError *error = NULL;
 
           bz_store_fail_errno (&error, errno, "open", item->tmp_path);
-          note_error (first, error);
-          unlink_tmp (item->tmp_path);
-          g_ptr_array_remove_index (items, i);
+          drop_item (items, i, first, error);
           continue;
         }
       /* a file system without it is only slower */
@@ -440,7 +515,37 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
         close (fd);
       i++;
     }
-  if (items->len > 0 && flush_file_system (self->tmp_dir_fd) != 0)
+  if (self->flush == BZ_STORE_FLUSH_FDATASYNC)
+    {
+      GError *flush_error = NULL;
+      guint n_failed = 0;
+
+      for (guint i = 0; i < items->len;)
+        {
+          BzStoreItem *item = g_ptr_array_index (items, i);
+          int fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
+
+          if (fd < 0 || flush_fd (fd, BZ_STORE_FLUSH_FDATASYNC) != 0)
+            {
+              /* one error for the batch, not one per file */
+              if (n_failed++ == 0)
+                bz_store_fail_errno (&flush_error, errno, "flush", item->tmp_path);
+              if (fd >= 0 && fd != item->fd)
+                close (fd);
+              unlink_tmp (item->tmp_path);
+              g_ptr_array_remove_index (items, i);
+              continue;
+            }
+          if (fd != item->fd)
+            close (fd);
+          i++;
+        }
+      if (n_failed > 1)
+        g_prefix_error (&flush_error, "%u messages not stored: ", n_failed);
+      if (flush_error != NULL)
+        note_error (first, flush_error);
+    }
+  else if (items->len > 0 && flush_fd (self->tmp_dir_fd, BZ_STORE_FLUSH_SYNCFS) != 0)
     {
       GError *error = NULL;
 
@@ -461,9 +566,7 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
           GError *error = NULL;
 
           bz_store_fail_errno (&error, errno, "close", item->tmp_path);
-          note_error (first, error);
-          unlink_tmp (item->tmp_path);
-          g_ptr_array_remove_index (items, i);
+          drop_item (items, i, first, error);
           continue;
         }
       i++;
@@ -488,14 +591,35 @@ parse_headers (GPtrArray *items)
     }
 }
 
+/* Abandons the newest half of @items (at least one): their files go,
+ * which gives back the room a full disk needs for the database's commit. */
+static void
+drop_newest_half (GPtrArray *items)
+{
+  guint keep = items->len / 2;
+
+  for (guint i = keep; i < items->len; i++)
+    unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+  g_ptr_array_set_size (items, keep);
+}
+
 /* Step 2: one transaction of pending rows. A UIDL already known drops only
- * its own message; any other failure drops the whole batch. */
+ * its own message. When the disk is full (the database shares it with the
+ * Maildir, and the message that filled it was abandoned already), the
+ * newest half of the messages is given up to make room, again until the
+ * rest fits: what was written completely is kept as far as it can be, so
+ * that an account with room for fewer messages than a batch still
+ * progresses. (The attempts that failed grew the -wal file, and a rolled
+ * back transaction's frames are written over by the next: the half that
+ * fits leaves room there for step 4's commit too.) Any other failure
+ * drops the whole batch. */
 static gboolean
 add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
 {
   gint64 now = batch_now (self);
   GError *error = NULL;
 
+retry:
   if (!bz_db_begin (self->db, &error))
     goto fail;
   for (guint i = 0; i < items->len;)
@@ -527,7 +651,22 @@ add_pending_rows (BzStoreBatch *self, GPtrArray *items, GError **first)
   return TRUE;
 
 fail:
-  note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "%s", error->message));
+  if (g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_NO_SPACE) && items->len > 1)
+    {
+      note_error (first,
+                  g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_NO_SPACE,
+                               "%s: %s (kept %u of %u messages; the others are "
+                               "fetched again when there is room)",
+                               g_strerror (ENOSPC), error->message, items->len / 2, items->len));
+      g_clear_error (&error);
+      drop_newest_half (items);
+      goto retry;
+    }
+  if (g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_NO_SPACE))
+    note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_NO_SPACE, "%s: %s",
+                                    g_strerror (ENOSPC), error->message));
+  else
+    note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "%s", error->message));
   g_clear_error (&error);
   for (guint i = 0; i < items->len; i++)
     unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
@@ -672,6 +811,7 @@ bz_store_batch_init (BzStoreBatch *self)
 {
   self->fd = -1;
   self->tmp_dir_fd = -1;
+  self->flush = bz_store_flush_default ();
   self->buf = g_malloc (BZ_STORE_BUFFER_SIZE);
   self->header = g_byte_array_new ();
   self->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);

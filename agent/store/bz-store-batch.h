@@ -15,7 +15,8 @@
  *
  * A finished message is complete in tmp/ but NOT stored: only commit makes
  * it durable and recorded (DESIGN.md steps 1-4, in order for every message:
- * one flush of all files (syncfs), one transaction of pending rows, renames
+ * one flush of all files (syncfs, or fdatasync of each on kernels before
+ * 5.8), one transaction of pending rows, renames
  * into new/, one fsync of new/, one transaction marking them stored). Only
  * the UIDLs that commit returns may be DELEd. A process killed at any
  * moment loses nothing and stores nothing twice: bz_store_recover()
@@ -46,6 +47,31 @@ G_DECLARE_FINAL_TYPE (BzStoreBatch, bz_store_batch, BZ, STORE_BATCH, GObject)
  * new batch or NULL with BZ_STORE_ERROR. */
 BzStoreBatch *bz_store_batch_new (BzDb *db, const char *account, const char *maildir,
                                   GError **error);
+
+/* How a commit makes the batch's files durable (step 1). */
+typedef enum
+{
+  BZ_STORE_FLUSH_SYNCFS,    /* one syncfs() for the whole batch */
+  BZ_STORE_FLUSH_FDATASYNC, /* fdatasync() of each file */
+} BzStoreFlush;
+
+/* The flush for a kernel of release @release (uname -r): syncfs() reports
+ * writeback errors only from Linux 5.8; before, it returns 0 after a
+ * failed write, and a message could be marked stored, then DELEd. Any
+ * release that does not read as Linux >= 5.8 gets fdatasync(). */
+BzStoreFlush bz_store_flush_for_release (const char *release);
+/* bz_store_flush_for_release() of the running kernel, asked once per
+ * process (uname(2)); what new batches use. */
+BzStoreFlush bz_store_flush_default (void);
+/* Overrides the flush of @self (tests; a caller that knows better). */
+void bz_store_batch_set_flush (BzStoreBatch *self, BzStoreFlush flush);
+
+/* Moves the finished messages of @from (same account and Maildir) into
+ * @self, which must have none; the message in progress in @from, if any,
+ * stays there. @from then starts over as if just committed. For a sync
+ * whose committer thread takes what the download thread finished: hold a
+ * lock so that neither batch is used meanwhile. */
+void bz_store_batch_take_finished (BzStoreBatch *self, BzStoreBatch *from);
 
 /* The time recorded as "fetched" for the messages committed from now on
  * (unix seconds; keep = days:N counts from it); 0 = the real clock. The
@@ -88,6 +114,21 @@ gboolean bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError *
  * start (it is cheap when nothing is pending). @n_settled (optional)
  * receives the rows settled. */
 gboolean bz_store_recover (BzDb *db, const char *account, const char *maildir, guint *n_settled,
+                           GError **error);
+
+/* Recognises messages of @account already in @maildir although the
+ * database has no row for them (it was lost, emptied or replaced after
+ * damage): @candidates are indices into @uidls of UIDLs the database does
+ * not know; each whose digest (bz_store_maildir_digest()) names a file in
+ * new/ or cur/ gets a stored row with that file's path, size, time and
+ * headers, in one transaction, and is removed from @candidates. Files
+ * whose names carry no digest (written by earlier versions) are not
+ * recognised.
+ * @n_rebuilt (optional) receives the rows made. FALSE with BZ_STORE_ERROR
+ * when the Maildir cannot be read or the rows not written (then nothing
+ * was recorded and @candidates is unchanged). */
+gboolean bz_store_rebuild (BzDb *db, const char *account, const char *maildir,
+                           const char *const *uidls, GArray *candidates, guint *n_rebuilt,
                            GError **error);
 
 /* For messages listed by the database (bz_db_list_newest()): a file that a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* RFC 5322 headers to the index: GMime decodes RFC 2047 words, charsets,
  * addresses and dates; we only make sure that what reaches SQLite and
- * D-Bus is valid UTF-8. */
+ * D-Bus is valid UTF-8 without terminal controls. */
 
 #include "config.h"
 
@@ -9,6 +9,7 @@
 
 #include <gmime/gmime.h>
 
+#include "bz-common-text.h"
 #include "bz-store-headers.h"
 
 /* GMime 3.2 declares no autoptr cleanups for its types */
@@ -28,12 +29,14 @@ ensure_gmime (void)
     }
 }
 
+/* Decoded header text is a stranger's: an RFC 2047 word may carry ESC or
+ * C1 bytes, and the index feeds the bus, notifications and buzonctl. */
 static char *
 valid_or_null (const char *text)
 {
   if (text == NULL || *text == '\0')
     return NULL;
-  return g_utf8_make_valid (text, -1);
+  return bz_common_text_sanitize (text, -1);
 }
 
 /* "Name:" or, in the obsolete syntax GMime also reads, "Name :". */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bz-store-maildir.h"
@@ -126,15 +127,79 @@ bz_store_maildir_host (void)
 }
 
 char *
-bz_store_maildir_unique_name (void)
+bz_store_maildir_digest (const char *account, const char *uidl)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+
+  g_return_val_if_fail (account != NULL && uidl != NULL, NULL);
+
+  /* the NUL keeps ("ab", "c") and ("a", "bc") apart */
+  g_checksum_update (sum, (const guchar *) account, (gssize) strlen (account) + 1);
+  g_checksum_update (sum, (const guchar *) uidl, -1);
+  return g_strndup (g_checksum_get_string (sum), BZ_STORE_DIGEST_LEN);
+}
+
+char *
+bz_store_maildir_unique_name (const char *account, const char *uidl)
 {
   static guint counter = 0;
   gint64 now = g_get_real_time ();
   guint q = (guint) g_atomic_int_add (&counter, 1);
+  g_autofree char *digest = bz_store_maildir_digest (account, uidl);
 
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06" G_GINT64_FORMAT "P%dQ%u.%s",
-                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, (int) getpid (), q,
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06" G_GINT64_FORMAT "P%dQ%uB%s.%s",
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, (int) getpid (), q, digest,
                           bz_store_maildir_host ());
+}
+
+/* "SECS.MUSECSPpidQnB<digest>.": what only buzon writes. The digest's 32
+ * hex digits after "B" tell our names from other deliverers' (dovecot
+ * also writes "SECS.MUSECSPpidQn.host"). */
+static GRegex *
+name_regex (void)
+{
+  static gsize once = 0;
+  static GRegex *re = NULL;
+
+  if (g_once_init_enter (&once))
+    {
+      re = g_regex_new ("^([0-9]+)\\.M[0-9]+P([0-9]+)Q[0-9]+B([0-9a-f]{32})\\.([^:]*)",
+                        G_REGEX_OPTIMIZE, 0, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return re;
+}
+
+gboolean
+bz_store_maildir_parse_name (const char *name, BzStoreMaildirName *out)
+{
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autofree char *secs = NULL;
+  g_autofree char *pid = NULL;
+  g_autofree char *digest = NULL;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (!g_regex_match (name_regex (), name, 0, &match))
+    return FALSE;
+  if (out == NULL)
+    return TRUE;
+  secs = g_match_info_fetch (match, 1);
+  pid = g_match_info_fetch (match, 2);
+  digest = g_match_info_fetch (match, 3);
+  out->time = g_ascii_strtoll (secs, NULL, 10);
+  out->pid = g_ascii_strtoll (pid, NULL, 10);
+  memcpy (out->digest, digest, BZ_STORE_DIGEST_LEN + 1);
+  out->host = g_match_info_fetch (match, 4);
+  /* the host part ends where Maildir's ",S=" style fields begin */
+  out->host[strcspn (out->host, ",")] = '\0';
+  return TRUE;
+}
+
+void
+bz_store_maildir_name_clear (BzStoreMaildirName *name)
+{
+  g_clear_pointer (&name->host, g_free);
 }
 
 struct _BzStoreMaildirIndex

@@ -10,9 +10,34 @@ G_BEGIN_DECLS
  * 0700; existing folders are left as they are. FALSE with BZ_STORE_ERROR. */
 gboolean bz_store_maildir_ensure (const char *path, GError **error);
 
-/* A new unique base name "SECS.MUSECSPpidQcount.host" (transfer full);
- * unique across calls, threads and processes on this host. */
-char *bz_store_maildir_unique_name (void);
+/* Hex digits of the digest of (account, UIDL) carried in our names. */
+#define BZ_STORE_DIGEST_LEN 32
+
+/* The first BZ_STORE_DIGEST_LEN hex digits of SHA-256 of @account, NUL,
+ * @uidl (transfer full): names the message in its file name, so that the
+ * state can be rebuilt from the Maildir (bz_store_rebuild()). */
+char *bz_store_maildir_digest (const char *account, const char *uidl);
+
+/* A new unique base name "SECS.MUSECSPpidQcountBdigest.host" for the
+ * message @uidl of @account (transfer full); unique across calls, threads
+ * and processes on this host. Mail readers keep this part when they move
+ * the file to cur/ and append ":2,FLAGS". */
+char *bz_store_maildir_unique_name (const char *account, const char *uidl);
+
+/* What a name made by bz_store_maildir_unique_name() carries. */
+typedef struct
+{
+  gint64 time;                          /* unix seconds it was made */
+  gint64 pid;                           /* of the process that made it */
+  char digest[BZ_STORE_DIGEST_LEN + 1]; /* bz_store_maildir_digest() */
+  char *host;                           /* as written, owned */
+} BzStoreMaildirName;
+
+/* TRUE when @name (a base name, with or without ",S=..." and ":2,...")
+ * was made by buzon; fills @out (optional; clear it with
+ * bz_store_maildir_name_clear()). */
+gboolean bz_store_maildir_parse_name (const char *name, BzStoreMaildirName *out);
+void bz_store_maildir_name_clear (BzStoreMaildirName *name);
 
 /* @host with '/' and ':' written as "\057" and "\072" (transfer full). */
 char *bz_store_maildir_sanitize_host (const char *host);

@@ -14,40 +14,44 @@
 #include "bz-store-maildir.h"
 #include "bz-store-private.h"
 
-/* A name this very process made ("SECS.MUSECSPpidQn.host"): a live file of
- * a batch in progress, never stray. */
-static gboolean
-is_ours_now (const char *name)
-{
-  g_autoptr (GMatchInfo) match = NULL;
-  static GRegex *re = NULL;
-  static gsize once = 0;
-  g_autofree char *pid = NULL;
-  g_autofree char *host = NULL;
+/* The Maildir rule (https://cr.yp.to/proto/maildir.html): a file in tmp/
+ * untouched for 36 hours is left over; anything younger may be a delivery
+ * in progress by another program sharing the folder. */
+#define BZ_STORE_TMP_MAX_AGE_S (36 * 3600)
 
-  if (g_once_init_enter (&once))
-    {
-      re = g_regex_new ("^[0-9]+\\.M[0-9]+P([0-9]+)Q[0-9]+\\.(.*)$", G_REGEX_OPTIMIZE, 0, NULL);
-      g_once_init_leave (&once, 1);
-    }
-  if (!g_regex_match (re, name, 0, &match))
-    return FALSE;
-  pid = g_match_info_fetch (match, 1);
-  host = g_match_info_fetch (match, 2);
-  return g_strcmp0 (host, bz_store_maildir_host ()) == 0 &&
-         g_ascii_strtoll (pid, NULL, 10) == (gint64) getpid ();
+/* A name this very process made: a live file of a batch in progress,
+ * never stray. */
+static gboolean
+is_ours_now (const BzStoreMaildirName *name)
+{
+  return g_strcmp0 (name->host, bz_store_maildir_host ()) == 0 && name->pid == (gint64) getpid ();
 }
 
-/* DESIGN.md: stray files in tmp/ are removed. The account's Maildir is
- * ours and the caller holds the account's lock, so anything there that is
- * not being written by this process is left over from a crash: ours from
- * an earlier process (any host name: the machine may have been renamed),
- * or a half-written file of a program that shared the folder. */
+/* Whether recovery may remove @name from tmp/ (DESIGN.md): our own
+ * leftovers (buzon's name pattern, made by any earlier process, under any
+ * host name: the machine may have been renamed; the caller holds the
+ * account's lock, so no other process of ours writes there now), and
+ * other programs' files only once they are older than 36 hours. */
+static gboolean
+is_stray (const char *name, const GStatBuf *st, gint64 now)
+{
+  BzStoreMaildirName parsed = { 0 };
+  gboolean ours = bz_store_maildir_parse_name (name, &parsed);
+  gboolean live = ours && is_ours_now (&parsed);
+
+  bz_store_maildir_name_clear (&parsed);
+  if (ours)
+    return !live;
+  return now - (gint64) st->st_mtime > BZ_STORE_TMP_MAX_AGE_S &&
+         now - (gint64) st->st_atime > BZ_STORE_TMP_MAX_AGE_S;
+}
+
 static gboolean
 clean_tmp (const char *maildir, GError **error)
 {
   g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
   g_autoptr (GDir) dir = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
 
   if (!g_file_test (tmp, G_FILE_TEST_IS_DIR))
@@ -60,7 +64,7 @@ clean_tmp (const char *maildir, GError **error)
       g_autofree char *path = g_build_filename (tmp, name, NULL);
       GStatBuf st;
 
-      if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || is_ours_now (name))
+      if (g_lstat (path, &st) != 0 || !S_ISREG (st.st_mode) || !is_stray (name, &st, now))
         continue;
       if (g_unlink (path) != 0 && errno != ENOENT)
         return bz_store_fail_errno (error, errno, "remove", path);

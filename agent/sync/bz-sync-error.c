@@ -70,8 +70,9 @@ bz_sync_classify_error (const GError *error)
           return BZ_SYNC_FAILURE_TEMPORARY;
         }
     }
-  if (error->domain == BZ_DB_ERROR &&
-      (error->code == BZ_DB_ERROR_CORRUPT || error->code == BZ_DB_ERROR_TOO_NEW))
+  /* A damaged database is moved aside at the next open (db/bz-db.c), so
+   * that failure is temporary; a newer schema waits for the user. */
+  if (error->domain == BZ_DB_ERROR && error->code == BZ_DB_ERROR_TOO_NEW)
     return BZ_SYNC_FAILURE_PERMANENT;
   return BZ_SYNC_FAILURE_TEMPORARY;
 }

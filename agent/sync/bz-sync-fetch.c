@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "bz-log.h"
+#include "bz-common-text.h"
 #include "bz-sync-private.h"
 
 /* Durability is per batch (DESIGN.md): one fsync pass, two transactions and
@@ -13,22 +14,36 @@
  * per 10,000 messages). */
 #define BATCH_MAX_MESSAGES 128
 #define BATCH_MAX_BYTES (32 * 1024 * 1024)
+/* ... or time (DESIGN.md: a message is durable at most about one second
+ * after its last byte arrived): the committer takes what is finished this
+ * long after the first of it finished, whatever the download thread is
+ * doing meanwhile (waiting for a slow server, most likely), which leaves
+ * the rest of the second for the commit itself. */
+#define BATCH_MAX_DELAY_US (G_USEC_PER_SEC / 2)
 
 /* The commits run in a committer thread, with its own database connection
  * (a BzDb is used by one thread at a time; WAL lets two connections work),
- * while the worker keeps reading into the other of two batches: at most
- * one batch is in flight, so memory and open files stay bounded. Batches
- * are committed one at a time in the order they were filled, and each
- * commit still runs steps 1-4 of DESIGN.md in order for all its messages.
- * The worker collects a commit's results (stored messages, the first
- * error) before it hands over the next batch and, at the end, before
- * anything else runs: the keep policy only ever sees committed rows. */
+ * while the worker keeps reading. The worker fills one batch; the
+ * committer moves its finished messages into a batch of its own (under
+ * the lock, so the message being written stays with the worker) and
+ * commits them: when the worker asks (count or size reached) or when the
+ * oldest finished message has waited BATCH_MAX_DELAY_US. At most one
+ * commit is in flight, so memory and open files stay bounded; messages are
+ * committed in the order they finished, and each commit still runs steps
+ * 1-4 of DESIGN.md in order for all its messages. The worker collects the
+ * commits' results (stored messages, the first error) as it goes and, at
+ * the end, waits for every commit before anything else runs: the keep
+ * policy only ever sees committed rows. */
 typedef struct
 {
   GMutex lock;
   GCond cond;
   GThread *thread;
-  BzStoreBatch *job; /* handed over, commit not finished */
+  BzStoreBatch *fill;   /* the worker's; its finished messages are under the lock */
+  BzStoreBatch *commit; /* the committer's */
+  guint64 fill_bytes;   /* of fill's finished messages */
+  gint64 deadline;      /* monotonic time by which fill's finished ones go; 0: none */
+  gboolean busy;        /* commit holds messages not committed yet */
   gboolean quit;
   GPtrArray *stored; /* BzDbMessage, committed, not yet collected */
   GError *error;     /* first commit error not yet collected */
@@ -39,17 +54,31 @@ typedef struct
 {
   BzPop3MessageSink sink;
   BzSyncRun *run;
-  BzStoreBatch *batch; /* being filled by the worker */
-  BzStoreBatch *spare; /* the other one: idle or with the committer */
+  BzStoreBatch *batch; /* being filled by the worker (Committer.fill) */
   Committer *committer;
   const guint *msgnos; /* parallel arrays, in the order requested */
   const char *const *uidls;
   const guint64 *sizes;
   gsize n;
-  gsize next; /* where the next answer is expected */
-  guint64 batch_bytes;
+  gsize next;            /* where the next answer is expected */
+  guint64 message_bytes; /* of the message in progress */
   gboolean in_message;
 } StoreSink;
+
+/* With the lock held and no commit in flight: hands what fill finished to
+ * the committer. */
+static void
+hand_over_locked (Committer *c)
+{
+  g_assert (!c->busy);
+  c->deadline = 0;
+  c->fill_bytes = 0;
+  if (bz_store_batch_get_n_finished (c->fill) == 0)
+    return;
+  bz_store_batch_take_finished (c->commit, c->fill);
+  c->busy = TRUE;
+  g_cond_broadcast (&c->cond);
+}
 
 static gpointer
 committer_thread (gpointer data)
@@ -60,44 +89,50 @@ committer_thread (gpointer data)
   g_mutex_lock (&c->lock);
   for (;;)
     {
-      BzStoreBatch *batch;
-      GPtrArray *stored = NULL;
-      GError *error = NULL;
-
-      while (c->job == NULL && !c->quit)
-        g_cond_wait (&c->cond, &c->lock);
-      if (c->job == NULL)
-        break;
-      batch = c->job;
-      g_mutex_unlock (&c->lock);
-
-      bz_store_batch_commit (batch, &stored, &error);
-
-      g_mutex_lock (&c->lock);
-      if (stored != NULL)
-        g_ptr_array_extend_and_steal (c->stored, g_steal_pointer (&stored));
-      if (error != NULL && c->error == NULL)
-        c->error = g_steal_pointer (&error);
-      else if (error != NULL)
+      if (!c->busy && c->deadline > 0 && g_get_monotonic_time () >= c->deadline)
+        hand_over_locked (c);
+      if (c->busy)
         {
-          bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", error->message);
-          g_clear_error (&error);
+          GPtrArray *stored = NULL;
+          GError *error = NULL;
+
+          g_mutex_unlock (&c->lock);
+          bz_store_batch_commit (c->commit, &stored, &error);
+          g_mutex_lock (&c->lock);
+          if (stored != NULL)
+            g_ptr_array_extend_and_steal (c->stored, g_steal_pointer (&stored));
+          if (error != NULL && c->error == NULL)
+            c->error = g_steal_pointer (&error);
+          else if (error != NULL)
+            {
+              bz_log_account (G_LOG_LEVEL_WARNING, c->account, "%s", error->message);
+              g_clear_error (&error);
+            }
+          c->busy = FALSE;
+          g_cond_broadcast (&c->cond);
+          continue;
         }
-      c->job = NULL;
-      g_cond_broadcast (&c->cond);
+      if (c->quit)
+        break;
+      if (c->deadline > 0)
+        g_cond_wait_until (&c->cond, &c->lock, c->deadline);
+      else
+        g_cond_wait (&c->cond, &c->lock);
     }
   g_mutex_unlock (&c->lock);
   return NULL;
 }
 
 static Committer *
-committer_start (const char *account)
+committer_start (const char *account, BzStoreBatch *fill, BzStoreBatch *commit)
 {
   Committer *c = g_new0 (Committer, 1);
 
   c->account = g_strdup (account);
   g_mutex_init (&c->lock);
   g_cond_init (&c->cond);
+  c->fill = fill;
+  c->commit = commit;
   c->stored = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
   c->thread = g_thread_new ("buzon-commit", committer_thread, c);
   return c;
@@ -109,6 +144,7 @@ committer_stop (Committer *c)
 {
   g_mutex_lock (&c->lock);
   c->quit = TRUE;
+  c->deadline = 0;
   g_cond_broadcast (&c->cond);
   g_mutex_unlock (&c->lock);
   g_thread_join (c->thread);
@@ -124,8 +160,8 @@ committer_stop (Committer *c)
   g_free (c);
 }
 
-/* Waits until the committer is idle, then reports what it committed (in
- * the worker's thread, as before) and the first error since the last call. */
+/* Reports what the committer stored since the last call (in the worker's
+ * thread, as before) and the first error since; does not wait. */
 static gboolean
 collect_commits (StoreSink *s, GError **error)
 {
@@ -134,8 +170,6 @@ collect_commits (StoreSink *s, GError **error)
   GError *first = NULL;
 
   g_mutex_lock (&c->lock);
-  while (c->job != NULL)
-    g_cond_wait (&c->cond, &c->lock);
   stored = g_steal_pointer (&c->stored);
   c->stored = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_message_free);
   first = g_steal_pointer (&c->error);
@@ -154,44 +188,20 @@ collect_commits (StoreSink *s, GError **error)
   return TRUE;
 }
 
-/* Hands the finished messages to the committer and goes on with the other
- * batch; waits first for the previous commit (one batch in flight). */
-static gboolean
-commit_batch (StoreSink *s, GError **error)
-{
-  BzStoreBatch *full;
-
-  if (!collect_commits (s, error))
-    return FALSE;
-  if (bz_store_batch_get_n_finished (s->batch) == 0)
-    return TRUE;
-  full = s->batch;
-  s->batch = s->spare;
-  s->spare = full;
-  s->batch_bytes = 0;
-  g_mutex_lock (&s->committer->lock);
-  s->committer->job = full;
-  g_cond_broadcast (&s->committer->cond);
-  g_mutex_unlock (&s->committer->lock);
-  return TRUE;
-}
-
-/* Commits what is finished and waits until every commit is done. */
+/* Commits everything finished and waits until every commit is done; the
+ * first error of any of them. */
 static gboolean
 commit_all (StoreSink *s, GError **error)
 {
-  g_autoptr (GError) handoff_error = NULL;
+  Committer *c = s->committer;
 
-  if (!commit_batch (s, &handoff_error))
-    {
-      g_autoptr (GError) last_error = NULL;
-
-      /* An earlier batch failed: still commit what is finished. */
-      if (!commit_batch (s, &last_error) || !collect_commits (s, &last_error))
-        bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "%s", last_error->message);
-      g_propagate_error (error, g_steal_pointer (&handoff_error));
-      return FALSE;
-    }
+  g_mutex_lock (&c->lock);
+  while (c->busy)
+    g_cond_wait (&c->cond, &c->lock);
+  hand_over_locked (c);
+  while (c->busy)
+    g_cond_wait (&c->cond, &c->lock);
+  g_mutex_unlock (&c->lock);
   return collect_commits (s, error);
 }
 
@@ -222,6 +232,7 @@ store_begin (BzPop3MessageSink *sink, guint msgno, GError **error)
   if (!bz_store_batch_begin (s->batch, s->uidls[i], s->sizes[i], error))
     return FALSE;
   s->in_message = TRUE;
+  s->message_bytes = 0;
   return TRUE;
 }
 
@@ -235,7 +246,7 @@ store_write (BzPop3MessageSink *sink, const char *data, gsize len, GError **erro
       s->in_message = FALSE;
       return FALSE;
     }
-  s->batch_bytes += len;
+  s->message_bytes += len;
   s->run->progress.bytes_done += len;
   bz_sync_emit_progress (s->run, FALSE);
   return TRUE;
@@ -245,23 +256,52 @@ static gboolean
 store_end (BzPop3MessageSink *sink, guint msgno, GError **error)
 {
   StoreSink *s = (StoreSink *) sink;
+  Committer *c = s->committer;
+  gboolean finished;
 
   s->in_message = FALSE;
-  if (!bz_store_batch_finish (s->batch, error))
+  /* finish() adds to the messages the committer may take at any time */
+  g_mutex_lock (&c->lock);
+  finished = bz_store_batch_finish (s->batch, error);
+  if (finished)
+    {
+      c->fill_bytes += s->message_bytes;
+      if (c->deadline == 0)
+        {
+          c->deadline = g_get_monotonic_time () + BATCH_MAX_DELAY_US;
+          g_cond_broadcast (&c->cond);
+        }
+      if (bz_store_batch_get_n_finished (s->batch) >= BATCH_MAX_MESSAGES ||
+          c->fill_bytes >= BATCH_MAX_BYTES)
+        {
+          /* one commit in flight: wait for it before handing over more */
+          while (c->busy)
+            g_cond_wait (&c->cond, &c->lock);
+          hand_over_locked (c);
+        }
+    }
+  g_mutex_unlock (&c->lock);
+  if (!finished)
     return FALSE;
   s->run->progress.messages_done++;
   bz_sync_emit_progress (s->run, FALSE);
-  if (bz_store_batch_get_n_finished (s->batch) >= BATCH_MAX_MESSAGES ||
-      s->batch_bytes >= BATCH_MAX_BYTES)
-    {
-      if (!commit_batch (s, error))
-        return FALSE;
-    }
+  /* a failed commit (a full disk, say) ends the fetching */
+  if (!collect_commits (s, error))
+    return FALSE;
   /* Between two messages is a safe point to stop: everything finished so
    * far gets committed by the caller. */
   if (g_cancellable_set_error_if_cancelled (s->run->cancellable, error))
     return FALSE;
   return TRUE;
+}
+
+static gboolean
+store_check (BzPop3MessageSink *sink, guint msgno, const BzPop3MessageFacts *facts)
+{
+  StoreSink *s = (StoreSink *) sink;
+  gssize i = find_msgno (s, msgno);
+
+  return i >= 0 && bz_sync_check_answer (s->run, msgno, s->uidls[i], facts);
 }
 
 static void
@@ -275,8 +315,11 @@ store_fail (BzPop3MessageSink *sink, guint msgno, const GError *reason)
     bz_store_batch_abort (s->batch);
   s->in_message = FALSE;
   if (reason != NULL && reason->domain == BZ_POP3_ERROR && reason->code == BZ_POP3_ERROR_SERVER)
-    bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name, "message %u (%s) not retrieved: %s",
-                    msgno, uidl ? uidl : "?", reason->message);
+    {
+      g_autofree char *shown = bz_common_text_sanitize (uidl ? uidl : "?", -1);
+      bz_log_account (G_LOG_LEVEL_WARNING, s->run->account->name,
+                      "message %u (%s) not retrieved: %s", msgno, shown, reason->message);
+    }
 }
 
 gboolean
@@ -285,7 +328,7 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
 {
   g_autoptr (BzDb) commit_db = NULL;
   g_autoptr (BzStoreBatch) batch = NULL;
-  g_autoptr (BzStoreBatch) spare = NULL;
+  g_autoptr (BzStoreBatch) commit = NULL;
   g_autoptr (GError) fetch_error = NULL;
   g_autoptr (GError) commit_error = NULL;
   StoreSink s = { 0 };
@@ -300,15 +343,16 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   batch = bz_store_batch_new (commit_db, run->account->name, run->account->maildir, error);
   if (batch == NULL)
     return FALSE;
-  spare = bz_store_batch_new (commit_db, run->account->name, run->account->maildir, error);
-  if (spare == NULL)
+  /* made before any file is written: its syncfs() reports their errors */
+  commit = bz_store_batch_new (commit_db, run->account->name, run->account->maildir, error);
+  if (commit == NULL)
     return FALSE;
   /* keep = days:N counts from the fetch time: under a test clock it must
    * be on that clock too. */
   if (run->fixed_clock)
     {
       bz_store_batch_set_now (batch, run->now);
-      bz_store_batch_set_now (spare, run->now);
+      bz_store_batch_set_now (commit, run->now);
     }
   run->progress.messages_total = n;
   run->progress.messages_done = 0;
@@ -322,17 +366,16 @@ bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char *const *
   s.sink.write = store_write;
   s.sink.end = store_end;
   s.sink.fail = store_fail;
+  s.sink.check = store_check;
   s.run = run;
   s.batch = batch;
-  s.spare = spare;
   s.msgnos = msgnos;
   s.uidls = uidls;
   s.sizes = sizes;
   s.n = n;
-  s.committer = committer_start (run->account->name);
+  s.committer = committer_start (run->account->name, batch, commit);
 
-  fetched = bz_pop3_session_fetch_many (run->session, msgnos, n, FALSE, 0, &s.sink,
-                                        run->cancellable, &fetch_error);
+  fetched = bz_sync_check_fetch (run, &s.sink, msgnos, sizes, n, &fetch_error);
   /* Whatever happened, what arrived whole is kept (DESIGN.md: a dropped
    * connection keeps every message stored so far). */
   if (s.in_message)

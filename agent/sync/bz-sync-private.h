@@ -20,6 +20,15 @@ typedef struct
   BzSyncResult *result;
   BzSyncProgress progress;
   gint64 last_progress_us;
+  /* The wire is checked, not trusted (bz-sync-check.c): what this run
+   * learnt about answers that did not fit. */
+  const char *password; /* borrowed, to log in again after a misfit */
+  gboolean careful;     /* one command in flight from now on */
+  GHashTable *misfits;  /* UIDL -> Misfit: digest and attempts */
+  GHashTable *no_dele;  /* UIDL -> octets received, kept on "the same bytes twice" alone */
+  GHashTable *cut;      /* UIDL -> octets read before it was cut off */
+  guint misfit_msgno;   /* of the last answer refused */
+  gboolean give_up;     /* a message's answers kept changing */
 } BzSyncRun;
 
 /* Called from the worker; deliver to the caller's main context. */
@@ -35,6 +44,28 @@ gboolean bz_sync_fetch_messages (BzSyncRun *run, const guint *msgnos, const char
  * of BzDbHeaders* (NULL entries where the server refused), parallel to
  * @msgnos, or NULL with @error. */
 GPtrArray *bz_sync_fetch_headers (BzSyncRun *run, const guint *msgnos, gsize n, GError **error);
+
+/* bz-sync-check.c. The run's tables, made empty / freed. */
+void bz_sync_check_init (BzSyncRun *run);
+void bz_sync_check_clear (BzSyncRun *run);
+/* The verdict on an answer for @uidl that does not fit (or was cut off):
+ * TRUE keeps it (the same bytes came twice: the server miscounts), FALSE
+ * refuses it. For BzPop3MessageSink.check. */
+gboolean bz_sync_check_answer (BzSyncRun *run, guint msgno, const char *uidl,
+                               const BzPop3MessageFacts *facts);
+/* RETR of @msgnos into @sink, checked against @sizes: pipelined until an
+ * answer does not fit, then one at a time, each refused answer fetched
+ * again alone while the session lasts. */
+gboolean bz_sync_check_fetch (BzSyncRun *run, BzPop3MessageSink *sink, const guint *msgnos,
+                              const guint64 *sizes, gsize n, GError **error);
+/* TRUE when @error ended a session that another session may finish: an
+ * answer did not fit or was cut off. */
+gboolean bz_sync_check_can_retry (BzSyncRun *run, const GError *error);
+/* Records the answers cut off as too large as skipped. */
+gboolean bz_sync_check_record_cut (BzSyncRun *run, GError **error);
+/* Records the octets received as the size of the messages kept on "the
+ * same bytes twice" alone. */
+gboolean bz_sync_check_record_doubts (BzSyncRun *run, GError **error);
 
 /* Runs one whole sync in the calling thread. */
 gboolean bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,

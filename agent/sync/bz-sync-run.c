@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bz-common-text.h"
 #include "bz-log.h"
 #include "bz-oauth2.h"
 #include "bz-sync-private.h"
@@ -20,11 +21,16 @@
 G_DEFINE_QUARK (bz - sync - error - quark, bz_sync_error)
 /* clang-format on */
 
+/* Sessions one run may open: a misfit or an answer cut off ends one, and
+ * the next goes on from there (bz-sync-check.c). */
+#define MAX_SESSIONS 4
+
 /* One message as the server lists it in this session. */
 typedef struct
 {
   guint msgno;
   gboolean shared; /* another message has the same UIDL */
+  gboolean sized;  /* size is LIST's (asked in this session) */
   guint64 size;
   const char *uidl; /* borrowed from the UIDL array or the synthetic table */
 } ServerMessage;
@@ -321,6 +327,7 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
           const BzPop3ListEntry *e =
               bsearch (&key, all->data, all->len, sizeof (BzPop3ListEntry), compare_list_msgno);
           m->size = e != NULL ? e->size : 0;
+          m->sized = e != NULL;
         }
       return TRUE;
     }
@@ -333,7 +340,12 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
                                   error))
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
-    g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).size = sizes[i];
+    {
+      ServerMessage *m =
+          &g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i));
+      m->size = sizes[i];
+      m->sized = TRUE;
+    }
   return TRUE;
 }
 
@@ -377,6 +389,7 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
           ServerMessage m = { 0 };
           m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
           m.size = g_array_index (list, BzPop3ListEntry, i).size;
+          m.sized = TRUE;
           m.uidl = g_ptr_array_index (out->synthetic, i);
           g_array_append_val (out->messages, m);
           g_ptr_array_add (out->names, (gpointer) m.uidl);
@@ -423,11 +436,13 @@ skip_messages (BzSyncRun *run, GArray *skip, GError **error)
       if (!bz_db_record_skipped (run->db, run->account->name, m->uidl, m->size,
                                  g_ptr_array_index (headers, i), error))
         return FALSE;
+      g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+
       run->result->skipped++;
       bz_log_account (G_LOG_LEVEL_INFO, run->account->name,
                       "message %s of %" G_GUINT64_FORMAT
                       " bytes skipped (max-size %" G_GUINT64_FORMAT ")",
-                      m->uidl, m->size, run->account->max_size);
+                      shown, m->size, run->account->max_size);
     }
   return TRUE;
 }
@@ -438,6 +453,8 @@ static GArray *
 messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
 {
   g_autoptr (GArray) dele = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) unsized = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GPtrArray) stored = NULL;
   gint64 before;
 
@@ -458,8 +475,38 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
     return NULL;
   for (guint i = 0; i < stored->len; i++)
     {
-      const ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
+      ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
       if (m != NULL)
+        {
+          guint idx = (guint) (m - &g_array_index (server->messages, ServerMessage, 0));
+          if (!m->sized)
+            g_array_append_val (unsized, idx);
+          g_array_append_val (candidates, idx);
+        }
+    }
+  if (!server_list_fill_sizes (run, server, unsized, error))
+    return NULL;
+  /* A message whose stored bytes are in doubt is never DELEd: only while
+   * the server's size is the one recorded for the stored copy (0: not
+   * known, from before sizes were recorded so). */
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const ServerMessage *m =
+          &g_array_index (server->messages, ServerMessage, g_array_index (candidates, guint, i));
+      guint64 recorded = 0;
+
+      if (!bz_db_get_size (run->db, run->account->name, m->uidl, &recorded, error))
+        return NULL;
+      if (recorded != 0 && (!m->sized || recorded != m->size))
+        {
+          g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+          g_warning (
+              "%s: message %s is not deleted from the server: its size there (%" G_GUINT64_FORMAT
+              ") is not that of the stored copy (%" G_GUINT64_FORMAT ")",
+              run->account->name, shown, m->size, recorded);
+          continue;
+        }
+      if (!g_hash_table_contains (run->no_dele, m->uidl))
         g_array_append_val (dele, *m);
     }
   return g_steal_pointer (&dele);
@@ -511,6 +558,7 @@ sync_session (BzSyncRun *run, GError **error)
   g_autoptr (GArray) wanted = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GArray) fetch = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
   g_autoptr (GArray) skip = g_array_new (FALSE, FALSE, sizeof (ServerMessage));
+  g_autoptr (GArray) skipped_sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint64 max_size = run->account->max_size;
   guint n_new;
 
@@ -526,10 +574,13 @@ sync_session (BzSyncRun *run, GError **error)
               (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
                                                          server.by_uidl[i - 1])
                                               .uidl) != 0))
-            bz_log_account (G_LOG_LEVEL_WARNING, run->account->name,
-                            "the server gives UIDL \"%s\" to more than one message; "
-                            "they are left on the server",
-                            m->uidl);
+            {
+              g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
+              bz_log_account (G_LOG_LEVEL_WARNING, run->account->name,
+                              "the server gives UIDL \"%s\" to more than one message; "
+                              "they are left on the server",
+                              shown);
+            }
         }
     }
   /* UIDLs imported from getmail (which writes '/' as '-') take the
@@ -545,6 +596,29 @@ sync_session (BzSyncRun *run, GError **error)
                         server.names->len, server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
+  /* The database knows none of the server's messages, nor any other of
+   * the account: a first sync, or the state was lost. What the Maildir already
+   * holds is recognised by the digest in its file names instead of being
+   * downloaded again. (With keep = delete the server often has only new
+   * messages: the rows of earlier ones keep the Maildir from being read
+   * on every sync.) */
+  if (new_idx->len > 0 && new_idx->len == server.names->len)
+    {
+      gboolean known = FALSE;
+      guint n_rebuilt = 0;
+
+      if (!bz_db_account_has_messages (run->db, run->account->name, &known, error))
+        return FALSE;
+      if (!known &&
+          !bz_store_rebuild (run->db, run->account->name, run->account->maildir,
+                             (const char *const *) server.names->pdata, new_idx, &n_rebuilt, error))
+        return FALSE;
+      if (n_rebuilt > 0)
+        bz_log_account (G_LOG_LEVEL_MESSAGE, run->account->name,
+                        "%u messages already in the Maildir were not in the database; "
+                        "recorded them again instead of downloading them",
+                        n_rebuilt);
+    }
   for (guint i = 0; i < new_idx->len; i++)
     {
       guint idx = g_array_index (new_idx, guint, i);
@@ -565,6 +639,7 @@ sync_session (BzSyncRun *run, GError **error)
         {
           guint idx = (guint) (m - &g_array_index (server.messages, ServerMessage, 0));
           g_array_append_val (wanted, idx);
+          g_array_append_val (skipped_sizes, s->size);
         }
     }
   g_clear_pointer (&skipped, g_ptr_array_unref);
@@ -574,7 +649,14 @@ sync_session (BzSyncRun *run, GError **error)
     {
       const ServerMessage *m =
           &g_array_index (server.messages, ServerMessage, g_array_index (wanted, guint, i));
-      if (max_size == 0 || m->size <= max_size)
+      /* Skipped after sending far more than LIST said (its row has the
+       * octets read): fetched again only when it would not be cut off
+       * again, as a RETR now would be. */
+      guint64 seen = i < n_new ? 0 : g_array_index (skipped_sizes, guint64, i - n_new);
+      guint64 limit = bz_pop3_fetch_limit (m->size, max_size);
+      gboolean lied = seen > m->size && limit > 0 && seen > limit;
+
+      if ((max_size == 0 || m->size <= max_size) && !lied)
         g_array_append_val (fetch, *m);
       else if (i < n_new)
         g_array_append_val (skip, *m);
@@ -590,6 +672,7 @@ sync_session (BzSyncRun *run, GError **error)
 
   if (fetch->len > 0)
     {
+      gboolean fetched;
       guint n_fetch = fetch->len;
       g_autofree guint *msgnos = g_new (guint, fetch->len);
       g_autofree const char **fuidls = g_new0 (const char *, fetch->len + 1);
@@ -603,7 +686,8 @@ sync_session (BzSyncRun *run, GError **error)
           sizes[i] = m->size;
         }
       g_clear_pointer (&fetch, g_array_unref);
-      if (!bz_sync_fetch_messages (run, msgnos, fuidls, sizes, n_fetch, error))
+      fetched = bz_sync_fetch_messages (run, msgnos, fuidls, sizes, n_fetch, error);
+      if (!bz_sync_check_record_doubts (run, fetched ? error : NULL) || !fetched)
         return FALSE;
     }
   if (!check_cancelled (run->cancellable, error))
@@ -635,18 +719,40 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
   run.fixed_clock = now > 0;
   run.result = result;
 
-  run.session = open_session (account, password, cancellable, error);
-  if (run.session == NULL)
-    ok = FALSE;
-  else
-    ok = sync_session (&run, error);
-  if (run.session != NULL)
+  run.password = password;
+  bz_sync_check_init (&run);
+
+  for (guint attempt = 1;; attempt++)
     {
-      /* Without a clean QUIT the server rolls back any DELE. */
-      if (!ok)
-        bz_pop3_session_abort (run.session);
-      g_clear_object (&run.session);
+      g_autoptr (GError) local = NULL;
+
+      run.session = open_session (account, password, cancellable, &local);
+      ok = run.session != NULL && sync_session (&run, &local);
+      if (run.session != NULL)
+        {
+          /* Without a clean QUIT the server rolls back any DELE. */
+          if (!ok)
+            bz_pop3_session_abort (run.session);
+          g_clear_object (&run.session);
+        }
+      if (ok)
+        break;
+      /* An answer that did not fit ended the session before anything
+       * after it was stored: a new session fetches the rest, carefully. */
+      if (!bz_sync_check_record_cut (&run, error))
+        break;
+      if (attempt < MAX_SESSIONS && bz_sync_check_can_retry (&run, local) &&
+          !g_cancellable_is_cancelled (cancellable))
+        {
+          g_warning ("%s: %s; going on in a new session, one message at a time", account->name,
+                     local->message);
+          run.careful = TRUE;
+          continue;
+        }
+      g_propagate_error (error, g_steal_pointer (&local));
+      break;
     }
+  bz_sync_check_clear (&run);
   if (!bz_db_count_stored (db, account->name, &result->stored_total, ok ? error : NULL))
     ok = FALSE;
   result->seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;

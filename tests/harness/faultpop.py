@@ -48,16 +48,29 @@ class Stall(Exception):
 
 
 class Mailbox:
-    def __init__(self, count, seed, profile, size, uidl_suffix=b""):
+    def __init__(self, count, seed, profile, size, uidl_suffix=b"", opt=None):
         self.msgs = []
         # Bytes that are not UTF-8 ride in the str as surrogates and go out
         # unchanged (see Session.send_text).
         suffix = uidl_suffix.decode("utf-8", "surrogateescape")
+        pad = dict(opt.pad) if opt else {}
+        claim = dict(opt.claim_size) if opt else {}
         for k in range(1, count + 1):
             data = mailgen.generate_message(k, seed, profile, size)
+            if k in pad:
+                data += b"".join(b"%075d\n" % i for i in range(pad[k] // 76 + 1))
+            data = data.replace(b"\n", b"\r\n")
+            uidl = "bz%d-%d%s" % (seed, k, suffix)
+            if opt and opt.uidl_len > len(uidl):
+                uidl += "x" * (opt.uidl_len - len(uidl))
+            size_claimed = len(data)
+            if opt and opt.lf_sizes:
+                size_claimed -= data.count(b"\r\n")
+            size_claimed = claim.get(k, size_claimed)
             self.msgs.append({
-                "data": data.replace(b"\n", b"\r\n"),
-                "uidl": "bz%d-%d%s" % (seed, k, suffix),
+                "data": data,
+                "uidl": uidl,
+                "size": size_claimed,
                 "gone": False,
             })
 
@@ -197,6 +210,7 @@ class Session:
                 with self.srv.lock:
                     for n in self.deleted:
                         self.view[n - 1]["gone"] = True
+                    self.srv.write_state()
             self.reply(cmd, "+OK bye")
             return False
         if cmd == "CAPA":
@@ -207,12 +221,12 @@ class Session:
             self.dispatch_auth(cmd, arg)
         elif cmd == "STAT":
             live = [m for i, m in enumerate(self.view) if i + 1 not in self.deleted]
-            self.reply(cmd, "+OK %d %d" % (len(live), sum(len(m["data"]) for m in live)))
+            self.reply(cmd, "+OK %d %d" % (len(live), sum(m["size"] for m in live)))
         elif cmd in ("LIST", "UIDL"):
             if cmd == "UIDL" and o.no_uidl:
                 self.reply(cmd, "-ERR UIDL not supported")
                 return True
-            field = (lambda m: str(len(m["data"]))) if cmd == "LIST" else (lambda m: m["uidl"])
+            field = (lambda m: str(m["size"])) if cmd == "LIST" else (lambda m: m["uidl"])
             if arg:
                 n, m = self.msg(arg)
                 if m is None:
@@ -222,6 +236,11 @@ class Session:
             else:
                 lines = ["%d %s" % (i + 1, field(m)) for i, m in enumerate(self.view)
                          if i + 1 not in self.deleted]
+                if cmd == "UIDL" and o.uidl_extra:
+                    # made-up entries past the real ones: a listing too long
+                    first = len(self.view) + 1
+                    lines += ["%d %s" % (n, ("bzextra-%d" % n).ljust(o.uidl_len, "x"))
+                              for n in range(first, first + o.uidl_extra)]
                 self.multiline(cmd, "+OK listing follows", lines)
         elif cmd in ("RETR", "TOP"):
             self.retr(cmd, arg)
@@ -412,13 +431,19 @@ class Session:
             with self.srv.lock:
                 self.srv.retr_count += 1
                 ordinal = self.srv.retr_count
-        if not self.reply(cmd, "+OK %d octets" % len(m["data"])):
+        if ordinal and ordinal == o.extra_ok_before_retr:
+            # an unsolicited status line between pipelined answers
+            self.send(b"+OK\r\n")
+        if not self.reply(cmd, "+OK %d octets" % m["size"]):
             return
         lines = data.split(b"\r\n")
         if lines and lines[-1] == b"":
             lines.pop()
         stuffed = b"".join((b"." + ln if ln.startswith(b".") else ln) + b"\r\n"
                            for ln in lines) + b".\r\n"
+        if ordinal and ordinal == o.repeat_retr:
+            # the same answer twice: every later answer is one behind
+            self.send(("+OK %d octets\r\n" % m["size"]).encode() + stuffed)
         if ordinal and ordinal == o.drop_in_retr:
             self.send(stuffed[:len(stuffed) // 2])
             raise Dropped()
@@ -434,7 +459,7 @@ class Server:
         self.lock = threading.Lock()
         self.retr_count = 0
         self.plain_err_sent = {}
-        self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size, opt.uidl_suffix)
+        self.box = Mailbox(opt.messages, opt.seed, opt.profile, opt.size, opt.uidl_suffix, opt)
         self.logf = open(opt.log, "a", buffering=1) if opt.log else None
         self.tls_ctx = self.ctx(opt.cert, opt.key) if opt.tls else None
         self.stls_ctx = self.ctx(opt.stls_cert, opt.stls_key) if opt.stls_cert else None
@@ -459,6 +484,16 @@ class Server:
         if self.logf:
             self.logf.write(line + "\n")
 
+    def write_state(self):
+        """The UIDLs still in the mailbox, one a line, replaced atomically."""
+        if not self.opt.state_file:
+            return
+        tmp = self.opt.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            for m in self.box.snapshot():
+                f.write(m["uidl"] + "\n")
+        os.replace(tmp, self.opt.state_file)
+
     def log_cmd(self, cmd, line):
         if not self.logf:
             return
@@ -475,6 +510,8 @@ class Server:
         lsock.bind(("127.0.0.1", 0))
         lsock.listen(16)
         self.port = lsock.getsockname()[1]
+        with self.lock:
+            self.write_state()
         print("PORT %d" % self.port, flush=True)
         draining = []
         sel = selectors.DefaultSelector()
@@ -586,6 +623,24 @@ def main():
     ap.add_argument("--raw-after", action="append", nargs=2, default=[],
                     metavar=("CMD", "HEX"),
                     help="answer CMD with these bytes (hex) instead of its response")
+    ap.add_argument("--extra-ok-before-retr", type=int, default=0, metavar="N",
+                    help="an unsolicited +OK line before the answer to the Nth RETR of the run")
+    ap.add_argument("--repeat-retr", type=int, default=0, metavar="N",
+                    help="the answer to the Nth RETR of the run is sent twice")
+    ap.add_argument("--claim-size", action="append", nargs=2, type=int, default=[],
+                    metavar=("K", "OCTETS"),
+                    help="LIST, STAT and RETR say message K has OCTETS octets")
+    ap.add_argument("--pad", action="append", nargs=2, type=int, default=[],
+                    metavar=("K", "BYTES"), help="message K gets about BYTES more body")
+    ap.add_argument("--lf-sizes", action="store_true",
+                    help="sizes count LF line ends, not CRLF (a consistent miscount)")
+    ap.add_argument("--uidl-len", type=int, default=0, metavar="L",
+                    help="every UIDL padded with x to L characters")
+    ap.add_argument("--uidl-extra", type=int, default=0, metavar="N",
+                    help="N made-up entries appended to the UIDL listing")
+    ap.add_argument("--state-file", metavar="FILE",
+                    help="the UIDLs left in the mailbox, one a line, rewritten at start and "
+                    "after each QUIT")
     ap.add_argument("--log", metavar="FILE")
     ap.add_argument("--oauth2", choices=["google", "microsoft"],
                     help="offer SASL XOAUTH2 and OAUTHBEARER as Gmail does, or "

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "bz-db.h"
 
@@ -266,6 +267,87 @@ test_too_new (Fixture *fx, gconstpointer data)
   assert_refused_unchanged (fx->path, BZ_DB_ERROR_TOO_NEW);
 }
 
+static guint aside_warnings;
+
+/* The warning that a damaged file was moved aside is counted, not fatal;
+ * everything else goes to GLib's writer (fatal warnings stay fatal). */
+static GLogWriterOutput
+count_aside_warnings (GLogLevelFlags log_level, const GLogField *fields, gsize n_fields,
+                      gpointer user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+          strstr (fields[i].value, "moved it aside as") != NULL)
+        {
+          aside_warnings++;
+          return G_LOG_WRITER_HANDLED;
+        }
+    }
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* The one "buzon.db.damaged-<unix time>" beside @path (transfer full). */
+static char *
+find_aside (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *prefix = g_strconcat (base, ".damaged-", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  char *found = NULL;
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      const char *digits = name + strlen (prefix);
+
+      if (!g_str_has_prefix (name, prefix) || strchr (digits, '-') != NULL)
+        continue;
+      g_assert_null (found);
+      g_assert_cmpint (g_ascii_strtoll (digits, NULL, 10), >, 1700000000);
+      found = g_build_filename (dir, name, NULL);
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* DESIGN.md: a damaged database is moved aside byte for byte as
+ * buzon.db.damaged-<unix time> (with its -wal), never deleted, with a
+ * warning naming it, and a new one takes its place. */
+static void
+assert_moved_aside (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *aside = NULL;
+  g_autofree char *aside_wal = NULL;
+  g_autofree char *wal_after = NULL;
+  gsize before_len = 0, after_len = 0, wal_len = 0;
+  const char wal_bytes[] = "not really a write-ahead log";
+
+  g_assert_true (g_file_get_contents (path, &before, &before_len, NULL));
+  g_assert_true (g_file_set_contents (wal, wal_bytes, sizeof wal_bytes, NULL));
+  aside_warnings = 0;
+  db = bz_db_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (db);
+  g_assert_cmpuint (aside_warnings, ==, 1);
+  aside = find_aside (path);
+  g_assert_true (g_file_get_contents (aside, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+  aside_wal = g_strconcat (aside, "-wal", NULL);
+  g_assert_true (g_file_get_contents (aside_wal, &wal_after, &wal_len, NULL));
+  g_assert_cmpmem (wal_bytes, sizeof wal_bytes, wal_after, wal_len);
+  g_clear_object (&db);
+  g_assert_cmpint (query_int (path, "PRAGMA user_version"), ==, bz_db_schema_version ());
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM messages"), ==, 0);
+}
+
 static void
 test_corrupt (Fixture *fx, gconstpointer data)
 {
@@ -277,7 +359,7 @@ test_corrupt (Fixture *fx, gconstpointer data)
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (fx->path, garbage, 8192, NULL));
-  assert_refused_unchanged (fx->path, BZ_DB_ERROR_CORRUPT);
+  assert_moved_aside (fx->path);
 }
 
 static void
@@ -285,7 +367,81 @@ test_foreign (Fixture *fx, gconstpointer data)
 {
   make_fixture_db (fx->path,
                    "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');");
-  assert_refused_unchanged (fx->path, BZ_DB_ERROR_CORRUPT);
+  assert_moved_aside (fx->path);
+}
+
+/* An empty (0 bytes) file is a new database, not damage. */
+static void
+test_empty_file (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = NULL;
+  g_autofree char *dir = g_path_get_dirname (fx->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fx->path, "", 0, NULL));
+  db = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_clear_object (&db);
+  g_assert_cmpint (query_int (fx->path, "PRAGMA user_version"), ==, bz_db_schema_version ());
+}
+
+/* Damage behind a good first page shows only when a query reads it: the
+ * query fails as damaged, and the next open checks the whole file and
+ * moves it aside. */
+static void
+test_damaged_later (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  gint64 page_size = query_int (fx->path, "PRAGMA page_size");
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("uidl-%04u-with-some-length-to-fill-pages", i);
+      g_autofree char *path = g_strdup_printf ("/mail/new/%s", uidl);
+      g_assert_true (bz_db_add_pending (db, "work", uidl, path, 100, 1, NULL, &error));
+      g_assert_true (bz_db_set_stored (db, "work", uidl, path, &error));
+    }
+  g_assert_true (bz_db_commit (db, &error));
+  g_clear_object (&db);
+  /* every page after the first few becomes garbage */
+  g_assert_true (g_file_get_contents (fx->path, &bytes, &len, NULL));
+  g_assert_cmpuint (len, >, (gsize) page_size * 8);
+  for (gsize i = (gsize) page_size * 3; i < len; i++)
+    bytes[i] = (char) (i * 13 + 5);
+  g_assert_true (g_file_set_contents (fx->path, bytes, (gssize) len, NULL));
+
+  db = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  rows = bz_db_list_newest (db, "work", 0, &error);
+  g_assert_error (error, BZ_DB_ERROR, BZ_DB_ERROR_CORRUPT);
+  g_assert_null (rows);
+  g_clear_object (&db);
+  assert_moved_aside (fx->path);
+}
+
+/* Any row, in any state, means the database knew the account. */
+static void
+test_account_has_messages (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  gboolean has = TRUE;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_account_has_messages (db, "work", &has, &error));
+  g_assert_false (has);
+  g_assert_true (bz_db_record_skipped (db, "work", "u1", 100, NULL, &error));
+  g_assert_true (bz_db_account_has_messages (db, "work", &has, &error));
+  g_assert_true (has);
+  g_assert_true (bz_db_account_has_messages (db, "other", &has, &error));
+  g_assert_false (has);
 }
 
 static void
@@ -611,6 +767,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (count_aside_warnings, NULL, NULL);
   g_test_add ("/db/open-new", Fixture, NULL, fixture_setup, test_open_new, fixture_teardown);
   g_test_add ("/db/migrate-v1", Fixture, NULL, fixture_setup, test_migrate_v1, fixture_teardown);
   g_test_add ("/db/migrate-v2", Fixture, NULL, fixture_setup, test_migrate_v2, fixture_teardown);
@@ -619,8 +776,15 @@ main (int argc, char **argv)
   g_test_add ("/db/migrate-failure-unchanged", Fixture, NULL, fixture_setup, test_migrate_failure,
               fixture_teardown);
   g_test_add ("/db/too-new-refused", Fixture, NULL, fixture_setup, test_too_new, fixture_teardown);
-  g_test_add ("/db/corrupt-refused", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
-  g_test_add ("/db/foreign-refused", Fixture, NULL, fixture_setup, test_foreign, fixture_teardown);
+  g_test_add ("/db/corrupt-moved-aside", Fixture, NULL, fixture_setup, test_corrupt,
+              fixture_teardown);
+  g_test_add ("/db/foreign-moved-aside", Fixture, NULL, fixture_setup, test_foreign,
+              fixture_teardown);
+  g_test_add ("/db/empty-file", Fixture, NULL, fixture_setup, test_empty_file, fixture_teardown);
+  g_test_add ("/db/damaged-later", Fixture, NULL, fixture_setup, test_damaged_later,
+              fixture_teardown);
+  g_test_add ("/db/account-has-messages", Fixture, NULL, fixture_setup, test_account_has_messages,
+              fixture_teardown);
   g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "bz-store.h"
 #include "bz-store-private.h"
@@ -167,17 +168,43 @@ test_maildir_names (void)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GRegex) re =
-      g_regex_new ("^[0-9]{10,}\\.M[0-9]{6}P[0-9]+Q[0-9]+\\.[^/:]+$", 0, 0, NULL);
+      g_regex_new ("^[0-9]{10,}\\.M[0-9]{6}P[0-9]+Q[0-9]+B[0-9a-f]{32}\\.[^/:]+$", 0, 0, NULL);
   g_autofree char *host = bz_store_maildir_sanitize_host ("a/b:c.example");
 
   g_assert_cmpstr (host, ==, "a\\057b\\072c.example");
   for (guint i = 0; i < 20000; i++)
     {
-      char *name = bz_store_maildir_unique_name ();
+      char *name = bz_store_maildir_unique_name ("work", i % 2 ? "uidl-a" : "uidl-b");
       g_assert_true (g_regex_match (re, name, 0, NULL));
       g_assert_false (g_hash_table_contains (seen, name));
       g_hash_table_add (seen, name);
     }
+}
+
+/* The digest of (account, UIDL) in every name, found again after a mail
+ * client moved the file and added flags; other deliverers' names (dovecot
+ * writes "SECS.MUSECSPpidQn.host" too) are not taken for ours. */
+static void
+test_maildir_name_digest (void)
+{
+  g_autofree char *name = bz_store_maildir_unique_name ("work", "UID:1/x");
+  g_autofree char *digest = bz_store_maildir_digest ("work", "UID:1/x");
+  g_autofree char *other = bz_store_maildir_digest ("wor", "kUID:1/x");
+  g_autofree char *in_cur = g_strdup_printf ("%s,S=1234:2,RS", name);
+  BzStoreMaildirName parsed = { 0 };
+
+  g_assert_cmpuint (strlen (digest), ==, BZ_STORE_DIGEST_LEN);
+  g_assert_cmpstr (digest, !=, other);
+  g_assert_null (strpbrk (name, "/:"));
+  g_assert_true (bz_store_maildir_parse_name (in_cur, &parsed));
+  g_assert_cmpstr (parsed.digest, ==, digest);
+  g_assert_cmpint (parsed.pid, ==, getpid ());
+  g_assert_cmpstr (parsed.host, ==, bz_store_maildir_host ());
+  g_assert_cmpint (parsed.time, >, 1700000000);
+  bz_store_maildir_name_clear (&parsed);
+  g_assert_false (bz_store_maildir_parse_name ("1700000000.M1P2Q3.host", NULL));
+  g_assert_false (bz_store_maildir_parse_name ("1700000000.M1P2.host,S=3:2,S", NULL));
+  g_assert_false (bz_store_maildir_parse_name ("1700000000.12345_1.otherhost", NULL));
 }
 
 static void
@@ -353,6 +380,8 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
   guint n = 0;
 
   g_assert_no_error (error);
+  /* data: the flush to use; both must fail the same way */
+  bz_store_batch_set_flush (batch, (BzStoreFlush) GPOINTER_TO_INT (data));
   for (guint round = 0; round < 2; round++)
     {
       for (guint i = 0; i < 3; i++)
@@ -389,6 +418,58 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (n, ==, 3);
 }
 
+/* syncfs() only where the kernel reports writeback errors through it. */
+static void
+test_flush_for_release (void)
+{
+  g_assert_cmpint (bz_store_flush_for_release ("5.8.0"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("5.10.0-26-amd64"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("6.1.0-13-amd64"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("10.0"), ==, BZ_STORE_FLUSH_SYNCFS);
+  g_assert_cmpint (bz_store_flush_for_release ("5.7.19"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("4.19.0-25-amd64"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("3.10.0-1160.el7.x86_64"), ==,
+                   BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("5"), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release (""), ==, BZ_STORE_FLUSH_FDATASYNC);
+  g_assert_cmpint (bz_store_flush_for_release ("v6.1"), ==, BZ_STORE_FLUSH_FDATASYNC);
+}
+
+/* The fdatasync() path of old kernels stores a batch like syncfs() does,
+ * the files byte for byte (the batch test's checks), and a file that
+ * cannot be opened for its flush drops only itself. */
+static void
+test_batch_fdatasync (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  bz_store_batch_set_flush (batch, BZ_STORE_FLUSH_FDATASYNC);
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 1000 + i * 50, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 200);
+  for (guint i = 0; i < stored->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (stored, i);
+      g_autofree char *uidl = bz_test_message_read_uidl (msg->path);
+      g_assert_cmpstr (uidl, ==, msg->uidl);
+    }
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+  g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 200);
+}
+
 static void
 test_client_view (Fixture *fx, gconstpointer data)
 {
@@ -396,7 +477,7 @@ test_client_view (Fixture *fx, gconstpointer data)
   g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
   g_autoptr (GPtrArray) stored = NULL;
   g_autoptr (GPtrArray) newest = NULL;
-  g_autofree char *name = bz_store_maildir_unique_name ();
+  g_autofree char *name = bz_store_maildir_unique_name ("work", "u-pending");
   g_autofree char *pending_new = NULL;
   g_autofree char *pending_cur = NULL;
   g_autofree char *moved = NULL;
@@ -446,6 +527,19 @@ test_client_view (Fixture *fx, gconstpointer data)
     g_assert_true (g_file_test (((BzDbMessage *) newest->pdata[i])->path, G_FILE_TEST_EXISTS));
 }
 
+/* Makes @path look untouched for @age_s seconds (atime and mtime). */
+static void
+age_file (const char *path, gint64 age_s)
+{
+  struct utimbuf times;
+
+  times.actime = times.modtime = (time_t) (g_get_real_time () / G_USEC_PER_SEC - age_s);
+  g_assert_cmpint (utime (path, &times), ==, 0);
+}
+
+/* DESIGN.md: recovery removes buzon's own leftovers from tmp/; files of
+ * other programs delivering into the same Maildir only once they are
+ * older than 36 hours (the Maildir rule). */
 static void
 test_recover_tmp (Fixture *fx, gconstpointer data)
 {
@@ -454,33 +548,125 @@ test_recover_tmp (Fixture *fx, gconstpointer data)
   g_autofree char *ours_renamed_host = NULL;
   g_autofree char *ours_live = NULL;
   g_autofree char *foreign = NULL;
+  g_autofree char *foreign_q = NULL;
+  g_autofree char *foreign_old = NULL;
   g_autofree char *junk = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *own = bz_store_maildir_unique_name ();
+  g_autofree char *junk_old = NULL;
+  g_autofree char *tail = NULL;
+  g_autofree char *own = bz_store_maildir_unique_name ("work", "u1");
 
   g_assert_true (bz_store_maildir_ensure (fx->maildir, &error));
-  host = g_strdup (strrchr (own, 'Q'));
+  tail = g_strdup (strchr (own, 'Q'));
   /* pid 0 is never ours: an earlier process's leftover */
-  ours_dead = g_strdup_printf ("%s/tmp/1700000000.M000001P0%s", fx->maildir, host);
+  ours_dead = g_strdup_printf ("%s/tmp/1700000000.M000001P0%s", fx->maildir, tail);
   /* ours from before the machine was renamed */
-  ours_renamed_host = g_strdup_printf ("%s/tmp/1700000000.M000002P0Q1.oldname", fx->maildir);
+  ours_renamed_host = g_strdup_printf (
+      "%s/tmp/1700000000.M000002P0Q1B0123456789abcdef0123456789abcdef.oldname", fx->maildir);
   ours_live = g_strdup_printf ("%s/tmp/%s", fx->maildir, own);
+  /* procmail, getmail, and dovecot's own pattern without our digest */
   foreign = g_strdup_printf ("%s/tmp/1700000000.12345_1.otherhost", fx->maildir);
+  foreign_q =
+      g_strdup_printf ("%s/tmp/1700000000.M000003P0Q1.%s", fx->maildir, bz_store_maildir_host ());
+  foreign_old = g_strdup_printf ("%s/tmp/1600000000.99_1.otherhost", fx->maildir);
   junk = g_strdup_printf ("%s/tmp/junk", fx->maildir);
+  junk_old = g_strdup_printf ("%s/tmp/junk-old", fx->maildir);
   g_assert_true (g_file_set_contents (ours_dead, "x", 1, NULL));
   g_assert_true (g_file_set_contents (ours_renamed_host, "x", 1, NULL));
   g_assert_true (g_file_set_contents (ours_live, "x", 1, NULL));
   g_assert_true (g_file_set_contents (foreign, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (foreign_q, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (foreign_old, "x", 1, NULL));
   g_assert_true (g_file_set_contents (junk, "x", 1, NULL));
+  g_assert_true (g_file_set_contents (junk_old, "x", 1, NULL));
+  /* just under and just over 36 hours */
+  age_file (foreign, 35 * 3600);
+  age_file (foreign_old, 37 * 3600);
+  age_file (junk_old, 37 * 3600);
   g_assert_true (bz_store_recover (fx->db, "work", fx->maildir, NULL, &error));
   g_assert_no_error (error);
-  /* DESIGN.md: stray files in tmp/ are removed; only a file this process
-   * is writing right now stays. */
   g_assert_false (g_file_test (ours_dead, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (ours_renamed_host, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (foreign, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (junk, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (ours_live, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (foreign, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (foreign_q, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (junk, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (foreign_old, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (junk_old, G_FILE_TEST_EXISTS));
+}
+
+/* The state rebuilt from the Maildir: a database that lost its rows
+ * recognises the files by the digest in their names, in new/ and in cur/
+ * with flags, with the index fields read from the files; a UIDL with no
+ * file stays a candidate, and a foreign file or one of another account
+ * is not taken. */
+static void
+test_rebuild (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autoptr (GPtrArray) newest = NULL;
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (BzDb) fresh = NULL;
+  g_autofree char *fresh_path = g_build_filename (fx->dir, "fresh.db", NULL);
+  g_autofree char *moved = NULL;
+  g_autofree char *foreign = NULL;
+  const char *uidls[] = { "u-new", "u-cur", "u-absent", "u-other-account" };
+  guint counts[BZ_DB_STATE_LAST];
+  guint n = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (
+      ingest (batch, "u-new", "Subject: one\nMessage-ID: <1@x>\n\nbody\n", 4096, &error));
+  g_assert_true (ingest (batch, "u-cur", "Subject: two\n\nbody\n", 4096, &error));
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *base = g_path_get_basename (((BzDbMessage *) stored->pdata[1])->path);
+    moved = g_strdup_printf ("%s/cur/%s:2,S", fx->maildir, base);
+    g_assert_cmpint (g_rename (((BzDbMessage *) stored->pdata[1])->path, moved), ==, 0);
+  }
+  /* another account's message in the same Maildir, and a foreign file */
+  {
+    g_autofree char *name = bz_store_maildir_unique_name ("other", "u-other-account");
+    g_autofree char *path = g_strdup_printf ("%s/new/%s", fx->maildir, name);
+    g_assert_true (g_file_set_contents (path, "Subject: x\n\n", -1, NULL));
+  }
+  foreign = g_strdup_printf ("%s/new/1700000000.1_1.host", fx->maildir);
+  g_assert_true (g_file_set_contents (foreign, "Subject: y\n\n", -1, NULL));
+
+  fresh = bz_db_open (fresh_path, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (uidls); i++)
+    g_array_append_val (candidates, i);
+  g_assert_true (bz_store_rebuild (fresh, "work", fx->maildir, uidls, candidates, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (candidates->len, ==, 2);
+  g_assert_cmpuint (g_array_index (candidates, guint, 0), ==, 2);
+  g_assert_cmpuint (g_array_index (candidates, guint, 1), ==, 3);
+  g_assert_true (bz_db_count_states (fresh, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 2);
+  g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 0);
+  newest = bz_db_list_newest (fresh, "work", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (newest->len, ==, 2);
+  for (guint i = 0; i < newest->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (newest, i);
+      gboolean is_new = g_str_equal (msg->uidl, "u-new");
+
+      g_assert_true (is_new || g_str_equal (msg->uidl, "u-cur"));
+      g_assert_cmpstr (msg->path, ==, is_new ? ((BzDbMessage *) stored->pdata[0])->path : moved);
+      g_assert_cmpstr (msg->headers.subject, ==, is_new ? "one" : "two");
+      g_assert_cmpint (msg->fetched, >, 1700000000);
+      if (is_new)
+        g_assert_cmpstr (msg->headers.message_id, ==, "1@x");
+    }
+  /* nothing more to recognise the second time */
+  g_assert_true (bz_store_rebuild (fresh, "work", fx->maildir, uidls, candidates, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpuint (candidates->len, ==, 2);
 }
 
 /* Ingests message @i (about @size bytes); FALSE with @error on failure. */
@@ -627,6 +813,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/headers", test_headers);
   g_test_add_func ("/store/headers-invalid-utf8", test_headers_invalid_utf8);
   g_test_add_func ("/store/maildir-names", test_maildir_names);
+  g_test_add_func ("/store/maildir-name-digest", test_maildir_name_digest);
   g_test_add ("/store/maildir-ensure", Fixture, NULL, fixture_setup, test_maildir_ensure,
               fixture_teardown);
   g_test_add ("/store/maildir-ensure-existing", Fixture, NULL, fixture_setup,
@@ -634,12 +821,19 @@ main (int argc, char **argv)
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget,
               fixture_teardown);
-  g_test_add ("/store/batch-flush-error", Fixture, NULL, fixture_setup, test_batch_flush_error,
+  g_test_add_func ("/store/flush-for-release", test_flush_for_release);
+  g_test_add ("/store/batch-fdatasync", Fixture, NULL, fixture_setup, test_batch_fdatasync,
               fixture_teardown);
+  g_test_add ("/store/batch-flush-error-fdatasync", Fixture,
+              GINT_TO_POINTER (BZ_STORE_FLUSH_FDATASYNC), fixture_setup, test_batch_flush_error,
+              fixture_teardown);
+  g_test_add ("/store/batch-flush-error", Fixture, GINT_TO_POINTER (BZ_STORE_FLUSH_SYNCFS),
+              fixture_setup, test_batch_flush_error, fixture_teardown);
   g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view,
               fixture_teardown);
   g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp,
               fixture_teardown);
+  g_test_add ("/store/rebuild", Fixture, NULL, fixture_setup, test_rebuild, fixture_teardown);
   g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected,
               fixture_teardown);
   g_test_add ("/store/no-space-tmpfs", Fixture, NULL, fixture_setup, test_no_space_tmpfs,

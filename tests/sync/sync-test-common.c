@@ -429,3 +429,28 @@ sync_mailgen (const char *maildir, const char *first_arg, ...)
     }
   return g_steal_pointer (&mails);
 }
+
+GSubprocess *
+sync_case_spawn (SyncCase *c, ...)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) bz_test_env ("BZ_TEST_BUZOND"));
+  g_ptr_array_add (argv, (gpointer) "--once");
+  va_start (ap, c);
+  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", c->config_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", c->data_home, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "BUZON_TEST_NOW");
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return proc;
+}

@@ -61,6 +61,11 @@ char *sync_case_db_path (SyncCase *c);
  * it and fails the test). Prints its output with --verbose test runs. */
 SyncRun *sync_case_run (SyncCase *c, const char *now, ...) G_GNUC_NULL_TERMINATED;
 
+/* Starts buzond --once itself (no helper in between, so that a test can
+ * kill -9 the real process) with the NULL-terminated extra arguments;
+ * its output is discarded. Unref the result after waiting for it. */
+GSubprocess *sync_case_spawn (SyncCase *c, ...) G_GNUC_NULL_TERMINATED;
+
 /* The summary line of account @name in @run's stdout, or NULL (borrowed
  * from a static buffer; valid until the next call). */
 char *sync_run_summary (SyncRun *run, const char *name);

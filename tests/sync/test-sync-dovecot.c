@@ -504,6 +504,69 @@ test_disk_full (void)
   g_assert_cmpuint (sync_db_count (c, "df", BZ_DB_STATE_STORED), ==, 300);
 }
 
+/* Room for fewer messages than a batch holds (128), with the database on
+ * the same full disk: the messages written completely before the disk
+ * filled are kept (stored), so every run stores some more once a little
+ * room is made, and the account gets through; each message once. The
+ * whole XDG_DATA_HOME is a 192 KiB tmpfs in a private mount namespace. */
+static void
+test_disk_full_small (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autofree char *mnt = g_build_filename (c->dir, "tiny-disk", NULL);
+  g_autofree char *account = sync_case_dovecot_account (c, "tiny", "test9", NULL);
+  g_autofree char *maildir = NULL;
+  guint stored = 0, runs = 0;
+
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("no mount namespace here (%s)", g_strerror (errno));
+      bz_test_skip_or_fail (why);
+      return;
+    }
+  g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
+  if (mount ("tmpfs", mnt, "tmpfs", 0, "size=192k,mode=0700") != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s)", g_strerror (errno));
+      bz_test_skip_or_fail (why);
+      return;
+    }
+  g_free (c->data_home);
+  c->data_home = g_strdup (mnt);
+  maildir = sync_case_maildir (c, "tiny");
+  /* 1-5 KiB each, a page or two of the tmpfs: about 40 fit */
+  fill ("test9", 200, 3, "small", sources);
+  sync_case_write_config (c, account);
+
+  /* each run fills the disk, then the test makes room by growing it a
+   * little: a run that stored nothing would loop here until the bound */
+  while (stored < 200 && runs < 12)
+    {
+      g_autoptr (SyncRun) r = sync_case_run (c, NULL, NULL);
+      g_autofree char *size = NULL;
+      guint now_stored = sync_db_count (c, "tiny", BZ_DB_STATE_STORED);
+
+      runs++;
+      g_test_message ("run %u: status %d, %u stored", runs, r->status, now_stored);
+      g_assert_cmpuint (sync_db_count (c, "tiny", BZ_DB_STATE_PENDING), ==, 0);
+      if (now_stored < 200)
+        {
+          g_assert_cmpint (r->status, ==, 1);
+          assert_summary (r, "tiny", "tiny: failed", "No space left on device", NULL);
+          /* progress: the complete messages of the batch were kept */
+          g_assert_cmpuint (now_stored, >, stored);
+        }
+      else
+        g_assert_cmpint (r->status, ==, 0);
+      stored = now_stored;
+      size = g_strdup_printf ("size=%uk,mode=0700", 192 + 160 * runs);
+      g_assert_cmpint (mount (NULL, mnt, NULL, MS_REMOUNT, size), ==, 0);
+    }
+  g_assert_cmpuint (stored, ==, 200);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 200);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -518,5 +581,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
   g_test_add_func ("/sync/account-busy", test_account_busy);
   g_test_add_func ("/sync/disk-full", test_disk_full);
+  g_test_add_func ("/sync/disk-full-small", test_disk_full_small);
   return g_test_run ();
 }
