@@ -17,6 +17,9 @@
  *           that state (0: not yet stamped), and a partial index on it, so
  *           that rows of messages that left the server long ago can be
  *           pruned (bz-db-prune.c)
+ *  6        full-text index: message_text (FTS5 over subject, sender,
+ *           recipients, body; rowid = messages.id) and message_indexed
+ *           (which rows the indexer has done, so it resumes after a kill)
  *
  * Each step is one migrate_vN() that turns version N-1 into N. All the
  * steps from the file's version to ours run in ONE transaction together
@@ -28,7 +31,7 @@
 
 #include "bz-db-private.h"
 
-#define BZ_DB_SCHEMA_VERSION 5
+#define BZ_DB_SCHEMA_VERSION 6
 
 guint
 bz_db_schema_version (void)
@@ -140,10 +143,32 @@ migrate_v5 (BzDb *self, GError **error)
                      error);
 }
 
+/* The full-text index lives beside messages, never in it: a damaged or
+ * dropped index costs a re-index, not a download. message_indexed marks
+ * every row the indexer has handled (has_text = 0: the file was missing or
+ * unreadable then), so the indexer resumes after a kill and catches up on
+ * mail stored before this version. remove_diacritics: "cafe" finds "café".
+ * message_indexed references messages: a later migration that rebuilds
+ * messages as v4 did (DROP TABLE) empties it, which only costs a re-index;
+ * copy it across to keep the index. */
+static gboolean
+migrate_v6 (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "CREATE VIRTUAL TABLE message_text USING fts5 ("
+                     "  subject, sender, recipients, body,"
+                     "  tokenize = 'unicode61 remove_diacritics 2');"
+                     "CREATE TABLE message_indexed ("
+                     "  id INTEGER PRIMARY KEY"
+                     "    REFERENCES messages (id) ON DELETE CASCADE,"
+                     "  has_text INTEGER NOT NULL DEFAULT 1);",
+                     error);
+}
+
 typedef gboolean (*BzDbMigrateFunc) (BzDb *self, GError **error);
 
 static const BzDbMigrateFunc migrations[BZ_DB_SCHEMA_VERSION] = {
-  migrate_v1, migrate_v2, migrate_v3, migrate_v4, migrate_v5,
+  migrate_v1, migrate_v2, migrate_v3, migrate_v4, migrate_v5, migrate_v6,
 };
 
 gboolean

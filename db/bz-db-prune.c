@@ -21,10 +21,13 @@
  * purpose. The grace period covers servers that hide messages for a
  * while (a mailbox restored from a backup, a replica that lags behind).
  *
- * The file of a pruned message stays in the Maildir (buzon never deletes
- * the user's mail); it leaves buzon's index (ListMessages, StoredCount).
- * If the database is ever rebuilt from the Maildir names, such a file
- * gets a row again, which the next sync marks gone: nothing is fetched. */
+ * Only rows without a copy in the Maildir are dropped (path IS NULL:
+ * skipped as too large, delivered by another client and imported, or
+ * vanished before they were fetched). A message buzon stored keeps its
+ * row after it left the server (keep = delete makes that every message):
+ * the row is what ListMessages, StoredCount, the notifications and the
+ * full-text search know the local copy by, and dropping it would make
+ * old mail disappear from them while its file is still there. */
 
 #include "config.h"
 
@@ -113,7 +116,8 @@ prune_in_transaction (BzDb *self, gint64 account_id, const char *const *uidls, g
     g_autoptr (BzDbCachedStmt) old =
         bz_db_cached (self,
                       "SELECT id, uidl FROM messages WHERE account_id = ?1 "
-                      "AND state IN ('gone', 'deleted') AND left_at > 0 AND left_at < ?2",
+                      "AND state IN ('gone', 'deleted') AND left_at > 0 AND left_at < ?2 "
+                      "AND path IS NULL",
                       error);
     if (old == NULL || !bz_db_check_bind (self, sqlite3_bind_int64 (old, 1, account_id), error) ||
         !bz_db_check_bind (self, sqlite3_bind_int64 (old, 2, before), error))

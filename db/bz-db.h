@@ -24,8 +24,9 @@
  *            which holds the other client's first-seen time (or the import
  *            time). path is NULL: not in our Maildir. Becomes deleted or
  *            gone like a stored message.
- * Gone and deleted rows are forgotten BZ_DB_PRUNE_GRACE_DAYS after they
- * left, when their UIDL is still absent (bz_db_prune_left()).
+ * Gone and deleted rows without a local copy (path NULL) are forgotten
+ * BZ_DB_PRUNE_GRACE_DAYS after they left, when their UIDL is still absent
+ * (bz_db_prune_left()).
  * A message we stored keeps its path whatever happens on the server, so
  * "in the Maildir" is (path != NULL && state != pending). */
 #pragma once
@@ -44,6 +45,7 @@ typedef enum
   BZ_DB_ERROR_TOO_NEW,  /* written by a newer buzon; left untouched */
   BZ_DB_ERROR_CONFLICT, /* the UIDL is already known in another state */
   BZ_DB_ERROR_NO_SPACE, /* the disk (or quota) is full: nothing was written */
+  BZ_DB_ERROR_QUERY,    /* the full-text engine refused a MATCH expression */
 } BzDbError;
 
 typedef enum
@@ -132,7 +134,8 @@ GArray *bz_db_sync_uidls (BzDb *self, const char *account, const char *const *se
                           gsize n_uidls, const guint *sorted, guint *n_gone, GError **error);
 /* How long rows of messages that left the server are kept. */
 #define BZ_DB_PRUNE_GRACE_DAYS 30
-/* Forgets the gone and deleted messages of @account that left the server
+/* Forgets the gone and deleted messages of @account without a copy in the
+ * Maildir (path NULL) that left the server
  * more than @grace seconds before @now (unix time) and whose UIDL is not in
  * @server_uidls (the server's complete list; @sorted, optional, its
  * indices in strcmp() order). A gone or deleted row is taken to have left
@@ -239,5 +242,65 @@ gboolean bz_db_get_size (BzDb *self, const char *account, const char *uidl, guin
 /* Records @size as the size of the stored message @uidl. */
 gboolean bz_db_set_size (BzDb *self, const char *account, const char *uidl, guint64 size,
                          GError **error);
+/* --- the full-text index (bz-db-index.c) ------------------------------- */
+
+/* A message the indexer has still to read. */
+typedef struct
+{
+  gint64 id;     /* the messages row */
+  char *account; /* its account */
+  char *path;    /* the file as last recorded */
+  char *from;    /* the header index, or NULL */
+  char *subject;
+} BzDbIndexTodo;
+
+void bz_db_index_todo_free (BzDbIndexTodo *todo);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbIndexTodo, bz_db_index_todo_free)
+
+/* What the index keeps of one message: valid UTF-8 or NULL. */
+typedef struct
+{
+  const char *subject;
+  const char *sender;
+  const char *recipients;
+  const char *body;
+} BzDbIndexText;
+
+/* Up to @limit messages in a Maildir that the indexer has not handled yet,
+ * with ids above @after, lowest first (BzDbIndexTodo, transfer full). */
+GPtrArray *bz_db_index_list_todo (BzDb *self, gint64 after, guint limit, GError **error);
+/* How many messages wait for the indexer. */
+gboolean bz_db_index_count_todo (BzDb *self, guint *count, GError **error);
+/* Inside a transaction: indexes row @id with @text, or only marks it
+ * handled when @text is NULL (the file was missing or unreadable). A row
+ * deleted meanwhile is skipped, not an error. */
+gboolean bz_db_index_put (BzDb *self, gint64 id, const BzDbIndexText *text, GError **error);
+/* Takes row @id out of the search results (its file left the Maildir);
+ * it stays marked handled, so it is not indexed again. */
+gboolean bz_db_index_drop (BzDb *self, gint64 id, GError **error);
+
+/* One search result. */
+typedef struct
+{
+  gint64 id; /* the messages row: a stable handle for the search provider */
+  BzDbMessage *message;
+  char *snippet; /* the text around the match, one line; set by agent/index */
+} BzDbHit;
+
+void bz_db_hit_free (BzDbHit *hit);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHit, bz_db_hit_free)
+
+/* The @limit best matches (bm25, the subject and sender weigh more) of the
+ * FTS5 expression @match among messages in a Maildir of @account (NULL:
+ * every account); BzDbHit, transfer full. @match must come from
+ * bz_index_query_translate(): raw user text is never a MATCH expression.
+ * BZ_DB_ERROR_QUERY when FTS5 refuses the expression. */
+GPtrArray *bz_db_index_search (BzDb *self, const char *match, const char *account, guint limit,
+                               GError **error);
+/* The indexed body text of row @id ("" when none). NULL with @error. */
+char *bz_db_index_get_body (BzDb *self, gint64 id, GError **error);
+/* The message of row @id if it is in a Maildir (transfer full), else NULL
+ * with @error unset; NULL with @error on failure. */
+BzDbMessage *bz_db_get_message (BzDb *self, gint64 id, GError **error);
 
 G_END_DECLS

@@ -23,6 +23,7 @@ static const BzCtlCommand commands[] = {
   { "sync", bz_ctl_sync, N_ ("start a sync; --wait shows progress and ends with the result") },
   { "watch", bz_ctl_watch, N_ ("print events as they happen") },
   { "messages", bz_ctl_messages, N_ ("newest stored messages") },
+  { "search", bz_ctl_search, N_ ("full-text search of stored mail") },
   { "set-password", bz_ctl_set_password, N_ ("read a password into the keyring") },
   { "forget-password", bz_ctl_forget_password, N_ ("remove a password from the keyring") },
   { "add", bz_ctl_add, N_ ("set up an account from an e-mail address") },

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* buzonctl messages [ACCOUNT] [--limit N] [--json] */
+/* buzonctl messages [ACCOUNT] [--limit N] [--json]
+ * buzonctl search QUERY [--account NAME] [--limit N] [--json]: the same
+ * output plus the snippet of each match. */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bz-ctl.h"
 
@@ -39,7 +42,7 @@ lookup_uint64 (GVariant *dict, const char *key)
 }
 
 static char *
-messages_json (GVariant *messages)
+messages_json (GVariant *messages, gboolean with_snippet)
 {
   GString *out = g_string_new ("[");
   gsize n = g_variant_n_children (messages);
@@ -59,6 +62,13 @@ messages_json (GVariant *messages)
           bz_ctl_json_string (out, lookup_string (dict, strings[k]));
           g_string_append_c (out, ',');
         }
+      if (with_snippet)
+        {
+          bz_ctl_json_string (out, "snippet");
+          g_string_append_c (out, ':');
+          bz_ctl_json_string (out, lookup_string (dict, "snippet"));
+          g_string_append_c (out, ',');
+        }
       g_string_append_printf (out, "\"date\":%" G_GINT64_FORMAT ",\"size\":%" G_GUINT64_FORMAT "}",
                               lookup_int64 (dict, "date"), lookup_uint64 (dict, "size"));
     }
@@ -66,14 +76,19 @@ messages_json (GVariant *messages)
   return g_string_free (out, FALSE);
 }
 
+/* With @with_snippet, each row is followed by the text around the match,
+ * indented, on a line of its own. */
 static char *
-messages_table (GVariant *messages, gboolean with_account)
+messages_table (GVariant *messages, gboolean with_account, gboolean with_snippet)
 {
   g_autoptr (BzCtlTable) table = NULL;
+  g_autoptr (GString) out = NULL;
+  g_autofree char *text = NULL;
   gsize n = g_variant_n_children (messages);
+  const char *line;
 
   if (n == 0)
-    return g_strdup (_ ("no messages stored\n"));
+    return g_strdup (with_snippet ? _ ("no stored message matches\n") : _ ("no messages stored\n"));
   /* the account column only helps when several accounts are listed */
   if (with_account)
     table = bz_ctl_table_new (5, _ ("DATE"), _ ("ACCOUNT"), _ ("FROM"), _ ("SUBJECT"), _ ("PATH"));
@@ -92,7 +107,28 @@ messages_table (GVariant *messages, gboolean with_account)
       else
         bz_ctl_table_add (table, date, from, subject, lookup_string (dict, "path"));
     }
-  return bz_ctl_table_to_string (table);
+  text = bz_ctl_table_to_string (table);
+  if (!with_snippet)
+    return g_steal_pointer (&text);
+  /* the table's lines, each message's followed by its snippet */
+  out = g_string_new (NULL);
+  line = text;
+  for (gsize i = 0; i <= n && *line != '\0'; i++)
+    {
+      const char *end = strchr (line, '\n');
+      gsize len = end != NULL ? (gsize) (end - line + 1) : strlen (line);
+
+      g_string_append_len (out, line, (gssize) len);
+      line += len;
+      if (i > 0)
+        {
+          g_autoptr (GVariant) dict = g_variant_get_child_value (messages, i - 1);
+          g_autofree char *snippet = bz_ctl_one_line (lookup_string (dict, "snippet"));
+
+          g_string_append_printf (out, "    %s\n", snippet);
+        }
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 int
@@ -138,12 +174,79 @@ bz_ctl_messages (int argc, char **argv)
   /* JSON is UTF-8 whatever the locale; g_print() would transliterate */
   if (json)
     {
-      text = messages_json (messages);
+      text = messages_json (messages, FALSE);
       fputs (text, stdout);
     }
   else
     {
-      text = messages_table (messages, account[0] == '\0');
+      text = messages_table (messages, account[0] == '\0', FALSE);
+      g_print ("%s", text);
+    }
+  return BZ_CTL_EXIT_OK;
+}
+
+int
+bz_ctl_search (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  gint limit = 20;
+  g_autofree char *account = NULL;
+  const GOptionEntry entries[] = {
+    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, "Only the messages of ACCOUNT", "NAME" },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N messages (default 20)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
+    { NULL }
+  };
+  g_autoptr (BzCtlClient) client = NULL;
+  g_autoptr (GVariant) messages = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  int exit_code;
+
+  if (!bz_ctl_parse ("search", "QUERY",
+                     "Full-text search of the stored mail, best match first: words (all "
+                     "must match), \"exact phrases\", prefix*, and from:, to:, subject: "
+                     "before a word or phrase. Shows what \"messages\" shows plus the text "
+                     "around the match.",
+                     entries, &argc, &argv))
+    return BZ_CTL_EXIT_USAGE;
+  if (argc < 2)
+    {
+      g_printerr ("buzonctl search: missing QUERY (e.g. buzonctl search 'from:alice invoice')\n");
+      return BZ_CTL_EXIT_USAGE;
+    }
+  if (argc > 2)
+    {
+      g_printerr ("buzonctl search: unexpected argument \"%s\" (quote a query of several "
+                  "words)\n",
+                  argv[2]);
+      return BZ_CTL_EXIT_USAGE;
+    }
+  if (limit < 1)
+    {
+      g_printerr ("buzonctl search: --limit must be at least 1\n");
+      return BZ_CTL_EXIT_USAGE;
+    }
+  client = bz_ctl_client_new (&exit_code);
+  if (client == NULL)
+    return exit_code;
+  if (!bz_dbus_manager_call_search_sync (client->manager, argv[1], account != NULL ? account : "",
+                                         (guint) limit, &messages, NULL, &error))
+    {
+      exit_code = bz_ctl_print_error ("cannot search", error);
+      /* a query the agent cannot read is the user's to fix, like a bad option */
+      if (g_error_matches (error, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS))
+        exit_code = BZ_CTL_EXIT_USAGE;
+      return exit_code;
+    }
+  if (json)
+    {
+      text = messages_json (messages, TRUE);
+      fputs (text, stdout);
+    }
+  else
+    {
+      text = messages_table (messages, account == NULL, TRUE);
       g_print ("%s", text);
     }
   return BZ_CTL_EXIT_OK;

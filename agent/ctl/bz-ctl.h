@@ -24,6 +24,7 @@ int bz_ctl_status (int argc, char **argv);
 int bz_ctl_sync (int argc, char **argv);
 int bz_ctl_watch (int argc, char **argv);
 int bz_ctl_messages (int argc, char **argv);
+int bz_ctl_search (int argc, char **argv);
 int bz_ctl_set_password (int argc, char **argv);
 int bz_ctl_forget_password (int argc, char **argv);
 int bz_ctl_add (int argc, char **argv);

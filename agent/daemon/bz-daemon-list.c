@@ -31,20 +31,26 @@ add_string (GVariantBuilder *builder, const char *key, const char *value)
   g_variant_builder_add (builder, "{sv}", key, g_variant_new_string (text));
 }
 
+void
+bz_daemon_list_add_fields (GVariantBuilder *builder, const BzDbMessage *m)
+{
+  add_string (builder, "account", m->account);
+  add_string (builder, "uidl", m->uidl);
+  add_string (builder, "path", m->path);
+  add_string (builder, "from", m->headers.from);
+  add_string (builder, "subject", m->headers.subject);
+  g_variant_builder_add (builder, "{sv}", "date", g_variant_new_int64 (m->headers.date));
+  g_variant_builder_add (builder, "{sv}", "size", g_variant_new_uint64 (m->size));
+  add_string (builder, "message-id", m->headers.message_id);
+}
+
 static GVariant *
 message_to_variant (const BzDbMessage *m)
 {
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  add_string (&builder, "account", m->account);
-  add_string (&builder, "uidl", m->uidl);
-  add_string (&builder, "path", m->path);
-  add_string (&builder, "from", m->headers.from);
-  add_string (&builder, "subject", m->headers.subject);
-  g_variant_builder_add (&builder, "{sv}", "date", g_variant_new_int64 (m->headers.date));
-  g_variant_builder_add (&builder, "{sv}", "size", g_variant_new_uint64 (m->size));
-  add_string (&builder, "message-id", m->headers.message_id);
+  bz_daemon_list_add_fields (&builder, m);
   return g_variant_builder_end (&builder);
 }
 

@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "bz-db.h"
+
 G_BEGIN_DECLS
 
 /* Lists the newest @limit messages of @account (NULL: every account) from
@@ -17,5 +19,9 @@ void bz_daemon_list_async (const char *db_path, const char *account, guint limit
  * with current paths and every string valid UTF-8; NULL with @error when
  * the database cannot be read. */
 GVariant *bz_daemon_list_finish (GAsyncResult *res, GError **error);
+
+/* Adds the ListMessages keys of @m (DESIGN.md) to the a{sv} @builder;
+ * strings are made valid UTF-8. */
+void bz_daemon_list_add_fields (GVariantBuilder *builder, const BzDbMessage *m);
 
 G_END_DECLS

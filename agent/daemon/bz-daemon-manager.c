@@ -68,6 +68,7 @@ apply_config (BzDaemon *self, BzConfig *config, GError **error)
     }
 
   g_set_object (&self->config, config);
+  bz_index_provider_set_db_path (self->provider, bz_config_get_database_path (config));
   for (guint i = 0; i < accounts->len; i++)
     {
       BzAccount *account = g_ptr_array_index (accounts, i);
@@ -277,4 +278,6 @@ bz_daemon_manager_init (BzDaemon *self)
   g_signal_connect (self->manager_iface, "handle-reload", G_CALLBACK (handle_reload_cb), self);
   g_signal_connect (self->manager_iface, "handle-list-messages",
                     G_CALLBACK (handle_list_messages_cb), self);
+  g_signal_connect (self->manager_iface, "handle-search", G_CALLBACK (bz_daemon_handle_search),
+                    self);
 }

@@ -6,6 +6,7 @@
 #include "bz-daemon.h"
 #include "bz-db.h"
 #include "bz-dbus-generated.h"
+#include "bz-index-provider.h"
 #include "bz-netmon.h"
 #include "bz-notify.h"
 #include "bz-scheduler.h"
@@ -35,9 +36,16 @@ struct _BzDaemon
   gboolean closing;
   guint shutdown_timeout_id;
   guint signal_ids[3];
-  guint reload_seq;     /* reloads asked for */
-  guint reload_applied; /* the newest one applied */
+  guint reload_seq;          /* reloads asked for */
+  guint reload_applied;      /* the newest one applied */
+  BzIndexWorker *indexer;    /* fills the full-text index after syncs */
+  BzIndexProvider *provider; /* GNOME Shell's search provider */
 };
+
+/* bz-daemon-search.c: Manager.Search(). */
+gboolean bz_daemon_handle_search (BzDbusManager *iface, GDBusMethodInvocation *invocation,
+                                  const char *query, const char *account, guint limit,
+                                  gpointer user_data);
 
 /* bz-daemon-manager.c: connects the Manager's method handlers. */
 void bz_daemon_manager_init (BzDaemon *self);

@@ -93,6 +93,9 @@ bz_daemon_sync_ended (BzDaemon *self, BzDaemonAccount *account, guint new_messag
 
   g_return_if_fail (self->running > 0);
   self->running--;
+  /* after the sync, not during it: the download keeps the disk to itself */
+  if (new_messages > 0)
+    bz_index_worker_kick (self->indexer, bz_daemon_get_database_path (self));
   if (new_messages > 0 && newest->len > 0 && bz_config_get_notify (self->config) &&
       self->notify != NULL)
     {
@@ -267,6 +270,9 @@ bus_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
   for (guint i = 0; i < accounts->len; i++)
     bz_daemon_add_account (self, g_ptr_array_index (accounts, i), i);
   g_dbus_object_manager_server_set_connection (self->manager, bus);
+  if (!bz_index_provider_export (self->provider, bus, &error))
+    bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "cannot export the search provider: %s",
+                   error->message);
 }
 
 static void
@@ -278,6 +284,9 @@ name_acquired_cb (GDBusConnection *bus, const char *name, gpointer user_data)
   self->name_owned = TRUE;
   bz_daemon_log (G_LOG_LEVEL_INFO, NULL, "buzond %s ready on the session bus as %s, %u account(s)",
                  BZ_VERSION, name, accounts->len);
+  /* Catches up on mail stored before the index existed, or left half
+   * indexed by a kill. */
+  bz_index_worker_kick (self->indexer, bz_daemon_get_database_path (self));
   for (guint i = 0; i < accounts->len; i++)
     {
       BzAccount *account = g_ptr_array_index (accounts, i);
@@ -359,6 +368,10 @@ bz_daemon_dispose (GObject *object)
   if (self->manager_iface != NULL && self->bus != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager_iface));
   g_clear_object (&self->manager_iface);
+  g_clear_object (&self->provider);
+  if (self->indexer != NULL)
+    bz_index_worker_stop (self->indexer);
+  g_clear_object (&self->indexer);
   g_clear_object (&self->manager);
   g_clear_object (&self->notify);
   g_clear_object (&self->bus);
@@ -395,6 +408,8 @@ bz_daemon_new (BzConfig *config)
   BzDaemon *self = g_object_new (BZ_TYPE_DAEMON, NULL);
 
   self->config = g_object_ref (config);
+  self->indexer = bz_index_worker_new (bz_config_get_database_path (config));
+  self->provider = bz_index_provider_new (bz_config_get_database_path (config));
   bz_daemon_manager_init (self);
   return self;
 }

@@ -12,7 +12,7 @@ _buzonctl()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands='status sync watch messages set-password forget-password authorize add remove import'
+    local commands='status sync watch messages search set-password forget-password authorize add remove import'
 
     cmd=
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -37,6 +37,16 @@ _buzonctl()
         messages)
             case $prev in -n|--limit) return ;; esac
             COMPREPLY=($(compgen -W "--limit --json --help $(_buzonctl_accounts)" -- "$cur"))
+            ;;
+        search)
+            case $prev in
+                -n|--limit) return ;;
+                -a|--account)
+                    COMPREPLY=($(compgen -W "$(_buzonctl_accounts)" -- "$cur"))
+                    return
+                    ;;
+            esac
+            COMPREPLY=($(compgen -W '--account --limit --json --help' -- "$cur"))
             ;;
         set-password|forget-password)
             case $prev in

@@ -72,6 +72,9 @@ dpkg -L buzon >"$work/files"
 expect="/usr/bin/buzond /usr/bin/buzonctl
 /usr/lib/systemd/user/buzon.service
 /usr/share/dbus-1/services/org.buzon.Agent1.service
+/usr/share/applications/org.buzon.Agent.desktop
+/usr/share/gnome-shell/search-providers/org.buzon.Agent.search-provider.ini
+/usr/share/metainfo/org.buzon.Agent.metainfo.xml
 /usr/share/man/man1/buzond.1.gz /usr/share/man/man1/buzonctl.1.gz
 /usr/share/man/man5/accounts.conf.5.gz
 /usr/share/bash-completion/completions/buzond
@@ -123,6 +126,12 @@ grep -qx 'ExecStart=/usr/bin/buzond' /usr/lib/systemd/user/buzon.service &&
   grep -qx 'SystemdService=buzon.service' /usr/share/dbus-1/services/org.buzon.Agent1.service &&
   pass "unit and D-Bus service point at /usr/bin/buzond" ||
   fail "unit or D-Bus service file has the wrong Exec/SystemdService"
+grep -qx 'Exec=/usr/bin/buzond' /usr/share/applications/org.buzon.Agent.desktop &&
+  grep -qx 'DesktopId=org.buzon.Agent.desktop' \
+    /usr/share/gnome-shell/search-providers/org.buzon.Agent.search-provider.ini &&
+  appstreamcli validate --no-net /usr/share/metainfo/org.buzon.Agent.metainfo.xml >/dev/null &&
+  pass "desktop file, search provider and AppStream metainfo as installed" ||
+  fail "desktop file, search provider or metainfo wrong as installed"
 
 # --- unit ------------------------------------------------------------------
 step "systemd-analyze verify"
@@ -280,6 +289,9 @@ if command -v rpmbuild >/dev/null; then
     rpm -qlp "$rpm" 2>/dev/null | sort >"$work/rpm-files"
     for f in /usr/bin/buzond /usr/bin/buzonctl /usr/lib/systemd/user/buzon.service \
              /usr/share/dbus-1/services/org.buzon.Agent1.service \
+             /usr/share/applications/org.buzon.Agent.desktop \
+             /usr/share/gnome-shell/search-providers/org.buzon.Agent.search-provider.ini \
+             /usr/share/metainfo/org.buzon.Agent.metainfo.xml \
              /usr/share/bash-completion/completions/buzonctl \
              /usr/share/locale/es/LC_MESSAGES/buzon.mo; do
       grep -qx "$f" "$work/rpm-files" || fail "the RPM lacks $f"

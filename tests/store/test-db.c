@@ -697,8 +697,10 @@ test_sync_uidls (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (n, ==, 0);
 }
 
-/* Gone and deleted rows are forgotten only after the grace period, and
- * only when their UIDL is absent from the server's list of that session. */
+/* Gone and deleted rows without a local copy are forgotten only after the
+ * grace period, and only when their UIDL is absent from the server's list
+ * of that session. Rows of messages in the Maildir stay: ListMessages,
+ * StoredCount and the search know the local copy by them. */
 static void
 test_prune_left (Fixture *fx, gconstpointer data)
 {
@@ -707,19 +709,22 @@ test_prune_left (Fixture *fx, gconstpointer data)
   g_autoptr (GArray) fresh = NULL;
   const char *server1[] = { "a", "e" };
   const char *server2[] = { "c", "a" };      /* c is offered again */
-  const char *server3[] = { "c", "a", "e" }; /* e, after it was forgotten */
+  const char *server3[] = { "c", "a", "b" }; /* b, after it was forgotten */
   const char *dele[] = { "e" };
-  const char *ours[] = { "a", "b", "c", "d", "e" };
+  const char *stored[] = { "a", "c", "e" };
+  const char *skipped[] = { "b", "d" }; /* too large: never in the Maildir */
   const gint64 t0 = 1700000000, grace = 100;
   guint counts[BZ_DB_STATE_LAST];
   guint n = 99;
 
   g_assert_no_error (error);
   g_assert_true (bz_db_begin (db, &error));
-  for (guint i = 0; i < G_N_ELEMENTS (ours); i++)
-    add_stored (db, "work", ours[i], 1);
+  for (guint i = 0; i < G_N_ELEMENTS (stored); i++)
+    add_stored (db, "work", stored[i], 1);
   add_stored (db, "home", "b", 1);
   g_assert_true (bz_db_commit (db, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (skipped); i++)
+    g_assert_true (bz_db_record_skipped (db, "work", skipped[i], 1 << 30, NULL, &error));
   fresh = bz_db_sync_uidls (db, "work", server1, G_N_ELEMENTS (server1), NULL, &n, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 3); /* b c d */
@@ -739,16 +744,18 @@ test_prune_left (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 3);
   g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);
 
-  /* after it: b d (gone) and e (deleted) go; c is on the server again and
-   * stays, so it is still known and not fetched twice */
+  /* after it: b and d (gone, never stored) go; c is on the server again
+   * and stays, so it is still known and not fetched twice; e (deleted from
+   * the server, its copy in the Maildir) stays */
   g_assert_true (bz_db_prune_left (db, "work", server2, G_N_ELEMENTS (server2), NULL,
                                    t0 + grace + 1, grace, &n, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpuint (n, ==, 2);
   g_assert_true (bz_db_count_states (db, "work", counts, &error));
   g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 1);
   g_assert_cmpuint (counts[BZ_DB_STATE_GONE], ==, 1);
-  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 0);
+  g_assert_cmpuint (counts[BZ_DB_STATE_DELETED], ==, 1);
+  g_assert_cmpuint (counts[BZ_DB_STATE_SKIPPED], ==, 0);
   /* what RFC 1939 forbids, a forgotten UIDL given out again, would be
    * fetched as new: the reason for the grace period */
   fresh = bz_db_sync_uidls (db, "work", server3, G_N_ELEMENTS (server3), NULL, &n, &error);

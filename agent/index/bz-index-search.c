@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A search, checked against the disk on the way out: a mail reader moves
+ * files from new/ to cur/ (and renames them with flags), and the user
+ * deletes some. A moved file is found again by its unique name; a deleted
+ * one leaves the index, so it is never offered again. */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "bz-index.h"
+
+/* Extra rows asked for, so that a few pruned ones still leave @limit. */
+#define OVERFETCH 16
+/* Rounds of asking again when more than OVERFETCH were pruned. */
+#define MAX_ROUNDS 4
+
+/* Unique part of a Maildir name (before ":2,flags") -> current path, for
+ * new/ and cur/ of @maildir; cur/ wins, as in bz_store_maildir_locate(). */
+static GHashTable *
+scan_maildir (const char *maildir)
+{
+  const char *subdirs[] = { "new", "cur" };
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          const char *colon = strchr (name, ':');
+          char *key = colon != NULL ? g_strndup (name, colon - name) : g_strdup (name);
+
+          g_hash_table_replace (names, key, g_build_filename (path, name, NULL));
+        }
+    }
+  return names;
+}
+
+/* Where the file recorded at @recorded is now, or NULL; one scan per
+ * Maildir and search. */
+static const char *
+locate (GHashTable *maildirs, const char *recorded)
+{
+  g_autofree char *dir = g_path_get_dirname (recorded);
+  g_autofree char *maildir = g_path_get_dirname (dir);
+  g_autofree char *base = g_path_get_basename (recorded);
+  GHashTable *names = g_hash_table_lookup (maildirs, maildir);
+  char *colon = strchr (base, ':');
+
+  if (names == NULL)
+    {
+      names = scan_maildir (maildir);
+      g_hash_table_insert (maildirs, g_steal_pointer (&maildir), names);
+    }
+  if (colon != NULL)
+    *colon = '\0';
+  return g_hash_table_lookup (names, base);
+}
+
+char *
+bz_index_locate (const char *recorded)
+{
+  g_autoptr (GHashTable) maildirs =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+
+  if (g_file_test (recorded, G_FILE_TEST_EXISTS))
+    return g_strdup (recorded);
+  return g_strdup (locate (maildirs, recorded));
+}
+
+/* Records moved paths and prunes vanished files; best effort (the answer
+ * is right either way, the next search tries again). */
+static void
+save_changes (BzDb *db, GPtrArray *moved, GArray *vanished)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (moved->len == 0 && vanished->len == 0)
+    return;
+  if (!bz_db_begin (db, &error))
+    goto fail;
+  for (guint i = 0; i < moved->len; i++)
+    {
+      const BzDbMessage *m = g_ptr_array_index (moved, i);
+
+      if (!bz_db_set_stored (db, m->account, m->uidl, m->path, &error))
+        goto fail;
+    }
+  for (guint i = 0; i < vanished->len; i++)
+    {
+      if (!bz_db_index_drop (db, g_array_index (vanished, gint64, i), &error))
+        goto fail;
+    }
+  if (!bz_db_commit (db, &error))
+    goto fail;
+  if (vanished->len > 0)
+    g_debug ("%u message(s) left the Maildir: dropped from the index", vanished->len);
+  return;
+
+fail:
+  bz_db_rollback (db);
+  g_debug ("cannot record what changed in the Maildir: %s", error->message);
+}
+
+GPtrArray *
+bz_index_search (BzDb *db, const char *match, const char *account, guint limit, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_hit_free);
+  g_autoptr (GHashTable) maildirs =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+
+  g_return_val_if_fail (BZ_IS_DB (db), NULL);
+  g_return_val_if_fail (limit > 0, NULL);
+
+  for (guint round = 0; round < MAX_ROUNDS; round++)
+    {
+      g_autoptr (GPtrArray) hits = NULL;
+      g_autoptr (GPtrArray) moved = g_ptr_array_new ();
+      g_autoptr (GArray) vanished = g_array_new (FALSE, FALSE, sizeof (gint64));
+      guint asked = limit + OVERFETCH;
+
+      hits = bz_db_index_search (db, match, account, asked, error);
+      if (hits == NULL)
+        return NULL;
+      g_ptr_array_set_size (out, 0);
+      for (guint i = 0; i < hits->len && out->len < limit; i++)
+        {
+          BzDbHit *hit = g_ptr_array_index (hits, i);
+          BzDbMessage *m = hit->message;
+          const char *now;
+
+          if (g_file_test (m->path, G_FILE_TEST_EXISTS))
+            {
+              g_ptr_array_add (out, g_steal_pointer (&hits->pdata[i]));
+              continue;
+            }
+          now = locate (maildirs, m->path);
+          if (now == NULL)
+            {
+              g_array_append_val (vanished, hit->id);
+              continue;
+            }
+          g_free (m->path);
+          m->path = g_strdup (now);
+          g_ptr_array_add (moved, m);
+          g_ptr_array_add (out, g_steal_pointer (&hits->pdata[i]));
+        }
+      save_changes (db, moved, vanished);
+      /* Enough, or no more to find: rows dropped this round are out of
+       * the index, so asking again fills the gap they left. */
+      if (out->len >= limit || hits->len < asked || vanished->len == 0)
+        break;
+    }
+  /* snippets for the hits kept only */
+  for (guint i = 0; i < out->len; i++)
+    {
+      BzDbHit *hit = g_ptr_array_index (out, i);
+      g_autofree char *body = bz_db_index_get_body (db, hit->id, error);
+
+      if (body == NULL)
+        return NULL;
+      hit->snippet = bz_index_snippet_make (body, match);
+    }
+  return g_steal_pointer (&out);
+}
