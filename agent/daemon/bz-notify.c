@@ -5,6 +5,7 @@
 
 #include "bz-daemon-log.h"
 #include "bz-notify.h"
+#include "bz-store-maildir.h"
 
 #define NOTIFY_NAME "org.freedesktop.Notifications"
 #define NOTIFY_PATH "/org/freedesktop/Notifications"
@@ -94,27 +95,9 @@ find_by_id (BzNotify *self, guint32 id, const char **key)
 static char *
 find_moved (const char *path)
 {
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *maildir = g_path_get_dirname (dir);
-  g_autofree char *unique = g_strdup (base);
-  char *colon = strchr (unique, ':');
-  g_autofree char *prefix = NULL;
+  g_autoptr (BzStoreMaildirIndex) maildirs = bz_store_maildir_index_new ();
 
-  if (colon != NULL)
-    *colon = '\0';
-  prefix = g_strconcat (unique, ":", NULL);
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autofree char *sub = g_build_filename (maildir, i == 0 ? "cur" : "new", NULL);
-      g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        if (g_str_equal (name, unique) || g_str_has_prefix (name, prefix))
-          return g_build_filename (sub, name, NULL);
-    }
-  return NULL;
+  return g_strdup (bz_store_maildir_index_locate (maildirs, path));
 }
 
 gboolean

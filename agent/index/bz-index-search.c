@@ -9,67 +9,22 @@
 #include <string.h>
 
 #include "bz-index.h"
+#include "bz-store-maildir.h"
 
 /* Extra rows asked for, so that a few pruned ones still leave @limit. */
 #define OVERFETCH 16
 /* Rounds of asking again when more than OVERFETCH were pruned. */
 #define MAX_ROUNDS 4
 
-/* Unique part of a Maildir name (before ":2,flags") -> current path, for
- * new/ and cur/ of @maildir; cur/ wins, as in bz_store_maildir_locate(). */
-static GHashTable *
-scan_maildir (const char *maildir)
-{
-  const char *subdirs[] = { "new", "cur" };
-  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          const char *colon = strchr (name, ':');
-          char *key = colon != NULL ? g_strndup (name, colon - name) : g_strdup (name);
-
-          g_hash_table_replace (names, key, g_build_filename (path, name, NULL));
-        }
-    }
-  return names;
-}
-
-/* Where the file recorded at @recorded is now, or NULL; one scan per
- * Maildir and search. */
-static const char *
-locate (GHashTable *maildirs, const char *recorded)
-{
-  g_autofree char *dir = g_path_get_dirname (recorded);
-  g_autofree char *maildir = g_path_get_dirname (dir);
-  g_autofree char *base = g_path_get_basename (recorded);
-  GHashTable *names = g_hash_table_lookup (maildirs, maildir);
-  char *colon = strchr (base, ':');
-
-  if (names == NULL)
-    {
-      names = scan_maildir (maildir);
-      g_hash_table_insert (maildirs, g_steal_pointer (&maildir), names);
-    }
-  if (colon != NULL)
-    *colon = '\0';
-  return g_hash_table_lookup (names, base);
-}
-
 char *
 bz_index_locate (const char *recorded)
 {
-  g_autoptr (GHashTable) maildirs =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  g_autoptr (BzStoreMaildirIndex) maildirs = NULL;
 
   if (g_file_test (recorded, G_FILE_TEST_EXISTS))
     return g_strdup (recorded);
-  return g_strdup (locate (maildirs, recorded));
+  maildirs = bz_store_maildir_index_new ();
+  return g_strdup (bz_store_maildir_index_locate (maildirs, recorded));
 }
 
 /* Records moved paths and prunes vanished files; best effort (the answer
@@ -110,8 +65,7 @@ GPtrArray *
 bz_index_search (BzDb *db, const char *match, const char *account, guint limit, GError **error)
 {
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) bz_db_hit_free);
-  g_autoptr (GHashTable) maildirs =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  g_autoptr (BzStoreMaildirIndex) maildirs = bz_store_maildir_index_new ();
 
   g_return_val_if_fail (BZ_IS_DB (db), NULL);
   g_return_val_if_fail (limit > 0, NULL);
@@ -138,7 +92,7 @@ bz_index_search (BzDb *db, const char *match, const char *account, guint limit, 
               g_ptr_array_add (out, g_steal_pointer (&hits->pdata[i]));
               continue;
             }
-          now = locate (maildirs, m->path);
+          now = bz_store_maildir_index_locate (maildirs, m->path);
           if (now == NULL)
             {
               g_array_append_val (vanished, hit->id);
