@@ -179,7 +179,10 @@ done
 step "bash completion"
 out=$(bash -c '. /usr/share/bash-completion/completions/buzonctl
   COMP_WORDS=(buzonctl se); COMP_CWORD=1; _buzonctl; echo "${COMPREPLY[*]}"')
-[ "$out" = "set-password" ] && pass "buzonctl se<TAB> -> $out" || fail "buzonctl se<TAB> gave \"$out\""
+[ "$out" = "search set-password" ] && pass "buzonctl se<TAB> -> $out" || fail "buzonctl se<TAB> gave \"$out\""
+out=$(bash -c '. /usr/share/bash-completion/completions/buzonctl
+  COMP_WORDS=(buzonctl im); COMP_CWORD=1; _buzonctl; echo "${COMPREPLY[*]}"')
+[ "$out" = "import" ] && pass "buzonctl im<TAB> -> $out" || fail "buzonctl im<TAB> gave \"$out\""
 out=$(bash -c '. /usr/share/bash-completion/completions/buzond
   COMP_WORDS=(buzond --on); COMP_CWORD=1; _buzond; echo "${COMPREPLY[*]}"')
 [ "$out" = "--once" ] && pass "buzond --on<TAB> -> $out" || fail "buzond --on<TAB> gave \"$out\""
