@@ -192,9 +192,10 @@ bz_ctl_search (int argc, char **argv)
   gint limit = 20;
   g_autofree char *account = NULL;
   const GOptionEntry entries[] = {
-    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, "Only the messages of ACCOUNT", "NAME" },
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N messages (default 20)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
+    { "account", 'a', 0, G_OPTION_ARG_STRING, &account, N_ ("Only the messages of ACCOUNT"),
+      N_ ("NAME") },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, N_ ("At most N messages (default 20)"), "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON for scripts"), NULL },
     { NULL }
   };
   g_autoptr (BzCtlClient) client = NULL;
@@ -203,28 +204,29 @@ bz_ctl_search (int argc, char **argv)
   g_autofree char *text = NULL;
   int exit_code;
 
-  if (!bz_ctl_parse ("search", "QUERY",
-                     "Full-text search of the stored mail, best match first: words (all "
-                     "must match), \"exact phrases\", prefix*, and from:, to:, subject: "
-                     "before a word or phrase. Shows what \"messages\" shows plus the text "
-                     "around the match.",
+  if (!bz_ctl_parse ("search", N_ ("QUERY"),
+                     N_ ("Full-text search of the stored mail, best match first: words (all "
+                         "must match), \"exact phrases\", prefix*, and from:, to:, subject: "
+                         "before a word or phrase. Shows what \"messages\" shows plus the text "
+                         "around the match."),
                      entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc < 2)
     {
-      g_printerr ("buzonctl search: missing QUERY (e.g. buzonctl search 'from:alice invoice')\n");
+      g_printerr (
+          _ ("buzonctl search: missing QUERY (e.g. buzonctl search 'from:alice invoice')\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   if (argc > 2)
     {
-      g_printerr ("buzonctl search: unexpected argument \"%s\" (quote a query of several "
-                  "words)\n",
+      g_printerr (_ ("buzonctl search: unexpected argument \"%s\" (quote a query of several "
+                     "words)\n"),
                   argv[2]);
       return BZ_CTL_EXIT_USAGE;
     }
   if (limit < 1)
     {
-      g_printerr ("buzonctl search: --limit must be at least 1\n");
+      g_printerr (_ ("buzonctl search: --limit must be at least 1\n"));
       return BZ_CTL_EXIT_USAGE;
     }
   client = bz_ctl_client_new (&exit_code);
@@ -233,7 +235,7 @@ bz_ctl_search (int argc, char **argv)
   if (!bz_dbus_manager_call_search_sync (client->manager, argv[1], account != NULL ? account : "",
                                          (guint) limit, &messages, NULL, &error))
     {
-      exit_code = bz_ctl_print_error ("cannot search", error);
+      exit_code = bz_ctl_print_error (_ ("cannot search"), error);
       /* a query the agent cannot read is the user's to fix, like a bad option */
       if (g_error_matches (error, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS))
         exit_code = BZ_CTL_EXIT_USAGE;

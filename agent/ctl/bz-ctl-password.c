@@ -214,8 +214,8 @@ set_password_store (BzAccount *account, const char *password)
                    "used instead of the keyring\n"),
                 account->name);
   if (account->oauth2 != BZ_OAUTH2_NONE)
-    g_printerr ("buzonctl: note: account %s signs in with OAuth2 (oauth2 is set), so "
-                "this password is not used; see buzonctl authorize\n",
+    g_printerr (_ ("buzonctl: note: account %s signs in with OAuth2 (oauth2 is set), so "
+                   "this password is not used; see buzonctl authorize\n"),
                 account->name);
   return BZ_CTL_EXIT_OK;
 }

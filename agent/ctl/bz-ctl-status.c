@@ -134,8 +134,8 @@ bz_ctl_status (int argc, char **argv)
   int exit_code;
 
   if (!bz_ctl_parse ("status", NULL,
-                     "Every account: state, last sync, stored messages, next sync, error.", entries,
-                     &argc, &argv))
+                     N_ ("Every account: state, last sync, stored messages, next sync, error."),
+                     entries, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc > 1)
     {

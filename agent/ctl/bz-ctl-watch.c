@@ -118,7 +118,7 @@ message_stored_cb (BzDbusManager *manager, const char *account, const char *uidl
 {
   watch_print (_ ("%s: new message from %s: %s"), account,
                from[0] != '\0' ? from : _ ("(unknown sender)"),
-               subject[0] != '\0' ? subject : "(no subject)");
+               subject[0] != '\0' ? subject : _ ("(no subject)"));
 }
 
 static void
@@ -174,8 +174,8 @@ bz_ctl_watch (int argc, char **argv)
   int exit_code;
 
   if (!bz_ctl_parse ("watch", NULL,
-                     "Print one line per event (sync started, finished, message "
-                     "stored) until interrupted.",
+                     N_ ("Print one line per event (sync started, finished, message "
+                         "stored) until interrupted."),
                      NULL, &argc, &argv))
     return BZ_CTL_EXIT_USAGE;
   if (argc > 1)

@@ -3,6 +3,8 @@
  * the sync itself (password lookup, then BzSync in a worker thread). */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <malloc.h>
 
 #include "bz-daemon-log.h"
@@ -146,9 +148,10 @@ set_attention (BzDaemonAccount *self, const char *attention, const char *error_t
       bz_daemon_get_notify (self->daemon) != NULL)
     {
       g_autofree char *summary =
-          g_strdup_printf ("Mail account %s needs you to sign in again", self->account->name);
+          g_strdup_printf (_ ("Mail account %s needs you to sign in again"), self->account->name);
+      /* TRANSLATORS: the first %s is the error of the last sync; keep the command as it is */
       g_autofree char *body =
-          g_strdup_printf ("%s\nRun: buzonctl authorize %s", error_text, self->account->name);
+          g_strdup_printf (_ ("%s\nRun: buzonctl authorize %s"), error_text, self->account->name);
 
       bz_notify_attention (bz_daemon_get_notify (self->daemon), self->account->name, summary, body);
     }
@@ -165,7 +168,7 @@ handle_sync_cb (BzDbusAccount *iface, GDBusMethodInvocation *invocation, gpointe
   if (!self->account->enabled)
     {
       g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_DISABLED,
-                                             "account %s is disabled (enabled = false)",
+                                             _ ("account %s is disabled (enabled = false)"),
                                              self->account->name);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -353,9 +356,15 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
           /* Said once it counts, so the user knows what to do. */
           g_autofree char *plain = g_steal_pointer (&error_text);
 
-          error_text = g_strdup_printf ("%s (refused %u times in a row: taken as a wrong "
-                                        "password; set it with buzonctl set-password %s)",
-                                        plain, self->n_login_refused, self->account->name);
+          /* TRANSLATORS: the first %s is the server's refusal, the last an account name */
+          error_text = g_strdup_printf (
+              g_dngettext (GETTEXT_PACKAGE,
+                           "%s (refused %u time in a row: taken as a wrong password; set it "
+                           "with buzonctl set-password %s)",
+                           "%s (refused %u times in a row: taken as a wrong password; set it "
+                           "with buzonctl set-password %s)",
+                           self->n_login_refused),
+              plain, self->n_login_refused, self->account->name);
         }
       bz_dbus_account_set_last_error (self->iface, error_text);
       bz_daemon_log (cancelled ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING, self->account->name,
@@ -435,7 +444,9 @@ start_sync (BzDaemonAccount *self, const char *password)
     {
       g_autoptr (GError) error = NULL;
 
-      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           /* GLib's own words for it, in GLib's translation */
+                           g_dgettext ("glib20", "Operation was cancelled"));
       end_sync (self, NULL, error);
       return;
     }
@@ -565,8 +576,8 @@ bz_daemon_account_request_sync_for_client (BzDaemonAccount *self)
     return;
   /* Nothing runs before the network is back, which may be hours: a client
    * waiting for SyncFinished (buzonctl sync --wait) gets its answer now. */
-  text = g_strdup_printf ("%s: offline: no network connection; "
-                          "will sync when the network is back",
+  text = g_strdup_printf (_ ("%s: offline: no network connection; "
+                             "will sync when the network is back"),
                           self->account->name);
   bz_dbus_account_emit_sync_finished (self->iface, FALSE, 0, text);
 }

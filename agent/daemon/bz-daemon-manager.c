@@ -3,6 +3,8 @@
  * ListMessages(). */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "bz-daemon-list.h"
 #include "bz-daemon-log.h"
 #include "bz-daemon-private.h"
@@ -100,7 +102,7 @@ apply_config (BzDaemon *self, BzConfig *config, GError **error)
           g_string_append_printf (text, "%s%s", i > 0 ? "; " : "", e->error->message);
         }
       g_set_error (error, BZ_CONFIG_ERROR, BZ_CONFIG_ERROR_INVALID_VALUE,
-                   "%s (accounts with errors keep their previous settings)", text->str);
+                   _ ("%s (accounts with errors keep their previous settings)"), text->str);
       return FALSE;
     }
   return TRUE;
@@ -233,7 +235,7 @@ listed_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
       g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), BZ_DBUS_ERROR,
                                              BZ_DBUS_ERROR_FAILED,
-                                             "cannot read the message index: %s", text);
+                                             _ ("cannot read the message index: %s"), text);
       return;
     }
   g_dbus_method_invocation_return_value (g_steal_pointer (&invocation),
@@ -249,15 +251,16 @@ handle_list_messages_cb (BzDbusManager *iface, GDBusMethodInvocation *invocation
   if (account[0] != '\0' && !bz_account_name_is_valid (account))
     {
       g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS,
-                                             "\"%s\" is not an account name ([A-Za-z0-9._-]{1,64})",
+                                             _ ("\"%s\" is not an account name "
+                                                "([A-Za-z0-9._-]{1,64})"),
                                              account);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (account[0] != '\0' && bz_config_find_account (self->config, account) == NULL)
     {
       g_dbus_method_invocation_return_error (
-          invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT, "no account named \"%s\" in %s",
-          account, bz_config_get_path (self->config));
+          invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT,
+          _ ("no account named \"%s\" in %s"), account, bz_config_get_path (self->config));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (limit == 0)

@@ -4,6 +4,8 @@
  * database connection, as ListMessages does. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "bz-daemon-list.h"
 #include "bz-daemon-private.h"
 #include "bz-dbus-error.h"
@@ -78,11 +80,11 @@ searched_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       if (g_error_matches (error, BZ_DB_ERROR, BZ_DB_ERROR_QUERY))
         g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), BZ_DBUS_ERROR,
                                                BZ_DBUS_ERROR_INVALID_ARGS,
-                                               "cannot search for this query: %s", text);
+                                               _ ("cannot search for this query: %s"), text);
       else
         g_dbus_method_invocation_return_error (g_steal_pointer (&invocation), BZ_DBUS_ERROR,
                                                BZ_DBUS_ERROR_FAILED,
-                                               "cannot read the search index: %s", text);
+                                               _ ("cannot read the search index: %s"), text);
       return;
     }
   g_dbus_method_invocation_return_value (g_steal_pointer (&invocation),
@@ -102,15 +104,16 @@ bz_daemon_handle_search (BzDbusManager *iface, GDBusMethodInvocation *invocation
   if (account[0] != '\0' && !bz_account_name_is_valid (account))
     {
       g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS,
-                                             "\"%s\" is not an account name ([A-Za-z0-9._-]{1,64})",
+                                             _ ("\"%s\" is not an account name "
+                                                "([A-Za-z0-9._-]{1,64})"),
                                              account);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (account[0] != '\0' && bz_config_find_account (self->config, account) == NULL)
     {
       g_dbus_method_invocation_return_error (
-          invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT, "no account named \"%s\" in %s",
-          account, bz_config_get_path (self->config));
+          invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_UNKNOWN_ACCOUNT,
+          _ ("no account named \"%s\" in %s"), account, bz_config_get_path (self->config));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   match = bz_index_query_translate (query, &error);
@@ -119,7 +122,7 @@ bz_daemon_handle_search (BzDbusManager *iface, GDBusMethodInvocation *invocation
       g_autofree char *text = bz_dbus_utf8 (error->message);
 
       g_dbus_method_invocation_return_error (invocation, BZ_DBUS_ERROR, BZ_DBUS_ERROR_INVALID_ARGS,
-                                             "bad search query: %s", text);
+                                             _ ("bad search query: %s"), text);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   data = g_new0 (SearchData, 1);

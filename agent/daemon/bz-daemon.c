@@ -3,6 +3,8 @@
  * syncs waiting for a slot, the network monitor and the Unix signals. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 #include <signal.h>
 
@@ -303,10 +305,11 @@ name_lost_cb (GDBusConnection *bus, const char *name, gpointer user_data)
   BzDaemon *self = BZ_DAEMON (user_data);
 
   if (bus == NULL)
-    g_printerr ("buzond: cannot connect to the session bus (is DBUS_SESSION_BUS_ADDRESS set?)\n");
+    g_printerr (
+        _ ("buzond: cannot connect to the session bus (is DBUS_SESSION_BUS_ADDRESS set?)\n"));
   else if (!self->name_owned)
-    g_printerr ("buzond: another buzond already owns %s on this session bus; "
-                "talk to it with buzonctl\n",
+    g_printerr (_ ("buzond: another buzond already owns %s on this session bus; "
+                   "talk to it with buzonctl\n"),
                 name);
   else
     bz_daemon_log (G_LOG_LEVEL_WARNING, NULL, "lost the name %s; exiting", name);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "bz-index-provider.h"
 #include "bz-shell-generated.h"
 
@@ -139,7 +141,7 @@ metas (Call *call, BzDb *db, GError **error)
         continue;
       subject = g_utf8_make_valid (m->headers.subject != NULL && m->headers.subject[0] != '\0'
                                        ? m->headers.subject
-                                       : "(no subject)",
+                                       : _ ("(no subject)"),
                                    -1);
       description = describe (m);
       g_variant_builder_init (&meta, G_VARIANT_TYPE_VARDICT);

@@ -1,6 +1,8 @@
 #!/bin/sh
-# With LANGUAGE=es and a Spanish locale, buzonctl status (against a
-# private buzond) and a config error of buzond --once speak Spanish, from
+# With LANGUAGE=es and a Spanish locale, buzonctl status, usage errors
+# of buzonctl (status, search, authorize), errors buzond answers over
+# D-Bus (Sync of a disabled account, Search of an unknown account) and a
+# config error of buzond --once speak Spanish, from
 # the catalogue built in this build tree (BUZON_TEST_LOCALEDIR, a
 # test-hooks build only). The locale is compiled with localedef into a
 # private LOCPATH, so no root and no system locale are needed.
@@ -56,6 +58,28 @@ grep -q "^casa  *disabled  *never" "$tmp/status.en" || fail "status row in C is 
 spanish "$buzonctl" status extra 2> "$tmp/usage.es" && fail "status extra succeeded"
 cat "$tmp/usage.es"
 grep -q "argumento inesperado «extra»" "$tmp/usage.es" || fail "usage error not in Spanish"
+spanish "$buzonctl" search 2> "$tmp/search-usage.es" && fail "search without QUERY succeeded"
+cat "$tmp/search-usage.es"
+grep -q "^buzonctl search: falta la CONSULTA" "$tmp/search-usage.es" ||
+  fail "search usage error not in Spanish"
+spanish "$buzonctl" authorize 2> "$tmp/authorize-usage.es" && fail "authorize without ACCOUNT succeeded"
+cat "$tmp/authorize-usage.es"
+grep -q "^buzonctl authorize: indique exactamente una CUENTA" "$tmp/authorize-usage.es" ||
+  fail "authorize usage error not in Spanish"
+spanish "$buzonctl" authorize casa 2> "$tmp/authorize.es" && fail "authorize of a password account succeeded"
+cat "$tmp/authorize.es"
+grep -q "^buzonctl: la cuenta casa inicia sesión con una contraseña" "$tmp/authorize.es" ||
+  fail "authorize error not in Spanish"
+# errors that buzond itself writes (D-Bus errors), in buzond's language
+spanish "$buzonctl" sync casa 2> "$tmp/sync.es" && fail "sync of a disabled account succeeded"
+cat "$tmp/sync.es"
+grep -q "la cuenta casa está desactivada (enabled = false)" "$tmp/sync.es" ||
+  fail "buzond's sync error not in Spanish"
+spanish "$buzonctl" search --account nadie hola 2> "$tmp/search.es" &&
+  fail "search of an unknown account succeeded"
+cat "$tmp/search.es"
+grep -q "no hay ninguna cuenta llamada «nadie» en " "$tmp/search.es" ||
+  fail "buzond's search error not in Spanish"
 kill "$daemon_pid"
 wait "$daemon_pid" || true
 daemon_pid=
