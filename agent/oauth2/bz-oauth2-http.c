@@ -166,6 +166,7 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
 {
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GBytes) form_bytes = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -208,8 +209,8 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
   soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form_bytes);
   session = soup_session_new_with_options ("timeout", BZ_OAUTH2_HTTP_TIMEOUT_S, "user-agent",
                                            "buzon/" BZ_VERSION, NULL);
-  body = soup_session_send_and_read (session, msg, cancellable, &local_error);
-  if (body == NULL)
+  stream = soup_session_send (session, msg, cancellable, &local_error);
+  if (stream == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -218,6 +219,40 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
         }
       g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
                    "%s: cannot reach the token endpoint: %s", account_name, local_error->message);
+      return NULL;
+    }
+  /* One byte past the limit tells an oversized body from a full one; an
+   * endpoint that floods is cut off there, not held in memory whole. */
+  body = g_input_stream_read_bytes (stream, BZ_OAUTH2_HTTP_MAX_BODY + 1, cancellable, &local_error);
+  if (body != NULL && g_bytes_get_size (body) <= BZ_OAUTH2_HTTP_MAX_BODY)
+    {
+      g_autoptr (GBytes) rest = NULL;
+      GByteArray *all = g_bytes_unref_to_array (g_steal_pointer (&body));
+
+      /* read_bytes may return less than asked before the end: go on to EOF
+       * or the limit */
+      while (local_error == NULL && all->len <= BZ_OAUTH2_HTTP_MAX_BODY)
+        {
+          rest = g_input_stream_read_bytes (stream, BZ_OAUTH2_HTTP_MAX_BODY + 1 - all->len,
+                                            cancellable, &local_error);
+          if (rest == NULL || g_bytes_get_size (rest) == 0)
+            break;
+          g_byte_array_append (all, g_bytes_get_data (rest, NULL), g_bytes_get_size (rest));
+          g_clear_pointer (&rest, g_bytes_unref);
+        }
+      body = g_byte_array_free_to_bytes (all);
+    }
+  if (local_error != NULL)
+    {
+      g_clear_pointer (&body, g_bytes_unref);
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
+                   "%s: the token endpoint's answer broke off: %s", account_name,
+                   local_error->message);
       return NULL;
     }
   status = soup_message_get_status (msg);

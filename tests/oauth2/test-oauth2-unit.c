@@ -198,6 +198,87 @@ test_token_command (void)
   g_assert_cmpstr (error->message, ==, "oauth2-token-command for account acct printed nothing");
 }
 
+/* A token endpoint that floods: a 200 answer whose body never ends (up to
+ * 64 MiB here). buzon must stop reading at its body limit and say so, not
+ * hold the whole answer in memory first. */
+typedef struct
+{
+  GSocketListener *listener;
+  gsize sent;
+} Flood;
+
+#define FLOOD_CHUNK (64 * 1024)
+#define FLOOD_CHUNKS 1024
+
+static gpointer
+flood_thread (gpointer data)
+{
+  Flood *flood = data;
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autofree char *chunk = g_malloc (FLOOD_CHUNK);
+  const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Connection: close\r\n\r\n";
+  GInputStream *in;
+  GOutputStream *out;
+  char request[4096];
+  gsize got = 0;
+
+  conn = g_socket_listener_accept (flood->listener, NULL, NULL, NULL);
+  if (conn == NULL)
+    return NULL;
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  /* the request head and its small form body: bounded by the buffer */
+  while (got < sizeof request - 1 && g_strstr_len (request, (gssize) got, "grant_type") == NULL)
+    {
+      gssize n = g_input_stream_read (in, request + got, sizeof request - 1 - got, NULL, NULL);
+      if (n <= 0)
+        return NULL;
+      got += (gsize) n;
+      request[got] = '\0';
+    }
+  if (!g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL))
+    return NULL;
+  memset (chunk, ' ', FLOOD_CHUNK);
+  chunk[0] = '{';
+  for (guint i = 0; i < FLOOD_CHUNKS; i++)
+    {
+      gsize written = 0;
+      gboolean ok = g_output_stream_write_all (out, chunk, FLOOD_CHUNK, &written, NULL, NULL);
+
+      flood->sent += written;
+      chunk[0] = ' ';
+      if (!ok)
+        break;
+    }
+  return NULL;
+}
+
+static void
+test_token_endpoint_flood (void)
+{
+  g_autoptr (GError) error = NULL;
+  Flood flood = { g_socket_listener_new (), 0 };
+  guint16 port = g_socket_listener_add_any_inet_port (flood.listener, NULL, &error);
+  g_autofree char *url = NULL;
+  GThread *thread;
+  BzOAuth2Grant *grant;
+
+  g_assert_no_error (error);
+  thread = g_thread_new ("flood", flood_thread, &flood);
+  url = g_strdup_printf ("http://127.0.0.1:%u/token", port);
+  grant = bz_oauth2_request_token ("acct", url, NULL, &error, "grant_type", "refresh_token",
+                                   "refresh_token", "x", "client_id", "cid", NULL);
+  g_assert_null (grant);
+  g_assert_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "acct: the token endpoint answered with an oversized"));
+  g_thread_join (thread);
+  g_socket_listener_close (flood.listener);
+  g_object_unref (flood.listener);
+  /* the client hung up early: the server could not send it all */
+  g_assert_cmpuint (flood.sent, <, (gsize) FLOOD_CHUNK * FLOOD_CHUNKS);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,6 +288,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oauth2/presets", test_presets);
   g_test_add_func ("/oauth2/token-endpoint/invalid-grant", test_token_endpoint_invalid_grant);
   g_test_add_func ("/oauth2/token-endpoint/unreachable", test_token_endpoint_unreachable);
+  g_test_add_func ("/oauth2/token-endpoint/flood", test_token_endpoint_flood);
   g_test_add_func ("/oauth2/token-command", test_token_command);
   return g_test_run ();
 }
