@@ -97,7 +97,7 @@ bz_ctl_authorize (int argc, char **argv)
       g_printerr (_ ("buzonctl authorize: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
-  account = bz_ctl_find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1], NULL);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   if (account->oauth2 == BZ_OAUTH2_NONE || account->oauth2 == BZ_OAUTH2_GOA ||

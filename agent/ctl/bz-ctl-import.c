@@ -34,43 +34,6 @@ format_count (guint n)
   return g_string_free (out, FALSE);
 }
 
-/* The account @name of the config, or NULL after printing why. */
-static BzAccount *
-load_account (const char *config_path, const char *name, BzConfig **config_out)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
-  BzAccount *account;
-
-  if (config == NULL)
-    {
-      g_printerr ("buzonctl: %s\n", error->message);
-      return NULL;
-    }
-  account = bz_config_find_account (config, name);
-  if (account == NULL)
-    {
-      GPtrArray *errors = bz_config_get_errors (config);
-      gboolean printed = FALSE;
-
-      for (guint i = 0; i < errors->len; i++)
-        {
-          BzConfigAccountError *e = g_ptr_array_index (errors, i);
-          if (g_strcmp0 (e->account, name) == 0)
-            {
-              g_printerr ("buzonctl: %s\n", e->error->message);
-              printed = TRUE;
-            }
-        }
-      if (!printed)
-        g_printerr (_ ("buzonctl: %s: no account named \"%s\"\n"), bz_config_get_path (config),
-                    name);
-      return NULL;
-    }
-  *config_out = g_steal_pointer (&config);
-  return bz_account_ref (account);
-}
-
 /* How many of @uidls the database has already, without changing the file
  * in any way (not even a schema upgrade). */
 static gboolean
@@ -197,7 +160,7 @@ bz_ctl_import (int argc, char **argv)
       g_printerr (_ ("buzonctl import: --account NAME is required\n"));
       return BZ_CTL_EXIT_USAGE;
     }
-  account = load_account (config_path, account_name, &config);
+  account = bz_ctl_find_config_account (config_path, account_name, &config);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   target.host = account->host;

@@ -128,7 +128,7 @@ bz_ctl_password_read (const char *prompt, char *buf, gsize size, GError **error)
 }
 
 BzAccount *
-bz_ctl_find_config_account (const char *config_path, const char *name)
+bz_ctl_find_config_account (const char *config_path, const char *name, BzConfig **config_out)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BzConfig) config = bz_config_load (config_path, &error);
@@ -141,7 +141,11 @@ bz_ctl_find_config_account (const char *config_path, const char *name)
     }
   account = bz_config_find_account (config, name);
   if (account != NULL)
-    return bz_account_ref (account);
+    {
+      if (config_out != NULL)
+        *config_out = g_steal_pointer (&config);
+      return bz_account_ref (account);
+    }
   if (bz_config_account_has_errors (config, name))
     {
       GPtrArray *errors = bz_config_get_errors (config);
@@ -294,7 +298,7 @@ bz_ctl_set_password (int argc, char **argv)
       g_printerr (_ ("buzonctl set-password: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
-  account = bz_ctl_find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1], NULL);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   if (set_password_read (account, password, sizeof password) < 0)
@@ -330,7 +334,7 @@ bz_ctl_forget_password (int argc, char **argv)
       g_printerr (_ ("buzonctl forget-password: give exactly one ACCOUNT\n"));
       return BZ_CTL_EXIT_USAGE;
     }
-  account = bz_ctl_find_config_account (config_path, argv[1]);
+  account = bz_ctl_find_config_account (config_path, argv[1], NULL);
   if (account == NULL)
     return BZ_CTL_EXIT_USAGE;
   bz_secrets_clear_async (account, NULL, wait_cb, &result);

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 
 #include "bz-account.h"
+#include "bz-config.h"
 #include "bz-dbus-error.h"
 #include "bz-dbus-generated.h"
 
@@ -48,8 +49,10 @@ int bz_ctl_import (int argc, char **argv);
 int bz_ctl_authorize (int argc, char **argv);
 
 /* Loads the config (@config_path NULL = the default) and finds account
- * @name in it (transfer full), or NULL after printing why to stderr. */
-BzAccount *bz_ctl_find_config_account (const char *config_path, const char *name);
+ * @name in it (transfer full), or NULL after printing why to stderr.
+ * @config_out (optional) receives the loaded config (transfer full). */
+BzAccount *bz_ctl_find_config_account (const char *config_path, const char *name,
+                                       BzConfig **config_out);
 
 /* --- bz-ctl-bus.c -------------------------------------------------------- */
 
