@@ -41,6 +41,16 @@ gboolean bz_db_account_id (BzDb *self, const char *account, gboolean create, gin
  * inside one transaction; on failure nothing is changed. */
 gboolean bz_db_migrate (BzDb *self, guint from_version, GError **error);
 
+/* bz-db-rank.c: makes bz_rank(message_text) known to @handle; FALSE when
+ * this SQLite has no FTS5. */
+gboolean bz_db_rank_register (sqlite3 *handle);
+
+/* bz-db-deflate.c: @text deflated (raw), or NULL with @error. */
+GBytes *bz_db_deflate (const char *text, GError **error);
+/* The text deflated in @data; NULL with @error when it is damaged or would
+ * inflate past a few megabytes. Returns a new string. */
+char *bz_db_inflate (const void *data, gsize len, GError **error);
+
 #define BZ_DB_APPLICATION_ID 0x427a4442 /* "BzDB" */
 
 G_END_DECLS

@@ -468,6 +468,12 @@ open_once (const char *path, GError **error)
     return NULL;
   if (!set_pragmas (self, error))
     return NULL;
+  if (!bz_db_rank_register (self->handle))
+    {
+      g_set_error (error, BZ_DB_ERROR, BZ_DB_ERROR_FAILED,
+                   "Database %s: this SQLite has no full-text search (FTS5)", path);
+      return NULL;
+    }
   if (sqlite3_db_config (self->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL) != SQLITE_OK)
     {
       bz_db_fail (self, error, "cannot configure the connection");
@@ -598,6 +604,8 @@ bz_db_open_read_only (const char *path, guint *version, GError **error)
     }
   if (!check_ours (self, version, error))
     return NULL;
+  /* best effort: only a search needs it, and searches open read-write */
+  bz_db_rank_register (self->handle);
   return g_steal_pointer (&self);
 }
 

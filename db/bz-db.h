@@ -278,6 +278,10 @@ gboolean bz_db_index_put (BzDb *self, gint64 id, const BzDbIndexText *text, GErr
 /* Takes row @id out of the search results (its file left the Maildir);
  * it stays marked handled, so it is not indexed again. */
 gboolean bz_db_index_drop (BzDb *self, gint64 id, GError **error);
+/* Inside a transaction: takes out of the index up to @limit rows whose
+ * message was deleted or left the Maildir records, setting @removed to
+ * how many. FALSE with @error. */
+gboolean bz_db_index_sweep (BzDb *self, guint limit, guint *removed, GError **error);
 
 /* One search result. */
 typedef struct
@@ -290,7 +294,7 @@ typedef struct
 void bz_db_hit_free (BzDbHit *hit);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbHit, bz_db_hit_free)
 
-/* The @limit best matches (bm25, the subject and sender weigh more) of the
+/* The @limit (> 0) best matches (bz_rank(): the subject and sender weigh more) of the
  * FTS5 expression @match among messages in a Maildir of @account (NULL:
  * every account); BzDbHit, transfer full. @match must come from
  * bz_index_query_translate(): raw user text is never a MATCH expression.

@@ -25,6 +25,12 @@
 #define BATCH_MESSAGES 32
 #define BATCH_BYTES (1024 * 1024)
 
+/* Rows whose message was deleted are looked for at start-up and then at
+ * most this often: a pass over every indexed row, for what is rare (an
+ * account removed, the id of a deleted row given to a new message). */
+#define SWEEP_INTERVAL_US (24 * G_TIME_SPAN_HOUR)
+#define SWEEP_BATCH 256
+
 /* linux/ioprio.h, which not every libc ships */
 #define BZ_IOPRIO_WHO_PROCESS 1
 #define BZ_IOPRIO_CLASS_IDLE 3
@@ -39,6 +45,7 @@ struct _BzIndexWorker
   gboolean kicked;
   gint stopping; /* atomic */
   GThread *thread;
+  gint64 swept_at; /* monotonic; the worker thread's own */
 };
 
 G_DEFINE_TYPE (BzIndexWorker, bz_index_worker, G_TYPE_OBJECT)
@@ -160,6 +167,33 @@ read_one (const BzDbIndexTodo *todo)
   return text;
 }
 
+/* Takes the text of deleted messages out of the index, a batch per
+ * transaction so that a sync's commits are not held up. */
+static gboolean
+sweep (BzIndexWorker *self, BzDb *db, GError **error)
+{
+  guint removed = SWEEP_BATCH, total = 0;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->swept_at != 0 && now - self->swept_at < SWEEP_INTERVAL_US)
+    return TRUE;
+  self->swept_at = now;
+  while (removed == SWEEP_BATCH && !is_stopping (self))
+    {
+      if (!bz_db_begin (db, error))
+        return FALSE;
+      if (!bz_db_index_sweep (db, SWEEP_BATCH, &removed, error) || !bz_db_commit (db, error))
+        {
+          bz_db_rollback (db);
+          return FALSE;
+        }
+      total += removed;
+    }
+  if (total > 0)
+    g_info ("indexer: %u deleted message(s) taken out of the index", total);
+  return TRUE;
+}
+
 /* Indexes everything not indexed yet; stops early when asked. */
 static void
 run_once (BzIndexWorker *self, const char *db_path)
@@ -169,7 +203,7 @@ run_once (BzIndexWorker *self, const char *db_path)
   gint64 after = 0;
   guint todo_count = 0, indexed = 0;
 
-  if (db == NULL || !bz_db_index_count_todo (db, &todo_count, &error))
+  if (db == NULL || !sweep (self, db, &error) || !bz_db_index_count_todo (db, &todo_count, &error))
     {
       g_warning ("indexer: %s", error->message);
       return;
