@@ -3,6 +3,8 @@
  *
  *   meson test -C build --benchmark --suite index -v
  *   BZ_BENCH_INDEX_COUNT=50000 BZ_BENCH_INDEX_PROFILE=small meson test ...
+ *   BZ_BENCH_INDEX_KEEP=1 keeps the folder; BZ_BENCH_INDEX_REUSE=DIR only
+ *   runs the searches on the database a kept run left in DIR
  *
  * Writes COUNT mailgen messages (profile realistic by default) into a
  * Maildir under /var/tmp (on disk), records them as stored, and reports:
@@ -93,6 +95,14 @@ main (int argc, char **argv)
   guint todo = 1;
 
   g_setenv ("BZ_TEST_TMPDIR", "/var/tmp", FALSE);
+  /* searches only, on the database a run with BZ_BENCH_INDEX_KEEP left */
+  if (g_getenv ("BZ_BENCH_INDEX_REUSE") != NULL)
+    {
+      db_path = g_build_filename (g_getenv ("BZ_BENCH_INDEX_REUSE"), "buzon.db", NULL);
+      run_queries (db_path, FALSE, 400);
+      run_queries (db_path, TRUE, 400);
+      return 0;
+    }
   dir = bz_test_mkdtemp ("bz-bench-index-XXXXXX");
   maildir = g_build_filename (dir, "mail", NULL);
   db_path = g_build_filename (dir, "buzon.db", NULL);
