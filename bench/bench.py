@@ -18,7 +18,9 @@ Cells (the issue's list):
   big      one 50 MB message
   incr200k nothing new with 200,000 known (buzon and the ceiling only:
            the others' first download of 200,000 would take many minutes)
-  daemon6k, accounts40  buzond as a daemon (bench_daemon.py)
+  daemon6k, accounts40, index10k, search50k  buzond as a daemon
+           (bench_daemon.py); the last two measure the full-text index
+           (issue 17) on the mailboxes of full and seed50k
 Every run is checked: the client's Maildir must hold exactly the expected
 messages (every Message-ID once, nothing else), and a sample of them must
 end with the exact bytes the server has from the Message-ID line on
@@ -49,7 +51,9 @@ sys.path.insert(0, HERE)
 import bench_daemon  # noqa: E402
 
 CLIENTS = ("buzon", "mpop", "fetchmail", "getmail6", "ceiling")
-CELLS = ("full", "seed50k", "incr0", "incr10", "big", "incr200k", "daemon6k", "accounts40")
+CELLS = ("full", "seed50k", "incr0", "incr10", "big", "incr200k", "daemon6k", "accounts40",
+         "index10k", "search50k")
+DAEMON_CELLS = ("daemon6k", "accounts40", "index10k", "search50k")
 RUN_TIMEOUT = 900
 MID_RE = re.compile(rb"^Message-ID:\s*<([^>]*)>", re.I | re.M)
 
@@ -426,6 +430,7 @@ class Bench:
         self.cold = os.access("/proc/sys/vm/drop_caches", os.W_OK)
         self.on_tmpfs = False     # set once the clients' folder is known
         self.daemon_rows = []     # (cell, what, value, unit)
+        self.mailboxes = {}       # user: (how it was filled, expected)
 
     def clients(self, user):
         return [CLIENT_CLASSES[n](self.srv, user, self.tools)
@@ -437,6 +442,22 @@ class Bench:
 
     def record(self, cell, client, rep, wall, rss, cpu):
         self.rows.append((cell, client.name, rep, wall, rss, cpu))
+
+    def mailbox(self, user, n, seed, profile, size=None, warm_last=None):
+        """user's mailbox of n messages, filled and warmed (see warm()) at
+        its first use: later cells that ask for the same one share it
+        (writing 10,000 realistic messages takes a while). Returns the live
+        {message-id: mailgen arguments}, messages added since included."""
+        how = (n, seed, profile, size)
+        if user in self.mailboxes:
+            if self.mailboxes[user][0] != how:
+                raise RuntimeError("%s's mailbox is %r, not %r" % (user, self.mailboxes[user][0],
+                                                                     how))
+            return self.mailboxes[user][1]
+        expected = fill(self.srv, user, n, seed, 1, profile, size)
+        self.warm(user, last=warm_last)
+        self.mailboxes[user] = (how, expected)
+        return expected
 
     def warm(self, user, last=None):
         c = Ceiling(self.srv, user, self.tools)
@@ -458,8 +479,8 @@ class Bench:
 
     def cell_full(self, user, n, seed, profile, cell, size=None):
         self.log("%s: %d %s message(s) for %s" % (cell, n, profile, user))
-        expected = fill(self.srv, user, n, seed, 1, profile, size)
-        self.warm(user)   # dovecot indexes the mailbox once, for everyone
+        # dovecot indexes the mailbox once, for everyone
+        expected = self.mailbox(user, n, seed, profile, size)
         clients = self.clients(user)
         for rep in range(self.args.reps):
             self.log("  rep %d" % (rep + 1))
@@ -474,8 +495,7 @@ class Bench:
 
     def cells_incremental(self, user, n, seed):
         self.log("seed50k: %d small messages for %s" % (n, user))
-        expected = fill(self.srv, user, n, seed, 1, "small")
-        self.warm(user, last=0)
+        expected = self.mailbox(user, n, seed, "small", warm_last=0)
         uidls = server_uidls(self.srv, user)
         if len(uidls) != n:
             raise RuntimeError("the server lists %d messages, not %d" % (len(uidls), n))
@@ -516,6 +536,7 @@ class Bench:
                 self.log("  rep %d" % (rep + 1))
                 start = n + 1 + rep * 10
                 new = fill(self.srv, user, 10, seed, start, "small")
+                expected.update(new)   # for the cells that share the mailbox
                 self.warm(user, last=0)
                 for c in self.order(clients, rep):
                     c.expected.update(new)
@@ -605,7 +626,7 @@ def ratio(a, b):
     return "%.2f" % (a / b) if b > 0 else "-"
 
 
-def write_results(outdir, rows, failures, summary, sizes, meta, daemon_rows=()):
+def write_results(outdir, rows, failures, summary, sizes, meta, daemon_rows=(), quick=False):
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "runs.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -665,6 +686,9 @@ def write_results(outdir, rows, failures, summary, sizes, meta, daemon_rows=()):
             w.writerow(["cell", "what", "value", "unit"])
             for r in daemon_rows:
                 w.writerow(r)
+    targets = bench_daemon.issue17_targets(daemon_rows, summary, quick)
+    if targets:
+        lines += ["## issue 17 targets (the full-text index)", ""] + targets + [""]
     lines.append("Peak RSS is the maximum over the runs (ru_maxrss of the "
                  "client, or of the largest child it waited for). Times are "
                  "medians of the successful runs. CPU is the client's user + "
@@ -755,7 +779,7 @@ def main():
     tools.rawpop = os.path.abspath(args.rawpop)
     tools.deliver = os.path.abspath(args.deliver)
     tools.dbusclient = os.path.abspath(args.dbusclient) if args.dbusclient else None
-    if {"daemon6k", "accounts40"} & set(args.cells) and not tools.dbusclient:
+    if set(DAEMON_CELLS) & set(args.cells) and not tools.dbusclient:
         ap.error("the daemon cells need --dbusclient")
 
     t_start = time.monotonic()
@@ -787,6 +811,13 @@ def main():
         if "accounts40" in args.cells:
             b.daemon_cell("accounts40", bench_daemon.cell_accounts40,
                           ["test%d" % i for i in range(5, 5 + n_accounts)], per_account, 5)
+        # the full-text index on the mailboxes of full and seed50k (filled
+        # here when those cells did not run)
+        if "index10k" in args.cells:
+            b.daemon_cell("index10k", bench_daemon.cell_index10k, "test1", n_full, 1)
+        if "search50k" in args.cells:
+            b.daemon_cell("search50k", bench_daemon.cell_search50k, "test2", n_incr, 2,
+                          100 if args.quick else 400)
     except RuntimeError as e:
         failed = str(e)
         log("FAILED: " + failed)
@@ -811,7 +842,7 @@ def main():
     if failed:
         meta.append(("FAILED", failed.splitlines()[0]))
     text = write_results(args.out, b.rows, b.failures, summary, sizes, meta,
-                         b.daemon_rows)
+                         b.daemon_rows, args.quick)
     if args.clients_dir:
         shutil.rmtree(b.srv.clients_dir, ignore_errors=True)
     print()
