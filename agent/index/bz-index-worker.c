@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -262,6 +263,10 @@ worker_thread (gpointer data)
       if (is_stopping (self))
         break;
       run_once (self, path);
+      /* The run's SQLite connection, FTS5 buffers and GMime parsers are
+       * freed, but glibc keeps their pages in this thread's arena: give
+       * them back, or the idle daemon holds the largest run's memory. */
+      malloc_trim (0);
     }
   return NULL;
 }
