@@ -46,6 +46,43 @@ def proc_status(pid, field):
     return 0
 
 
+def rss_breakdown(pid):
+    """Where the RSS is, from /proc/PID/smaps: (anonymous KiB, file-backed
+    KiB, PSS KiB, [(KiB, library)] of the largest file mappings). File pages
+    of shared libraries count in every process that maps them (PSS shares
+    them out)."""
+    anon = filed = pss = 0
+    by_file = {}
+    name = ""
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = line.split()
+            if not head:
+                continue
+            if not head[0].endswith(":"):
+                name = head[5] if len(head) > 5 else ""
+            elif head[0] == "Rss:":
+                kib = int(head[1])
+                if name.startswith("/"):
+                    filed += kib
+                    lib = os.path.basename(name)
+                    by_file[lib] = by_file.get(lib, 0) + kib
+            elif head[0] == "Anonymous:":
+                anon += int(head[1])
+            elif head[0] == "Pss:":
+                pss += int(head[1])
+    top = sorted(((v, k) for k, v in by_file.items()), reverse=True)[:6]
+    return anon, filed, pss, top
+
+
+def breakdown_row(cell, pid):
+    anon, filed, pss, top = rss_breakdown(pid)
+    return (cell, "RSS: anonymous / file-backed / PSS",
+            "%.1f / %.1f / %.1f" % (anon / 1024, filed / 1024, pss / 1024),
+            "MB; largest files: " + ", ".join("%s %.1f" % (k.split(".so")[0], v / 1024)
+                                            for v, k in top))
+
+
 def switches(pid):
     """{tid: (comm, context switches)} of every thread of pid. A thread
     that sleeps and is woken (by a timer, a poll returning, a futex) counts
@@ -233,6 +270,7 @@ def cell_daemon6k(bench, user, n, seed):
                      ", ".join("%s %d" % kv for kv in sorted(by_name.items()))
                      + " (%d threads)" % threads))
         rows.append(("daemon6k", "RSS after the idle window", d.rss_kib() / 1024, "MB"))
+        rows.append(breakdown_row("daemon6k", d.proc.pid))
     finally:
         d.stop()
     client = b.Buzon(bench.srv, user, bench.tools)
@@ -266,6 +304,7 @@ def cell_accounts40(bench, users, per_account, seed):
         time.sleep(settle)
         rows.append(("accounts40", "RSS %d s after the syncs" % settle,
                      d.rss_kib() / 1024, "MB"))
+        rows.append(breakdown_row("accounts40", d.proc.pid))
         rows.append(("accounts40", "peak RSS (VmHWM)",
                      proc_status(d.proc.pid, "VmHWM") / 1024, "MB"))
     finally:
