@@ -12,6 +12,10 @@ gboolean bz_store_fail_errno (GError **error, int errsv, const char *what, const
 /* fsync() of a folder, so that entries created or renamed in it last. */
 gboolean bz_store_fsync_dir (const char *path, GError **error);
 
+/* getpid(), asked once per process (glibc no longer caches it, and each
+ * Maildir name carries it: one system call per message otherwise). */
+int bz_store_maildir_pid (void);
+
 /* Borrowed; this host's name as it appears in our Maildir names. */
 const char *bz_store_maildir_host (void);
 

@@ -24,7 +24,8 @@
 static gboolean
 is_ours_now (const BzStoreMaildirName *name)
 {
-  return g_strcmp0 (name->host, bz_store_maildir_host ()) == 0 && name->pid == (gint64) getpid ();
+  return g_strcmp0 (name->host, bz_store_maildir_host ()) == 0 &&
+         name->pid == (gint64) bz_store_maildir_pid ();
 }
 
 /* Whether recovery may remove @name from tmp/ (DESIGN.md): our own
