@@ -64,6 +64,23 @@ bz_store_fsync_dir (const char *path, GError **error)
 }
 
 gboolean
+bz_store_syncfs (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return bz_store_fail_errno (error, errno, "open folder", path);
+  if (syncfs (fd) != 0)
+    {
+      int errsv = errno;
+      close (fd);
+      return bz_store_fail_errno (error, errsv, "flush the file system of", path);
+    }
+  close (fd);
+  return TRUE;
+}
+
+gboolean
 bz_store_maildir_ensure (const char *path, GError **error)
 {
   const char *subdirs[] = { "tmp", "new", "cur" };
