@@ -111,6 +111,15 @@ bz_store_test_fail_writes_after (gint64 bytes)
 
 static gboolean fail_flush;
 static gboolean refuse_tmpfile;
+static gboolean refuse_empty_path;
+
+void
+bz_store_test_refuse_empty_path (gboolean refuse)
+{
+  G_LOCK (fail_writes);
+  refuse_empty_path = refuse;
+  G_UNLOCK (fail_writes);
+}
 static gboolean fail_link_flush;
 
 void
@@ -274,13 +283,30 @@ unlink_tmp (BzStoreItem *item)
 }
 
 /* Gives the unnamed file open as @fd the name @name in the folder
- * @dir_fd. linkat() with AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH;
- * the descriptor's link in /proc works for anyone. */
+ * @dir_fd. linkat() with AT_EMPTY_PATH needs no /proc walk (which made
+ * its dentries and inodes for every message), but before Linux 6.10 only
+ * CAP_DAC_READ_SEARCH may use it (ENOENT otherwise); the descriptor's
+ * link in /proc works for anyone. */
 static int
 link_unnamed (int fd, int dir_fd, const char *name)
 {
+  static gint empty_path_refused = FALSE;
   char proc_path[64];
+  gboolean try_empty_path = !g_atomic_int_get (&empty_path_refused);
 
+#ifdef BZ_TEST_HOOKS
+  G_LOCK (fail_writes);
+  try_empty_path = try_empty_path && !refuse_empty_path;
+  G_UNLOCK (fail_writes);
+#endif
+  if (try_empty_path)
+    {
+      if (linkat (fd, "", dir_fd, name, AT_EMPTY_PATH) == 0)
+        return 0;
+      if (errno != ENOENT)
+        return -1;
+      g_atomic_int_set (&empty_path_refused, TRUE);
+    }
   g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
   return linkat (AT_FDCWD, proc_path, dir_fd, name, AT_SYMLINK_FOLLOW);
 }

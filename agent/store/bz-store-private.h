@@ -32,6 +32,9 @@ void bz_store_test_fail_flush (gboolean fail);
 /* Tests: while @refuse is set, O_TMPFILE fails with EOPNOTSUPP, as on a
  * file system without it: new files are named in tmp/ and renamed. */
 void bz_store_test_refuse_tmpfile (gboolean refuse);
+/* Tests: while @refuse is set, unnamed files are linked through
+ * /proc/self/fd, as where linkat(AT_EMPTY_PATH) is refused. */
+void bz_store_test_refuse_empty_path (gboolean refuse);
 /* Tests: while @fail is set, the flush that makes a commit's links into
  * new/ durable (step 4 for unnamed files) fails with EIO. */
 void bz_store_test_fail_link_flush (gboolean fail);

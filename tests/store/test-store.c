@@ -56,6 +56,15 @@ fixture_setup (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* As before Linux 6.10 without CAP_DAC_READ_SEARCH: unnamed files are
+ * linked through /proc/self/fd. */
+static void
+fixture_setup_proc_link (Fixture *fx, gconstpointer data)
+{
+  fixture_setup (fx, data);
+  bz_store_test_refuse_empty_path (TRUE);
+}
+
 /* As on a file system without O_TMPFILE: the tmp/ + rename() path. */
 static void
 fixture_setup_named (Fixture *fx, gconstpointer data)
@@ -71,6 +80,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   bz_store_test_fail_writes_after (-1);
   bz_store_test_fail_flush (FALSE);
   bz_store_test_refuse_tmpfile (FALSE);
+  bz_store_test_refuse_empty_path (FALSE);
   bz_store_test_fail_link_flush (FALSE);
   g_clear_object (&fx->db);
   rm_rf (fx->dir);
@@ -943,6 +953,8 @@ main (int argc, char **argv)
   g_test_add ("/store/batch-named", Fixture, NULL, fixture_setup_named, test_batch,
               fixture_teardown);
   g_test_add ("/store/batch-many", Fixture, NULL, fixture_setup, test_batch_many, fixture_teardown);
+  g_test_add ("/store/batch-many-proc-link", Fixture, NULL, fixture_setup_proc_link,
+              test_batch_many, fixture_teardown);
   g_test_add ("/store/batch-many-named", Fixture, NULL, fixture_setup_named, test_batch_many,
               fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget,
