@@ -172,6 +172,15 @@ test_headers (void)
       "Subject : old\n form\nX-After: 1\n continued\n"
       "message-id:\n <mid@example.org>\nFROM:\tc@d.e\n\n",
       "old form", "c@d.e", "mid@example.org", 0 },
+    /* as a GMimeMessage reads them: the last Subject, Date and Message-ID
+     * count, every From adds its addresses, each kept up to a syntax
+     * error (an unclosed comment) */
+    { "Subject: first\nFrom: a@b.c\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+      "Message-ID: <one@x>\nSubject: second\nFrom: d@e.f\n"
+      "Date: Tue, 14 Nov 2023 22:13:20 +0000\nMessage-ID: <two@x>\n\n",
+      "second", "a@b.c, d@e.f", "two@x", 1700000000 },
+    { "From: Alice <alice@example.org>(To: Bob <bob@example.org>\n\n", NULL,
+      "Alice <alice@example.org>", NULL, 0 },
     /* CRLF line ends; a TOP answer's body after the empty line is not
      * header, whatever it looks like */
     { "Subject: crlf\r\nX-A: b\r\n\r\nFrom: body@example.org\r\n"
