@@ -91,6 +91,74 @@ append_addresses (InternetAddressList *list, const char *raw)
 #endif
 }
 
+static gboolean
+is_ascii (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if ((guchar) *p >= 0x80)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void append_address_list (GString *out, InternetAddressList *list);
+
+/* internet_address_to_string (@address, NULL, FALSE), but an address in
+ * ASCII is written as it is: GMime puts every domain through libidn2
+ * (then keeps it when only its case changed), which cost as much as the
+ * rest of the header and brought half a megabyte of libunistring into
+ * memory, for the rare domain not in ASCII. */
+static void
+append_address (GString *out, InternetAddress *address)
+{
+  const char *name = internet_address_get_name (address);
+
+  if (INTERNET_ADDRESS_IS_GROUP (address))
+    {
+      if (name != NULL)
+        {
+          g_autofree char *quoted = g_mime_utils_quote_string (name);
+          g_string_append (out, quoted);
+        }
+      g_string_append (out, ": ");
+      append_address_list (out,
+                           internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)));
+      g_string_append_c (out, ';');
+    }
+  else if (INTERNET_ADDRESS_IS_MAILBOX (address))
+    {
+      InternetAddressMailbox *mailbox = INTERNET_ADDRESS_MAILBOX (address);
+      const char *addr = internet_address_mailbox_get_addr (mailbox);
+
+      if (!is_ascii (addr))
+        addr = internet_address_mailbox_get_idn_addr (mailbox);
+      if (name != NULL && *name != '\0')
+        {
+          g_autofree char *quoted = g_mime_utils_quote_string (name);
+          g_string_append_printf (out, "%s <%s>", quoted, addr);
+        }
+      else
+        {
+          g_string_append (out, addr);
+        }
+    }
+}
+
+/* internet_address_list_to_string (@list, NULL, FALSE), see above. */
+static void
+append_address_list (GString *out, InternetAddressList *list)
+{
+  int n = internet_address_list_length (list);
+
+  for (int i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      append_address (out, internet_address_list_get_address (list, i));
+    }
+}
+
 /* The decoded text of a raw field value, as GMime's header list gives it
  * (unfolded, RFC 2047 words and charsets decoded). */
 static char *
@@ -164,8 +232,10 @@ bz_store_headers_parse (const char *data, gsize len)
     }
   if (from != NULL && internet_address_list_length (from) > 0)
     {
-      g_autofree char *text = internet_address_list_to_string (from, NULL, FALSE);
-      headers->from = valid_or_null (text);
+      g_autoptr (GString) text = g_string_new (NULL);
+
+      append_address_list (text, from);
+      headers->from = valid_or_null (text->str);
     }
   if (raw[FIELD_DATE] != NULL)
     {
