@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -25,12 +26,6 @@
 
 #define BZ_STORE_BUFFER_SIZE (64 * 1024)
 #define BZ_STORE_HEADER_CAP (256 * 1024)
-/* Finished files stay open until the commit flushes them, so the flush
- * needs no second open() per file; past this many they are closed and
- * reopened then, to stay far from the fd limit (1024 by default under
- * systemd): the sync fills one batch while it commits another, and
- * max-parallel accounts sync at once. */
-#define BZ_STORE_MAX_OPEN 128
 /* Header blocks are indexed (parsed by GMime, ~20 us each) by the commit,
  * which runs in a thread of its own during a sync, so that parsing does
  * not slow the download. This many bytes of them wait per batch; past it,
@@ -66,7 +61,6 @@ struct _BzStoreBatch
   int new_dir_fd;       /* where files are linked to; or -1 */
   gboolean unnamed;     /* files are made with O_TMPFILE (DESIGN.md: allowed) */
   GPtrArray *finished;  /* BzStoreItem */
-  guint n_open;         /* finished items with an open fd */
   gsize deferred_bytes; /* of the finished items' header_block */
   /* the message in progress */
   BzStoreItem *current;
@@ -254,11 +248,79 @@ bz_store_write (int fd, const void *data, gsize len)
   return write (fd, data, len);
 }
 
+/* Finished files stay open until the commit flushes (and links) them, so
+ * that the flush needs no second open() per file, and an unnamed file
+ * lives at all. The sync fills one batch while it commits another, and
+ * max-parallel accounts sync at once: the descriptors kept so are counted
+ * for the whole process, against a budget of half of what RLIMIT_NOFILE
+ * leaves (buzond raises it to the hard limit at start). Past it, a file
+ * is closed at finish (an unnamed one gets its name in tmp/ first) and
+ * the commit opens it again if it must. */
+static gint kept_open;
+#ifdef BZ_TEST_HOOKS
+static gint test_budget;
+
+void
+bz_store_test_set_open_budget (guint budget)
+{
+  g_atomic_int_set (&test_budget, (gint) budget);
+}
+#endif
+
+static gint
+kept_budget (void)
+{
+  static gsize once = 0;
+  static gint budget = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      struct rlimit limit;
+      guint64 soft = 1024;
+
+      if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+        soft = limit.rlim_cur == RLIM_INFINITY ? G_MAXINT : (guint64) limit.rlim_cur;
+      budget = (gint) CLAMP (soft > 256 ? (soft - 128) / 2 : soft / 4, 16, 1 << 20);
+      g_once_init_leave (&once, 1);
+    }
+#ifdef BZ_TEST_HOOKS
+  if (g_atomic_int_get (&test_budget) > 0)
+    return g_atomic_int_get (&test_budget);
+#endif
+  return budget;
+}
+
+/* TRUE when one more finished file may stay open (then it is counted). */
+static gboolean
+reserve_kept (void)
+{
+  gint budget = kept_budget ();
+  gint n = g_atomic_int_get (&kept_open);
+
+  while (n < budget)
+    {
+      if (g_atomic_int_compare_and_exchange_full (&kept_open, n, n + 1, &n))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Closes the kept descriptor of @item; close()'s result. */
+static int
+close_kept (BzStoreItem *item)
+{
+  int fd = item->fd;
+
+  item->fd = -1;
+  g_atomic_int_add (&kept_open, -1);
+  return close (fd);
+}
+
 static void
 item_free (BzStoreItem *item)
 {
   if (item->fd >= 0)
-    close (item->fd);
+    close_kept (item);
   g_free (item->uidl);
   g_free (item->tmp_path);
   g_free (item->new_path);
@@ -334,9 +396,7 @@ bz_store_batch_take_finished (BzStoreBatch *self, BzStoreBatch *from)
 
   g_ptr_array_extend_and_steal (self->finished, g_steal_pointer (&from->finished));
   from->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
-  self->n_open = from->n_open;
   self->deferred_bytes = from->deferred_bytes;
-  from->n_open = 0;
   from->deferred_bytes = 0;
 }
 
@@ -565,6 +625,7 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
   BzStoreItem *item = self->current;
   g_autofree char *base = NULL;
   g_autofree char *final_name = NULL;
+  gboolean keep;
   int fd;
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
@@ -576,10 +637,11 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
       return FALSE;
     }
   base = g_path_get_basename (item->tmp_path);
-  if (self->n_open >= BZ_STORE_MAX_OPEN && item->unnamed)
+  keep = reserve_kept ();
+  if (!keep && item->unnamed)
     {
-      /* past the open files a batch may hold, it gets its name in tmp/
-       * after all, so that it can be closed */
+      /* past the open files the process may hold, it gets its name in
+       * tmp/ after all, so that it can be closed */
       if (link_unnamed (self->fd, self->tmp_dir_fd, base) != 0)
         {
           bz_store_fail_errno (error, errno, "create", item->tmp_path);
@@ -590,11 +652,8 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
     }
   fd = self->fd;
   self->fd = -1;
-  if (self->n_open < BZ_STORE_MAX_OPEN)
-    {
-      item->fd = fd;
-      self->n_open++;
-    }
+  if (keep)
+    item->fd = fd;
   else if (close (fd) != 0)
     {
       bz_store_fail_errno (error, errno, "close", item->tmp_path);
@@ -737,8 +796,7 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
           i++;
           continue;
         }
-      item->fd = -1;
-      if (fd >= 0 && close (fd) != 0)
+      if (fd >= 0 && close_kept (item) != 0)
         {
           GError *error = NULL;
 
@@ -905,13 +963,10 @@ link_files (BzStoreBatch *self, GPtrArray *items, GPtrArray *unrenamed, GError *
         }
       if (item->unnamed)
         {
-          int fd = item->fd;
-
           linked = TRUE;
-          item->fd = -1;
           /* in new/ already, and its data flushed: its row stays pending
            * and the next recovery finds the file */
-          if (close (fd) != 0)
+          if (close_kept (item) != 0)
             {
               bz_store_fail_errno (&local, errno, "close", item->new_path);
               note_error (first, g_steal_pointer (&local));
@@ -955,7 +1010,6 @@ bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
   bz_store_batch_abort (self);
   items = g_steal_pointer (&self->finished);
   self->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
-  self->n_open = 0;
   self->deferred_bytes = 0;
 
   parse_headers (items);

@@ -38,6 +38,9 @@ void bz_store_test_refuse_empty_path (gboolean refuse);
 /* Tests: while @fail is set, the flush that makes a commit's links into
  * new/ durable (step 4 for unnamed files) fails with EIO. */
 void bz_store_test_fail_link_flush (gboolean fail);
+/* Tests: at most @budget finished files stay open in the whole process
+ * (0: the default, from RLIMIT_NOFILE). */
+void bz_store_test_set_open_budget (guint budget);
 #endif
 /* write(2) as the store does it (honouring the test hook when built in). */
 gssize bz_store_write (int fd, const void *data, gsize len);
