@@ -70,6 +70,58 @@ indexed_field (const char *line, gsize len, gsize *colon)
   return FIELD_NONE;
 }
 
+/* The next indexed field in the header block from *@p to @end: it starts
+ * at *@start, its colon is at *@start + *@colon, and *@p moves past its
+ * continuation lines. FIELD_NONE at the end of the header block (the
+ * first empty line; a TOP answer goes on) or of the data. */
+static Field
+next_field (const char **p, const char *end, const char **start, gsize *colon)
+{
+  while (*p < end)
+    {
+      const char *line = *p;
+      const char *nl = memchr (line, '\n', end - line);
+      const char *next = nl != NULL ? nl + 1 : end;
+      Field field;
+
+      if (*line == '\n' || (*line == '\r' && line + 1 < end && line[1] == '\n'))
+        break;
+      field =
+          (*line == ' ' || *line == '\t') ? FIELD_NONE : indexed_field (line, next - line, colon);
+      if (field != FIELD_NONE)
+        {
+          /* the value goes on over its continuation lines */
+          while (next < end && (*next == ' ' || *next == '\t'))
+            {
+              nl = memchr (next, '\n', end - next);
+              next = nl != NULL ? nl + 1 : end;
+            }
+        }
+      *p = next;
+      if (field != FIELD_NONE)
+        {
+          *start = line;
+          return field;
+        }
+    }
+  *p = end;
+  return FIELD_NONE;
+}
+
+GBytes *
+bz_store_headers_extract (const char *data, gsize len)
+{
+  g_autoptr (GByteArray) out = g_byte_array_sized_new (256);
+  const char *p = data;
+  const char *end = data + len;
+  const char *start;
+  gsize colon = 0;
+
+  while (next_field (&p, end, &start, &colon) != FIELD_NONE)
+    g_byte_array_append (out, (const guint8 *) start, (guint) (p - start));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
 /* What GMimeMessage does with a From field: the addresses read before a
  * syntax error are kept. The function is in GMime's ABI from 3.2.13 on,
  * in its header from 3.2.14. */
@@ -183,40 +235,22 @@ bz_store_headers_parse (const char *data, gsize len)
   BzDbHeaders *headers = g_new0 (BzDbHeaders, 1);
   const char *p = data;
   const char *end = data + len;
+  const char *start;
+  gsize colon = 0;
+  Field field;
 
   ensure_gmime ();
 
-  while (p < end)
+  while ((field = next_field (&p, end, &start, &colon)) != FIELD_NONE)
     {
-      const char *nl = memchr (p, '\n', end - p);
-      const char *next = nl != NULL ? nl + 1 : end;
-      gsize colon = 0;
-      Field field;
-
-      /* the header ends at the first empty line; a TOP answer goes on */
-      if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
-        break;
-      field = (*p == ' ' || *p == '\t') ? FIELD_NONE : indexed_field (p, next - p, &colon);
-      if (field == FIELD_NONE)
-        {
-          p = next;
-          continue;
-        }
-      /* the value: after the colon, with its continuation lines */
-      while (next < end && (*next == ' ' || *next == '\t'))
-        {
-          nl = memchr (next, '\n', end - next);
-          next = nl != NULL ? nl + 1 : end;
-        }
       g_free (raw[field]);
-      raw[field] = g_strndup (p + colon + 1, next - (p + colon + 1));
+      raw[field] = g_strndup (start + colon + 1, p - (start + colon + 1));
       if (field == FIELD_FROM)
         {
           if (from == NULL)
             from = internet_address_list_new ();
           append_addresses (from, raw[field]);
         }
-      p = next;
     }
 
   if (raw[FIELD_SUBJECT] != NULL)

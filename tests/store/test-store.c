@@ -380,7 +380,8 @@ test_batch (Fixture *fx, gconstpointer data)
  * then moved to cur/ with flags; and a stored file moved the same way. */
 /* Header blocks wait for the commit to be indexed, up to a budget per
  * batch; past it they are indexed at finish. Both ways give the same
- * index, for blocks big and small. */
+ * index, for blocks big and small. Only the indexed fields wait: the
+ * big blocks' size is in a Subject that a later one replaces. */
 static void
 test_batch_header_budget (Fixture *fx, gconstpointer data)
 {
@@ -397,9 +398,10 @@ test_batch_header_budget (Fixture *fx, gconstpointer data)
       /* 8 KiB and 200 KiB blocks alternate: 12 of them exceed 1 MiB */
       gsize filler = i % 2 == 0 ? 8 * 1024 : 200 * 1024;
 
-      for (gsize k = 0; msg->len < filler; k++)
-        g_string_append_printf (msg, "X-Filler-%" G_GSIZE_FORMAT ": %s\n", k,
-                                "0123456789abcdef0123456789abcdef0123456789abcdef");
+      g_string_append (msg, "X-Filler: not indexed\nSubject: replaced");
+      while (msg->len < filler)
+        g_string_append (msg, "\n 0123456789abcdef0123456789abcdef0123456789abcdef");
+      g_string_append_c (msg, '\n');
       g_string_append_printf (msg,
                               "Subject: block %u\nMessage-ID: <big%u@example.org>\n"
                               "\nbody %u\n",
