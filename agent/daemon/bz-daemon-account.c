@@ -55,7 +55,7 @@ struct _BzDaemonAccount
 };
 
 /* MessageStored signals sent per main-loop iteration: a batch commit hands
- * over up to 128 messages at once, and D-Bus calls must not wait for all of
+ * over up to 512 messages at once, and D-Bus calls must not wait for all of
  * their signals. */
 #define ANNOUNCE_CHUNK 16
 /* Messages a new-mail notification names. */

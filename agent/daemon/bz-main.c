@@ -4,12 +4,29 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "buzon-i18n.h"
 #include "bz-config.h"
 #include "bz-daemon.h"
 #include "bz-log.h"
 #include "bz-once.h"
+
+/* The store keeps a batch's finished files open until its commit, within
+ * a budget from this limit (bz-store-batch.c); systemd and most shells
+ * start services at a soft limit of 1024 with a far higher hard limit,
+ * meant to be raised by programs that need more and use no select(),
+ * like this one (GLib polls). */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= 16384)
+    return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? 16384 : MIN (limit.rlim_max, 16384);
+  (void) setrlimit (RLIMIT_NOFILE, &limit);
+}
 
 int
 main (int argc, char **argv)
@@ -58,6 +75,7 @@ main (int argc, char **argv)
       g_print ("buzond %s\n", BZ_VERSION);
       return BZ_EXIT_OK;
     }
+  raise_fd_limit ();
   /* Lines a sync's threads log (network, POP3, store, database) name the
    * account the thread works for. */
   g_log_set_writer_func (bz_log_writer, NULL, NULL);

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The exactly-once protocol of DESIGN.md, made durable per batch instead of
  * per message: fsyncing each message as it is written costs a flush of the
- * disk's cache (and a journal commit) per message; here the commit starts
- * writeback of all the batch's files, waits for them with one syncfs()
- * (an fdatasync() of each where syncfs() hides write errors), then pays
- * for one directory fsync and two database commits. */
+ * disk's cache (and a journal commit) per message; here the commit waits
+ * for all the batch's files with one syncfs() (an fdatasync() of each
+ * where syncfs() hides write errors), then pays for one more flush (of
+ * new/) and two database commits. Files are made unnamed (O_TMPFILE) and
+ * linked into new/ where the file system allows: one directory operation
+ * per message instead of two, and nothing left in tmp/ by a crash. */
 
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -22,27 +26,29 @@
 
 #define BZ_STORE_BUFFER_SIZE (64 * 1024)
 #define BZ_STORE_HEADER_CAP (256 * 1024)
-/* Finished files stay open until the commit flushes them, so the flush
- * needs no second open() per file; past this many they are closed and
- * reopened then, to stay far from the fd limit (1024 by default under
- * systemd): the sync fills one batch while it commits another, and
- * max-parallel accounts sync at once. */
-#define BZ_STORE_MAX_OPEN 128
-/* Header blocks are indexed (parsed by GMime, ~20 us each) by the commit,
+/* Header blocks are indexed (parsed by GMime, ~10 us each) by the commit,
  * which runs in a thread of its own during a sync, so that parsing does
- * not slow the download. This many bytes of them wait per batch; past it,
+ * not slow the download. Only their indexed fields wait
+ * (bz_store_headers_extract()), up to this many bytes per batch; past it,
  * a block is parsed at finish, to keep memory flat. */
 #define BZ_STORE_DEFERRED_HEADERS_MAX (1024 * 1024)
+/* With one syncfs() per batch, the commit starts writeback by hand only
+ * for files at least this big: syncfs() starts it for every dirty file at
+ * once anyway, and for a small message the call (one per message) cost
+ * more than it bought. */
+#define BZ_STORE_EARLY_WRITEBACK_MIN (256 * 1024)
 
 typedef struct
 {
   char *uidl;
-  char *tmp_path;
-  char *new_path; /* final path in new/, known at finish */
-  guint64 size;   /* server's size */
+  char *tmp_path;    /* its name in tmp/, or what it would be when unnamed */
+  char *new_path;    /* final path in new/, known at finish */
+  guint64 size;      /* server's size */
+  guint64 file_size; /* bytes written */
   BzDbHeaders *headers;
   GBytes *header_block; /* not parsed yet: then headers is NULL */
   int fd;               /* the finished file, still open for the flush; or -1 */
+  gboolean unnamed;     /* O_TMPFILE, not in tmp/: fd stays open until linked */
 } BzStoreItem;
 
 struct _BzStoreBatch
@@ -53,8 +59,9 @@ struct _BzStoreBatch
   char *tmp_dir;
   int tmp_dir_fd; /* for creating files, and for syncfs() */
   char *new_dir;
+  int new_dir_fd;       /* where files are linked to; or -1 */
+  gboolean unnamed;     /* files are made with O_TMPFILE (DESIGN.md: allowed) */
   GPtrArray *finished;  /* BzStoreItem */
-  guint n_open;         /* finished items with an open fd */
   gsize deferred_bytes; /* of the finished items' header_block */
   /* the message in progress */
   BzStoreItem *current;
@@ -98,6 +105,46 @@ bz_store_test_fail_writes_after (gint64 bytes)
 }
 
 static gboolean fail_flush;
+static gboolean refuse_tmpfile;
+static gboolean refuse_empty_path;
+
+void
+bz_store_test_refuse_empty_path (gboolean refuse)
+{
+  G_LOCK (fail_writes);
+  refuse_empty_path = refuse;
+  G_UNLOCK (fail_writes);
+}
+static gboolean fail_link_flush;
+
+void
+bz_store_test_fail_link_flush (gboolean fail)
+{
+  G_LOCK (fail_writes);
+  fail_link_flush = fail;
+  G_UNLOCK (fail_writes);
+}
+
+static gboolean
+link_flush_fails (void)
+{
+  gboolean fail;
+
+  G_LOCK (fail_writes);
+  fail = fail_link_flush;
+  G_UNLOCK (fail_writes);
+  if (fail)
+    errno = EIO;
+  return fail;
+}
+
+void
+bz_store_test_refuse_tmpfile (gboolean refuse)
+{
+  G_LOCK (fail_writes);
+  refuse_tmpfile = refuse;
+  G_UNLOCK (fail_writes);
+}
 
 void
 bz_store_test_fail_flush (gboolean fail)
@@ -202,11 +249,79 @@ bz_store_write (int fd, const void *data, gsize len)
   return write (fd, data, len);
 }
 
+/* Finished files stay open until the commit flushes (and links) them, so
+ * that the flush needs no second open() per file, and an unnamed file
+ * lives at all. The sync fills one batch while it commits another, and
+ * max-parallel accounts sync at once: the descriptors kept so are counted
+ * for the whole process, against a budget of half of what RLIMIT_NOFILE
+ * leaves (buzond raises it to the hard limit at start). Past it, a file
+ * is closed at finish (an unnamed one gets its name in tmp/ first) and
+ * the commit opens it again if it must. */
+static gint kept_open;
+#ifdef BZ_TEST_HOOKS
+static gint test_budget;
+
+void
+bz_store_test_set_open_budget (guint budget)
+{
+  g_atomic_int_set (&test_budget, (gint) budget);
+}
+#endif
+
+static gint
+kept_budget (void)
+{
+  static gsize once = 0;
+  static gint budget = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      struct rlimit limit;
+      guint64 soft = 1024;
+
+      if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+        soft = limit.rlim_cur == RLIM_INFINITY ? G_MAXINT : (guint64) limit.rlim_cur;
+      budget = (gint) CLAMP (soft > 256 ? (soft - 128) / 2 : soft / 4, 16, 1 << 20);
+      g_once_init_leave (&once, 1);
+    }
+#ifdef BZ_TEST_HOOKS
+  if (g_atomic_int_get (&test_budget) > 0)
+    return g_atomic_int_get (&test_budget);
+#endif
+  return budget;
+}
+
+/* TRUE when one more finished file may stay open (then it is counted). */
+static gboolean
+reserve_kept (void)
+{
+  gint budget = kept_budget ();
+  gint n = g_atomic_int_get (&kept_open);
+
+  while (n < budget)
+    {
+      if (g_atomic_int_compare_and_exchange_full (&kept_open, n, n + 1, &n))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Closes the kept descriptor of @item; close()'s result. */
+static int
+close_kept (BzStoreItem *item)
+{
+  int fd = item->fd;
+
+  item->fd = -1;
+  g_atomic_int_add (&kept_open, -1);
+  return close (fd);
+}
+
 static void
 item_free (BzStoreItem *item)
 {
   if (item->fd >= 0)
-    close (item->fd);
+    close_kept (item);
   g_free (item->uidl);
   g_free (item->tmp_path);
   g_free (item->new_path);
@@ -218,12 +333,60 @@ item_free (BzStoreItem *item)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzStoreItem, item_free)
 
 /* Removes a tmp file we are abandoning; a failure is only logged, the
- * next recovery removes what is left. */
+ * next recovery removes what is left. An unnamed file has nothing to
+ * remove: it goes when its descriptor is closed (item_free()). */
 static void
-unlink_tmp (const char *path)
+unlink_tmp (BzStoreItem *item)
 {
-  if (g_unlink (path) != 0 && errno != ENOENT)
-    bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", path, g_strerror (errno));
+  if (item->unnamed)
+    return;
+  if (g_unlink (item->tmp_path) != 0 && errno != ENOENT)
+    bz_log_account (G_LOG_LEVEL_WARNING, NULL, "Cannot remove %s: %s", item->tmp_path,
+                    g_strerror (errno));
+}
+
+/* Gives the unnamed file open as @fd the name @name in the folder
+ * @dir_fd. linkat() with AT_EMPTY_PATH needs no /proc walk (which made
+ * its dentries and inodes for every message), but before Linux 6.10 only
+ * CAP_DAC_READ_SEARCH may use it (ENOENT otherwise); the descriptor's
+ * link in /proc works for anyone. */
+static int
+link_unnamed (int fd, int dir_fd, const char *name)
+{
+  static gint empty_path_refused = FALSE;
+  char proc_path[64];
+  gboolean try_empty_path = !g_atomic_int_get (&empty_path_refused);
+
+#ifdef BZ_TEST_HOOKS
+  G_LOCK (fail_writes);
+  try_empty_path = try_empty_path && !refuse_empty_path;
+  G_UNLOCK (fail_writes);
+#endif
+  if (try_empty_path)
+    {
+      if (linkat (fd, "", dir_fd, name, AT_EMPTY_PATH) == 0)
+        return 0;
+      if (errno != ENOENT)
+        return -1;
+      g_atomic_int_set (&empty_path_refused, TRUE);
+    }
+  g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+  return linkat (AT_FDCWD, proc_path, dir_fd, name, AT_SYMLINK_FOLLOW);
+}
+
+/* Whether this process can link an unnamed file (/proc is mounted). */
+static gboolean
+can_link_unnamed (void)
+{
+  static gsize once = 0;
+  static gboolean ok = FALSE;
+
+  if (g_once_init_enter (&once))
+    {
+      ok = access ("/proc/self/fd", X_OK) == 0;
+      g_once_init_leave (&once, 1);
+    }
+  return ok;
 }
 
 void
@@ -234,9 +397,7 @@ bz_store_batch_take_finished (BzStoreBatch *self, BzStoreBatch *from)
 
   g_ptr_array_extend_and_steal (self->finished, g_steal_pointer (&from->finished));
   from->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
-  self->n_open = from->n_open;
   self->deferred_bytes = from->deferred_bytes;
-  from->n_open = 0;
   from->deferred_bytes = 0;
 }
 
@@ -263,6 +424,13 @@ bz_store_batch_new (BzDb *db, const char *account, const char *maildir, GError *
       bz_store_fail_errno (error, errno, "open folder", self->tmp_dir);
       return NULL;
     }
+  self->new_dir_fd = open (self->new_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (self->new_dir_fd < 0)
+    {
+      bz_store_fail_errno (error, errno, "open folder", self->new_dir);
+      return NULL;
+    }
+  self->unnamed = can_link_unnamed ();
   return g_steal_pointer (&self);
 }
 
@@ -283,8 +451,51 @@ bz_store_batch_abort (BzStoreBatch *self)
   if (self->fd >= 0)
     close (self->fd);
   self->fd = -1;
-  unlink_tmp (self->current->tmp_path);
+  unlink_tmp (self->current);
   g_clear_pointer (&self->current, item_free);
+}
+
+/* Creates the file of @item in tmp/ as self->fd: unnamed where the file
+ * system and the flush allow it (the commit links it into new/: one
+ * directory operation instead of a create and a rename, and nothing left
+ * in tmp/ by a crash), else named @name. FALSE with errno. */
+static gboolean
+open_file (BzStoreBatch *self, BzStoreItem *item, const char *name)
+{
+  /* Only with syncfs(): its second call makes the links durable (see
+   * link_files()); the fdatasync() of old kernels keeps the renames. */
+  if (self->unnamed && self->flush == BZ_STORE_FLUSH_SYNCFS)
+    {
+      int errsv;
+
+#ifdef BZ_TEST_HOOKS
+      G_LOCK (fail_writes);
+      self->fd = refuse_tmpfile
+                     ? -1
+                     : openat (self->tmp_dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+      errsv = refuse_tmpfile ? EOPNOTSUPP : errno;
+      G_UNLOCK (fail_writes);
+#else
+      self->fd = openat (self->tmp_dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+      errsv = errno;
+#endif
+      if (self->fd >= 0)
+        {
+          item->unnamed = TRUE;
+          return TRUE;
+        }
+      /* what file systems (and kernels before 3.11) without it answer */
+      if (errsv != EOPNOTSUPP && errsv != EISDIR && errsv != EINVAL)
+        {
+          errno = errsv;
+          return FALSE;
+        }
+      g_debug ("%s: no unnamed files (%s), renaming from tmp/ instead", self->tmp_dir,
+               g_strerror (errsv));
+      self->unnamed = FALSE;
+    }
+  self->fd = openat (self->tmp_dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  return self->fd >= 0;
 }
 
 gboolean
@@ -302,8 +513,7 @@ bz_store_batch_begin (BzStoreBatch *self, const char *uidl, guint64 size, GError
   item->uidl = g_strdup (uidl);
   item->size = size;
   item->tmp_path = g_build_filename (self->tmp_dir, name, NULL);
-  self->fd = openat (self->tmp_dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (self->fd < 0)
+  if (!open_file (self, item, name))
     return bz_store_fail_errno (error, errno, "create", item->tmp_path);
   self->current = g_steal_pointer (&item);
   self->buf_len = 0;
@@ -416,6 +626,8 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
   BzStoreItem *item = self->current;
   g_autofree char *base = NULL;
   g_autofree char *final_name = NULL;
+  g_autoptr (GBytes) block = NULL;
+  gboolean keep;
   int fd;
 
   g_return_val_if_fail (BZ_IS_STORE_BATCH (self), FALSE);
@@ -426,32 +638,47 @@ bz_store_batch_finish (BzStoreBatch *self, GError **error)
       bz_store_batch_abort (self);
       return FALSE;
     }
+  base = g_path_get_basename (item->tmp_path);
+  keep = reserve_kept ();
+  if (!keep && item->unnamed)
+    {
+      /* past the open files the process may hold, it gets its name in
+       * tmp/ after all, so that it can be closed */
+      if (link_unnamed (self->fd, self->tmp_dir_fd, base) != 0)
+        {
+          bz_store_fail_errno (error, errno, "create", item->tmp_path);
+          bz_store_batch_abort (self);
+          return FALSE;
+        }
+      item->unnamed = FALSE;
+    }
   fd = self->fd;
   self->fd = -1;
-  if (self->n_open < BZ_STORE_MAX_OPEN)
-    {
-      item->fd = fd;
-      self->n_open++;
-    }
+  if (keep)
+    item->fd = fd;
   else if (close (fd) != 0)
     {
       bz_store_fail_errno (error, errno, "close", item->tmp_path);
       bz_store_batch_abort (self);
       return FALSE;
     }
-  base = g_path_get_basename (item->tmp_path);
   final_name = g_strdup_printf ("%s,S=%" G_GUINT64_FORMAT, base, self->file_size);
   item->new_path = g_build_filename (self->new_dir, final_name, NULL);
+  item->file_size = self->file_size;
   if (item->size == 0)
     item->size = self->file_size;
-  if (self->deferred_bytes + self->header->len <= BZ_STORE_DEFERRED_HEADERS_MAX)
+  block = bz_store_headers_extract ((const char *) self->header->data, self->header->len);
+  if (self->deferred_bytes + g_bytes_get_size (block) <= BZ_STORE_DEFERRED_HEADERS_MAX)
     {
-      item->header_block = g_bytes_new (self->header->data, self->header->len);
-      self->deferred_bytes += self->header->len;
+      self->deferred_bytes += g_bytes_get_size (block);
+      item->header_block = g_steal_pointer (&block);
     }
   else
     {
-      item->headers = bz_store_headers_parse ((const char *) self->header->data, self->header->len);
+      gsize len = 0;
+      const char *data = g_bytes_get_data (block, &len);
+
+      item->headers = bz_store_headers_parse (data, len);
     }
   g_ptr_array_add (self->finished, g_steal_pointer (&self->current));
   return TRUE;
@@ -475,18 +702,18 @@ static void
 drop_item (GPtrArray *items, guint i, GError **first, GError *error)
 {
   note_error (first, error);
-  unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+  unlink_tmp (g_ptr_array_index (items, i));
   g_ptr_array_remove_index (items, i);
 }
 
 /* Step 1: the data of every file on disk, with one flush for the batch
- * (DESIGN.md): writeback of every file starts, then one syncfs() waits for
- * all of it and flushes the disk's write cache once, where an fdatasync()
- * per file flushed it once per message. syncfs() also writes back what
- * other programs have pending on that file system: a commit may wait for
- * their data. It reports a write error of any file since the batch was
- * made (the errors of its tmp/ descriptor) without saying which: the
- * whole batch then fails, and is fetched again.
+ * (DESIGN.md): writeback of every big file starts, then one syncfs()
+ * starts it for the rest, waits for all of it and flushes the disk's write
+ * cache once, where an fdatasync() per file flushed it once per message.
+ * syncfs() also writes back what other programs have pending on that file
+ * system: a commit may wait for their data. It reports a write error of
+ * any file since the batch was made (the errors of its tmp/ descriptor)
+ * without saying which: the whole batch then fails, and is fetched again.
  * syncfs() reports writeback errors only from Linux 5.8: on older kernels
  * (BZ_STORE_FLUSH_FDATASYNC) each file is fdatasync()ed instead, after
  * writeback of all of them started, and a failure drops only its file.
@@ -499,8 +726,16 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
   for (guint i = 0; i < items->len;)
     {
       BzStoreItem *item = g_ptr_array_index (items, i);
-      int fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
+      int fd;
 
+      /* fdatasync() waits for each file in turn: writeback of all of them
+       * must have started before, or the waits add up */
+      if (self->flush == BZ_STORE_FLUSH_SYNCFS && item->file_size < BZ_STORE_EARLY_WRITEBACK_MIN)
+        {
+          i++;
+          continue;
+        }
+      fd = item->fd >= 0 ? item->fd : open (item->tmp_path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         {
           GError *error = NULL;
@@ -532,7 +767,7 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
                 bz_store_fail_errno (&flush_error, errno, "flush", item->tmp_path);
               if (fd >= 0 && fd != item->fd)
                 close (fd);
-              unlink_tmp (item->tmp_path);
+              unlink_tmp (item);
               g_ptr_array_remove_index (items, i);
               continue;
             }
@@ -552,7 +787,7 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
       bz_store_fail_errno (&error, errno, "flush the messages in", self->tmp_dir);
       note_error (first, error);
       for (guint i = 0; i < items->len; i++)
-        unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+        unlink_tmp (g_ptr_array_index (items, i));
       g_ptr_array_set_size (items, 0);
     }
   for (guint i = 0; i < items->len;)
@@ -560,8 +795,14 @@ sync_files (BzStoreBatch *self, GPtrArray *items, GError **first)
       BzStoreItem *item = g_ptr_array_index (items, i);
       int fd = item->fd;
 
-      item->fd = -1;
-      if (fd >= 0 && close (fd) != 0)
+      /* an unnamed file lives as long as its descriptor: closed once
+       * linked (link_files()) */
+      if (item->unnamed)
+        {
+          i++;
+          continue;
+        }
+      if (fd >= 0 && close_kept (item) != 0)
         {
           GError *error = NULL;
 
@@ -599,7 +840,7 @@ drop_newest_half (GPtrArray *items)
   guint keep = items->len / 2;
 
   for (guint i = keep; i < items->len; i++)
-    unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+    unlink_tmp (g_ptr_array_index (items, i));
   g_ptr_array_set_size (items, keep);
 }
 
@@ -637,7 +878,7 @@ retry:
                       g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DUPLICATE,
                                    "Not storing %s twice: %s", item->tmp_path, error->message));
           g_clear_error (&error);
-          unlink_tmp (item->tmp_path);
+          unlink_tmp (item);
           g_ptr_array_remove_index (items, i);
           continue;
         }
@@ -669,7 +910,7 @@ fail:
     note_error (first, g_error_new (BZ_STORE_ERROR, BZ_STORE_ERROR_DB, "%s", error->message));
   g_clear_error (&error);
   for (guint i = 0; i < items->len; i++)
-    unlink_tmp (((BzStoreItem *) g_ptr_array_index (items, i))->tmp_path);
+    unlink_tmp (g_ptr_array_index (items, i));
   g_ptr_array_set_size (items, 0);
   return FALSE;
 }
@@ -692,6 +933,72 @@ stored_message (BzStoreBatch *self, BzStoreItem *item, gint64 now)
   return msg;
 }
 
+/* Step 3: every file into new/, by rename or, unnamed, by link. A failed
+ * one leaves a pending row without a file: it moves to @unrenamed, and its
+ * row is dropped in the same transaction as step 4.
+ * Step 4: the new names made durable, so that a stored row never outlives
+ * its file; when that fails, @items is emptied and the rows stay pending
+ * for the next recovery. A renamed file's inode was written in step 1, so
+ * a flush of new/ is enough; a link changed the inode too (its link count),
+ * which the folder's fsync() does not write on every file system (ext4
+ * without a journal): then one more syncfs() for the batch writes both. */
+static void
+link_files (BzStoreBatch *self, GPtrArray *items, GPtrArray *unrenamed, GError **first)
+{
+  gboolean linked = FALSE;
+  GError *local = NULL;
+
+  for (guint i = 0; i < items->len;)
+    {
+      BzStoreItem *item = g_ptr_array_index (items, i);
+      const char *new_name = strrchr (item->new_path, '/') + 1;
+      int rc;
+
+      if (item->unnamed)
+        rc = link_unnamed (item->fd, self->new_dir_fd, new_name);
+      else
+        rc = renameat (self->tmp_dir_fd, strrchr (item->tmp_path, '/') + 1, self->new_dir_fd,
+                       new_name);
+      if (rc != 0)
+        {
+          bz_store_fail_errno (&local, errno, "move into new/", item->tmp_path);
+          note_error (first, g_steal_pointer (&local));
+          unlink_tmp (item);
+          g_ptr_array_add (unrenamed, g_ptr_array_steal_index (items, i));
+          continue;
+        }
+      if (item->unnamed)
+        {
+          linked = TRUE;
+          /* in new/ already, and its data flushed: its row stays pending
+           * and the next recovery finds the file */
+          if (close_kept (item) != 0)
+            {
+              bz_store_fail_errno (&local, errno, "close", item->new_path);
+              note_error (first, g_steal_pointer (&local));
+              g_ptr_array_remove_index (items, i);
+              continue;
+            }
+        }
+      i++;
+    }
+  if (items->len == 0)
+    return;
+  if (linked && (
+#ifdef BZ_TEST_HOOKS
+                    link_flush_fails () ||
+#endif
+                    flush_fd (self->tmp_dir_fd, BZ_STORE_FLUSH_SYNCFS) != 0))
+    bz_store_fail_errno (&local, errno, "flush the messages in", self->new_dir);
+  else if (!linked)
+    bz_store_fsync_dir (self->new_dir, &local);
+  if (local != NULL)
+    {
+      note_error (first, g_steal_pointer (&local));
+      g_ptr_array_set_size (items, 0);
+    }
+}
+
 gboolean
 bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
 {
@@ -709,35 +1016,14 @@ bz_store_batch_commit (BzStoreBatch *self, GPtrArray **stored, GError **error)
   bz_store_batch_abort (self);
   items = g_steal_pointer (&self->finished);
   self->finished = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
-  self->n_open = 0;
   self->deferred_bytes = 0;
 
   parse_headers (items);
   sync_files (self, items, &first);
   if (items->len > 0 && add_pending_rows (self, items, &first))
     {
-      /* Step 3. A failed rename leaves a pending row without a file: it is
-     * dropped in the same transaction as step 4. */
-      for (guint i = 0; i < items->len;)
-        {
-          BzStoreItem *item = g_ptr_array_index (items, i);
-          if (g_rename (item->tmp_path, item->new_path) != 0)
-            {
-              bz_store_fail_errno (&local, errno, "move into new/", item->tmp_path);
-              note_error (&first, g_steal_pointer (&local));
-              unlink_tmp (item->tmp_path);
-              g_ptr_array_add (unrenamed, g_ptr_array_steal_index (items, i));
-              continue;
-            }
-          i++;
-        }
-      /* Step 4. Without a durable rename a stored row could outlive its
-     * file; the rows stay pending for the next recovery. */
-      if (items->len > 0 && !bz_store_fsync_dir (self->new_dir, &local))
-        {
-          note_error (&first, g_steal_pointer (&local));
-          g_ptr_array_set_size (items, 0);
-        }
+      /* Steps 3 and 4 */
+      link_files (self, items, unrenamed, &first);
       if (items->len > 0 || unrenamed->len > 0)
         {
           gboolean ok = bz_db_begin (self->db, &local);
@@ -787,7 +1073,7 @@ bz_store_batch_finalize (GObject *object)
 
   bz_store_batch_abort (self);
   for (guint i = 0; i < self->finished->len; i++)
-    unlink_tmp (((BzStoreItem *) g_ptr_array_index (self->finished, i))->tmp_path);
+    unlink_tmp (g_ptr_array_index (self->finished, i));
   g_ptr_array_unref (self->finished);
   g_byte_array_unref (self->header);
   g_free (self->buf);
@@ -795,6 +1081,8 @@ bz_store_batch_finalize (GObject *object)
   g_free (self->tmp_dir);
   if (self->tmp_dir_fd >= 0)
     close (self->tmp_dir_fd);
+  if (self->new_dir_fd >= 0)
+    close (self->new_dir_fd);
   g_free (self->new_dir);
   g_clear_object (&self->db);
   G_OBJECT_CLASS (bz_store_batch_parent_class)->finalize (object);
@@ -811,6 +1099,7 @@ bz_store_batch_init (BzStoreBatch *self)
 {
   self->fd = -1;
   self->tmp_dir_fd = -1;
+  self->new_dir_fd = -1;
   self->flush = bz_store_flush_default ();
   self->buf = g_malloc (BZ_STORE_BUFFER_SIZE);
   self->header = g_byte_array_new ();

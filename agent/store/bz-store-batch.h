@@ -16,8 +16,10 @@
  * A finished message is complete in tmp/ but NOT stored: only commit makes
  * it durable and recorded (DESIGN.md steps 1-4, in order for every message:
  * one flush of all files (syncfs, or fdatasync of each on kernels before
- * 5.8), one transaction of pending rows, renames
- * into new/, one fsync of new/, one transaction marking them stored). Only
+ * 5.8), one transaction of pending rows, links into new/ (files made
+ * unnamed with O_TMPFILE; renames from tmp/ where the file system or the
+ * kernel lacks it), one flush of new/ (syncfs after links, fsync after
+ * renames), one transaction marking them stored). Only
  * the UIDLs that commit returns may be DELEd. A process killed at any
  * moment loses nothing and stores nothing twice: bz_store_recover()
  * settles the rest at the next start. Messages not committed when the batch is freed are

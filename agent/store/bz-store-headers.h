@@ -12,4 +12,10 @@ G_BEGIN_DECLS
  * UTF-8. Transfer full. Thread-safe. */
 BzDbHeaders *bz_store_headers_parse (const char *data, gsize len);
 
+/* Only the lines of @data that bz_store_headers_parse() reads (Subject,
+ * From, Message-ID, Date, with their continuation lines), for keeping a
+ * header block until it is parsed: the same index from a tenth of the
+ * bytes of real mail's headers. Transfer full. */
+GBytes *bz_store_headers_extract (const char *data, gsize len);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,6 +60,23 @@ bz_store_fsync_dir (const char *path, GError **error)
     }
   if (close (fd) != 0)
     return bz_store_fail_errno (error, errno, "close folder", path);
+  return TRUE;
+}
+
+gboolean
+bz_store_syncfs (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return bz_store_fail_errno (error, errno, "open folder", path);
+  if (syncfs (fd) != 0)
+    {
+      int errsv = errno;
+      close (fd);
+      return bz_store_fail_errno (error, errsv, "flush the file system of", path);
+    }
+  close (fd);
   return TRUE;
 }
 
@@ -126,6 +144,33 @@ bz_store_maildir_host (void)
   return host;
 }
 
+/* 0 until asked; a forked child starts over (pthread_atfork) */
+static gint pid_cache;
+
+static void
+forget_pid (void)
+{
+  g_atomic_int_set (&pid_cache, 0);
+}
+
+int
+bz_store_maildir_pid (void)
+{
+  static gsize once = 0;
+  int pid = g_atomic_int_get (&pid_cache);
+
+  if (G_LIKELY (pid != 0))
+    return pid;
+  if (g_once_init_enter (&once))
+    {
+      pthread_atfork (NULL, NULL, forget_pid);
+      g_once_init_leave (&once, 1);
+    }
+  pid = (int) getpid ();
+  g_atomic_int_set (&pid_cache, pid);
+  return pid;
+}
+
 char *
 bz_store_maildir_digest (const char *account, const char *uidl)
 {
@@ -148,8 +193,8 @@ bz_store_maildir_unique_name (const char *account, const char *uidl)
   g_autofree char *digest = bz_store_maildir_digest (account, uidl);
 
   return g_strdup_printf ("%" G_GINT64_FORMAT ".M%06" G_GINT64_FORMAT "P%dQ%uB%s.%s",
-                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, (int) getpid (), q, digest,
-                          bz_store_maildir_host ());
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, bz_store_maildir_pid (), q,
+                          digest, bz_store_maildir_host ());
 }
 
 /* "SECS.MUSECSPpidQnB<digest>.": what only buzon writes. The digest's 32

@@ -24,7 +24,8 @@
 static gboolean
 is_ours_now (const BzStoreMaildirName *name)
 {
-  return g_strcmp0 (name->host, bz_store_maildir_host ()) == 0 && name->pid == (gint64) getpid ();
+  return g_strcmp0 (name->host, bz_store_maildir_host ()) == 0 &&
+         name->pid == (gint64) bz_store_maildir_pid ();
 }
 
 /* Whether recovery may remove @name from tmp/ (DESIGN.md): our own
@@ -90,6 +91,11 @@ sync_maildir_of (const char *path, GHashTable *synced, GError **error)
       if (!bz_store_fsync_dir (sub, error))
         return FALSE;
     }
+  /* A file linked into new/ from an unnamed one (O_TMPFILE) has its link
+   * count in its inode, which a folder's fsync() does not write on every
+   * file system: what the commit's second syncfs() would have done. */
+  if (!bz_store_syncfs (maildir, error))
+    return FALSE;
   g_hash_table_add (synced, g_steal_pointer (&maildir));
   return TRUE;
 }

@@ -25,15 +25,18 @@ G_DEFINE_QUARK (bz - sync - error - quark, bz_sync_error)
  * the next goes on from there (bz-sync-check.c). */
 #define MAX_SESSIONS 4
 
-/* One message as the server lists it in this session. */
+/* One message as the server lists it in this session: 24 bytes, one per
+ * message on the server for the whole run (4.8 MB for 200,000). */
 typedef struct
 {
   guint msgno;
-  gboolean shared; /* another message has the same UIDL */
-  gboolean sized;  /* size is LIST's (asked in this session) */
+  guint shared : 1; /* another message has the same UIDL */
+  guint sized : 1;  /* size is LIST's (asked in this session) */
   guint64 size;
   const char *uidl; /* borrowed from the UIDL array or the synthetic table */
 } ServerMessage;
+
+G_STATIC_ASSERT (sizeof (ServerMessage) <= 3 * sizeof (guint64));
 
 static gint
 compare_msgno (gconstpointer a, gconstpointer b)

@@ -3,13 +3,17 @@
  * uidl-00000 .. uidl-<N-1> it does not have yet, in batches, into
  * DATADIR/buzon.db and DATADIR/mail. Killed at random moments by the test.
  *
- *   ingest-helper DATADIR N_MESSAGES BATCH_SIZE */
+ *   ingest-helper DATADIR N_MESSAGES BATCH_SIZE [named]
+ *
+ * "named": as on a file system without O_TMPFILE (files named in tmp/,
+ * then renamed). */
 
 #include "config.h"
 
 #include <stdlib.h>
 
 #include "bz-store.h"
+#include "bz-store-private.h"
 #include "bz-test-messages.h"
 
 static gsize
@@ -70,11 +74,12 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int rc;
 
-  if (argc != 4)
+  if (argc != 4 && !(argc == 5 && g_str_equal (argv[4], "named")))
     {
-      g_printerr ("usage: %s DATADIR N_MESSAGES BATCH_SIZE\n", argv[0]);
+      g_printerr ("usage: %s DATADIR N_MESSAGES BATCH_SIZE [named]\n", argv[0]);
       return 2;
     }
+  bz_store_test_refuse_tmpfile (argc == 5);
   rc = run (argv[1], (guint) atoi (argv[2]), (guint) atoi (argv[3]), &error);
   if (rc != 0)
     g_printerr ("ingest-helper: %s\n", error != NULL ? error->message : "failed");

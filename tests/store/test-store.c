@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -22,6 +23,7 @@ typedef struct
   char *maildir;
   char *db_path;
   BzDb *db;
+  gboolean named; /* O_TMPFILE refused: every new file is named in tmp/ */
 } Fixture;
 
 static void
@@ -52,6 +54,26 @@ fixture_setup (Fixture *fx, gconstpointer data)
   fx->db_path = g_build_filename (fx->dir, "buzon.db", NULL);
   fx->db = bz_db_open (fx->db_path, &error);
   g_assert_no_error (error);
+  /* what expected_in_tmp() counts on, whatever RLIMIT_NOFILE allows */
+  bz_store_test_set_open_budget (128);
+}
+
+/* As before Linux 6.10 without CAP_DAC_READ_SEARCH: unnamed files are
+ * linked through /proc/self/fd. */
+static void
+fixture_setup_proc_link (Fixture *fx, gconstpointer data)
+{
+  fixture_setup (fx, data);
+  bz_store_test_refuse_empty_path (TRUE);
+}
+
+/* As on a file system without O_TMPFILE: the tmp/ + rename() path. */
+static void
+fixture_setup_named (Fixture *fx, gconstpointer data)
+{
+  fixture_setup (fx, data);
+  fx->named = TRUE;
+  bz_store_test_refuse_tmpfile (TRUE);
 }
 
 static void
@@ -59,6 +81,10 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   bz_store_test_fail_writes_after (-1);
   bz_store_test_fail_flush (FALSE);
+  bz_store_test_refuse_tmpfile (FALSE);
+  bz_store_test_refuse_empty_path (FALSE);
+  bz_store_test_fail_link_flush (FALSE);
+  bz_store_test_set_open_budget (0);
   g_clear_object (&fx->db);
   rm_rf (fx->dir);
   g_free (fx->dir);
@@ -77,6 +103,25 @@ count_files (const char *maildir, const char *sub)
   while (g_dir_read_name (dir) != NULL)
     n++;
   return n;
+}
+
+/* How many files @n finished messages leave in tmp/ before the commit:
+ * none when they are unnamed (O_TMPFILE, where the file system of the
+ * Maildir has it), but past the 128 the fixture lets the process hold
+ * open, which get their names there. */
+static guint
+expected_in_tmp (Fixture *fx, guint n)
+{
+  g_autofree char *tmp = g_build_filename (fx->maildir, "tmp", NULL);
+  int fd;
+
+  if (fx->named)
+    return n;
+  fd = open (tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return n;
+  close (fd);
+  return n > 128 ? n - 128 : 0;
 }
 
 /* Streams @data into the batch in chunks of @chunk bytes. */
@@ -130,6 +175,15 @@ test_headers (void)
       "Subject : old\n form\nX-After: 1\n continued\n"
       "message-id:\n <mid@example.org>\nFROM:\tc@d.e\n\n",
       "old form", "c@d.e", "mid@example.org", 0 },
+    /* as a GMimeMessage reads them: the last Subject, Date and Message-ID
+     * count, every From adds its addresses, each kept up to a syntax
+     * error (an unclosed comment) */
+    { "Subject: first\nFrom: a@b.c\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+      "Message-ID: <one@x>\nSubject: second\nFrom: d@e.f\n"
+      "Date: Tue, 14 Nov 2023 22:13:20 +0000\nMessage-ID: <two@x>\n\n",
+      "second", "a@b.c, d@e.f", "two@x", 1700000000 },
+    { "From: Alice <alice@example.org>(To: Bob <bob@example.org>\n\n", NULL,
+      "Alice <alice@example.org>", NULL, 0 },
     /* CRLF line ends; a TOP answer's body after the empty line is not
      * header, whatever it looks like */
     { "Subject: crlf\r\nX-A: b\r\n\r\nFrom: body@example.org\r\n"
@@ -271,6 +325,7 @@ test_batch (Fixture *fx, gconstpointer data)
   bz_store_batch_abort (batch);
   g_assert_cmpuint (bz_store_batch_get_n_finished (batch), ==, 5);
   g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 0);
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, expected_in_tmp (fx, 5));
 
   g_assert_true (bz_store_batch_commit (batch, &stored, &error));
   g_assert_no_error (error);
@@ -325,7 +380,8 @@ test_batch (Fixture *fx, gconstpointer data)
  * then moved to cur/ with flags; and a stored file moved the same way. */
 /* Header blocks wait for the commit to be indexed, up to a budget per
  * batch; past it they are indexed at finish. Both ways give the same
- * index, for blocks big and small. */
+ * index, for blocks big and small. Only the indexed fields wait: the
+ * big blocks' size is in a Subject that a later one replaces. */
 static void
 test_batch_header_budget (Fixture *fx, gconstpointer data)
 {
@@ -342,9 +398,10 @@ test_batch_header_budget (Fixture *fx, gconstpointer data)
       /* 8 KiB and 200 KiB blocks alternate: 12 of them exceed 1 MiB */
       gsize filler = i % 2 == 0 ? 8 * 1024 : 200 * 1024;
 
-      for (gsize k = 0; msg->len < filler; k++)
-        g_string_append_printf (msg, "X-Filler-%" G_GSIZE_FORMAT ": %s\n", k,
-                                "0123456789abcdef0123456789abcdef0123456789abcdef");
+      g_string_append (msg, "X-Filler: not indexed\nSubject: replaced");
+      while (msg->len < filler)
+        g_string_append (msg, "\n 0123456789abcdef0123456789abcdef0123456789abcdef");
+      g_string_append_c (msg, '\n');
       g_string_append_printf (msg,
                               "Subject: block %u\nMessage-ID: <big%u@example.org>\n"
                               "\nbody %u\n",
@@ -416,6 +473,109 @@ test_batch_flush_error (Fixture *fx, gconstpointer data)
     }
   g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
   g_assert_cmpuint (n, ==, 3);
+}
+
+/* More finished messages than the process keeps open: the ones past the
+ * budget are closed (named in tmp/ first when unnamed) and reopened by the
+ * commit if needed; all are stored byte for byte, nothing stays in tmp/,
+ * and the budget is whole again for the next batch. */
+static void
+test_batch_many (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  bz_store_batch_set_flush (batch, BZ_STORE_FLUSH_SYNCFS);
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 1000 + i * 50, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, expected_in_tmp (fx, 200));
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 200);
+  for (guint i = 0; i < stored->len; i++)
+    {
+      BzDbMessage *msg = g_ptr_array_index (stored, i);
+      g_autofree char *expected = bz_test_message_new (i, 1000 + i * 50, NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      g_assert_true (g_file_get_contents (msg->path, &contents, &len, NULL));
+      g_assert_cmpmem (contents, len, expected, strlen (expected));
+    }
+  g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 200);
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+  g_assert_true (bz_db_count_stored (fx->db, "work", &n, &error));
+  g_assert_cmpuint (n, ==, 200);
+
+  for (guint i = 200; i < 300; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 1000, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, expected_in_tmp (fx, 100));
+  g_clear_pointer (&stored, g_ptr_array_unref);
+  g_assert_true (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, 100);
+}
+
+/* When the links into new/ cannot be made durable (step 4), the files are
+ * in new/ but their rows stay pending: not reported stored, so never
+ * DELEd; the next recovery, which flushes them itself, settles them. */
+static void
+test_batch_link_flush_error (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzStoreBatch) batch = bz_store_batch_new (fx->db, "work", fx->maildir, &error);
+  g_autoptr (GPtrArray) stored = NULL;
+  guint counts[BZ_DB_STATE_LAST];
+  guint settled = 0;
+
+  g_assert_no_error (error);
+  bz_store_batch_set_flush (batch, BZ_STORE_FLUSH_SYNCFS);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *uidl = NULL;
+      g_autofree char *msg = bz_test_message_new (i, 3000, &uidl);
+
+      g_assert_true (ingest (batch, uidl, msg, 4096, &error));
+      g_assert_no_error (error);
+    }
+  if (expected_in_tmp (fx, 3) != 0)
+    {
+      g_test_skip ("no O_TMPFILE on this file system: the renames are flushed by fsync()");
+      return;
+    }
+  bz_store_test_fail_link_flush (TRUE);
+  g_assert_false (bz_store_batch_commit (batch, &stored, &error));
+  g_assert_error (error, BZ_STORE_ERROR, BZ_STORE_ERROR_IO);
+  g_clear_error (&error);
+  bz_store_test_fail_link_flush (FALSE);
+  g_assert_cmpuint (stored->len, ==, 0);
+  g_assert_cmpuint (count_files (fx->maildir, "new"), ==, 3);
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, 0);
+  g_assert_true (bz_db_count_states (fx->db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 3);
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 0);
+
+  g_assert_true (bz_store_recover (fx->db, "work", fx->maildir, &settled, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (settled, ==, 3);
+  g_assert_true (bz_db_count_states (fx->db, "work", counts, &error));
+  g_assert_cmpuint (counts[BZ_DB_STATE_PENDING], ==, 0);
+  g_assert_cmpuint (counts[BZ_DB_STATE_STORED], ==, 3);
 }
 
 /* syncfs() only where the kernel reports writeback errors through it. */
@@ -720,7 +880,7 @@ run_until_full (Fixture *fx, gsize size, guint max, guint *n_good)
   g_assert_nonnull (strstr (error->message, "/tmp/"));
   g_assert_nonnull (strstr (error->message, g_strerror (ENOSPC)));
   g_clear_error (&error);
-  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, i);
+  g_assert_cmpuint (count_files (fx->maildir, "tmp"), ==, expected_in_tmp (fx, i));
   g_assert_true (bz_store_batch_commit (batch, &stored, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (stored->len, ==, i);
@@ -819,6 +979,13 @@ main (int argc, char **argv)
   g_test_add ("/store/maildir-ensure-existing", Fixture, NULL, fixture_setup,
               test_maildir_ensure_existing, fixture_teardown);
   g_test_add ("/store/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
+  g_test_add ("/store/batch-named", Fixture, NULL, fixture_setup_named, test_batch,
+              fixture_teardown);
+  g_test_add ("/store/batch-many", Fixture, NULL, fixture_setup, test_batch_many, fixture_teardown);
+  g_test_add ("/store/batch-many-proc-link", Fixture, NULL, fixture_setup_proc_link,
+              test_batch_many, fixture_teardown);
+  g_test_add ("/store/batch-many-named", Fixture, NULL, fixture_setup_named, test_batch_many,
+              fixture_teardown);
   g_test_add ("/store/batch-header-budget", Fixture, NULL, fixture_setup, test_batch_header_budget,
               fixture_teardown);
   g_test_add_func ("/store/flush-for-release", test_flush_for_release);
@@ -829,6 +996,10 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/store/batch-flush-error", Fixture, GINT_TO_POINTER (BZ_STORE_FLUSH_SYNCFS),
               fixture_setup, test_batch_flush_error, fixture_teardown);
+  g_test_add ("/store/batch-flush-error-named", Fixture, GINT_TO_POINTER (BZ_STORE_FLUSH_SYNCFS),
+              fixture_setup_named, test_batch_flush_error, fixture_teardown);
+  g_test_add ("/store/batch-link-flush-error", Fixture, NULL, fixture_setup,
+              test_batch_link_flush_error, fixture_teardown);
   g_test_add ("/store/client-view", Fixture, NULL, fixture_setup, test_client_view,
               fixture_teardown);
   g_test_add ("/store/recover-tmp", Fixture, NULL, fixture_setup, test_recover_tmp,
@@ -836,7 +1007,11 @@ main (int argc, char **argv)
   g_test_add ("/store/rebuild", Fixture, NULL, fixture_setup, test_rebuild, fixture_teardown);
   g_test_add ("/store/no-space-injected", Fixture, NULL, fixture_setup, test_no_space_injected,
               fixture_teardown);
+  g_test_add ("/store/no-space-injected-named", Fixture, NULL, fixture_setup_named,
+              test_no_space_injected, fixture_teardown);
   g_test_add ("/store/no-space-tmpfs", Fixture, NULL, fixture_setup, test_no_space_tmpfs,
               fixture_teardown);
+  g_test_add ("/store/no-space-tmpfs-named", Fixture, NULL, fixture_setup_named,
+              test_no_space_tmpfs, fixture_teardown);
   return g_test_run ();
 }
