@@ -375,17 +375,17 @@ test_uidl_71 (void)
   g_assert_cmpuint (sync_db_count (w->c, "w", BZ_DB_STATE_STORED), ==, 0);
 }
 
-/* A listing of 150,000 UIDLs, more than the 100,000 allowed. */
+/* A listing of 260,000 UIDLs, more than the 250,000 allowed. */
 static void
 test_numerous_uidls (void)
 {
-  g_autoptr (Wire) w = wire_new ("3", "1", NULL, "--uidl-extra", "150000", NULL);
+  g_autoptr (Wire) w = wire_new ("3", "1", NULL, "--uidl-extra", "260000", NULL);
   g_autoptr (SyncRun) r = NULL;
 
   r = sync_case_run (w->c, NULL, NULL);
   g_assert_cmpint (r->status, ==, 1);
   assert_contains (summary (r), "w: failed");
-  assert_contains (summary (r), "a listing of more than 100000 lines");
+  assert_contains (summary (r), "a listing of more than 250000 lines");
   g_test_message ("peak RSS: %ld KiB", r->maxrss_kb);
   g_assert_cmpint (r->maxrss_kb, <, RSS_LIMIT_KB);
 }
