@@ -564,6 +564,40 @@ test_upgrade_v6 (Fixture *fx, gconstpointer data)
   g_free (result);
 }
 
+/* Version 8 rebuilds messages (its state CHECK without IN): the rows,
+ * their ids and the indexer's markers survive, so nothing is indexed
+ * again, and the CHECK still refuses a state that does not exist. */
+static void
+test_upgrade_v7 (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sqlite3 *handle = NULL;
+  char *result;
+  guint todo = 1;
+
+  add_stored (fx, "u1", "Ann <ann@example.org>", "Gannet", "gannet colony");
+  add_stored (fx, "u2", "Ben <ben@example.org>", "Skua", "skua colony");
+  index_all (fx);
+  g_clear_object (&fx->db);
+  exec_sql (fx, "PRAGMA user_version = 7;");
+
+  fx->db = bz_db_open (fx->db_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bz_db_index_count_todo (fx->db, &todo, &error));
+  g_assert_cmpuint (todo, ==, 0);
+  result = search (fx, "colony");
+  g_assert_cmpstr (result, ==, "Skua|Gannet");
+  g_free (result);
+
+  g_assert_cmpint (sqlite3_open_v2 (fx->db_path, &handle, SQLITE_OPEN_READWRITE, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (handle, "UPDATE messages SET state = 'bogus'", NULL, NULL, NULL),
+                   ==, SQLITE_CONSTRAINT);
+  g_assert_cmpint (sqlite3_exec (handle, "UPDATE messages SET state = 'known'", NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_close (handle);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -578,5 +612,6 @@ main (int argc, char **argv)
   g_test_add ("/index/rank", Fixture, NULL, fixture_setup, test_rank, fixture_teardown);
   g_test_add ("/index/remove", Fixture, NULL, fixture_setup, test_remove, fixture_teardown);
   g_test_add ("/index/upgrade-v6", Fixture, NULL, fixture_setup, test_upgrade_v6, fixture_teardown);
+  g_test_add ("/index/upgrade-v7", Fixture, NULL, fixture_setup, test_upgrade_v7, fixture_teardown);
   return g_test_run ();
 }
