@@ -14,6 +14,7 @@
 #include <utime.h>
 
 #include "bz-store.h"
+#include "bz-test-util.h"
 #include "bz-store-private.h"
 #include "bz-test-messages.h"
 
@@ -555,7 +556,7 @@ test_batch_link_flush_error (Fixture *fx, gconstpointer data)
     }
   if (expected_in_tmp (fx, 3) != 0)
     {
-      g_test_skip ("no O_TMPFILE on this file system: the renames are flushed by fsync()");
+      bz_test_skip_or_fail ("no O_TMPFILE on this file system: the renames are flushed by fsync()");
       return;
     }
   bz_store_test_fail_link_flush (TRUE);
@@ -919,16 +920,6 @@ test_no_space_injected (Fixture *fx, gconstpointer data)
   finish_run (fx, 3, 6, 100000);
 }
 
-/* CI sets BZ_TEST_NO_SKIP: it runs as root where mounting works, so a skip
- * there would hide a failure. */
-static void
-skip_or_fail (const char *why)
-{
-  if (g_getenv ("BZ_TEST_NO_SKIP") != NULL)
-    g_error ("would skip, but BZ_TEST_NO_SKIP is set: %s", why);
-  g_test_skip (why);
-}
-
 static void
 test_no_space_tmpfs (Fixture *fx, gconstpointer data)
 {
@@ -942,7 +933,7 @@ test_no_space_tmpfs (Fixture *fx, gconstpointer data)
       g_autofree char *why = g_strdup_printf ("no mount namespace here (%s); the injected "
                                               "ENOSPC test covers it",
                                               g_strerror (errno));
-      skip_or_fail (why);
+      bz_test_skip_or_fail (why);
       return;
     }
   g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
@@ -951,7 +942,7 @@ test_no_space_tmpfs (Fixture *fx, gconstpointer data)
       g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs (%s); the injected "
                                               "ENOSPC test covers it",
                                               g_strerror (errno));
-      skip_or_fail (why);
+      bz_test_skip_or_fail (why);
       return;
     }
   g_free (fx->maildir);
