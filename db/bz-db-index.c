@@ -66,12 +66,6 @@ bz_db_hit_free (BzDbHit *hit)
   g_free (hit);
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt, int col)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, col));
-}
-
 static gboolean
 bind_text (BzDb *self, sqlite3_stmt *stmt, int idx, const char *text, GError **error)
 {
@@ -109,10 +103,10 @@ bz_db_index_list_todo (BzDb *self, gint64 after, guint limit, GError **error)
       BzDbIndexTodo *todo = g_new0 (BzDbIndexTodo, 1);
 
       todo->id = sqlite3_column_int64 (stmt, 0);
-      todo->account = column_dup (stmt, 1);
-      todo->path = column_dup (stmt, 2);
-      todo->from = column_dup (stmt, 3);
-      todo->subject = column_dup (stmt, 4);
+      todo->account = bz_db_column_dup (stmt, 1);
+      todo->path = bz_db_column_dup (stmt, 2);
+      todo->from = bz_db_column_dup (stmt, 3);
+      todo->subject = bz_db_column_dup (stmt, 4);
       g_ptr_array_add (out, todo);
     }
   if (rc != SQLITE_DONE)
@@ -172,9 +166,9 @@ remove_entry (BzDb *self, gint64 id, GError **error)
       return TRUE;
     if (rc != SQLITE_ROW)
       return bz_db_fail (self, error, "cannot read indexed text");
-    subject = column_dup (stmt, 0);
-    sender = column_dup (stmt, 1);
-    recipients = column_dup (stmt, 2);
+    subject = bz_db_column_dup (stmt, 0);
+    sender = bz_db_column_dup (stmt, 1);
+    recipients = bz_db_column_dup (stmt, 2);
     body = bz_db_inflate (sqlite3_column_blob (stmt, 3), (gsize) sqlite3_column_bytes (stmt, 3),
                           error);
     if (body == NULL)
@@ -337,36 +331,6 @@ bz_db_index_sweep (BzDb *self, guint limit, guint *removed, GError **error)
   return TRUE;
 }
 
-static BzDbState
-state_from_string (const char *text)
-{
-  for (guint i = 0; i < BZ_DB_STATE_LAST; i++)
-    {
-      if (g_strcmp0 (text, bz_db_state_to_string (i)) == 0)
-        return i;
-    }
-  return BZ_DB_STATE_STORED;
-}
-
-/* Columns 1..10 of HIT_COLUMNS (or of the same list without the snippet). */
-static BzDbMessage *
-message_from_row (sqlite3_stmt *stmt)
-{
-  BzDbMessage *msg = g_new0 (BzDbMessage, 1);
-
-  msg->account = column_dup (stmt, 1);
-  msg->uidl = column_dup (stmt, 2);
-  msg->state = state_from_string ((const char *) sqlite3_column_text (stmt, 3));
-  msg->path = column_dup (stmt, 4);
-  msg->size = (guint64) sqlite3_column_int64 (stmt, 5);
-  msg->fetched = sqlite3_column_int64 (stmt, 6);
-  msg->headers.message_id = column_dup (stmt, 7);
-  msg->headers.from = column_dup (stmt, 8);
-  msg->headers.subject = column_dup (stmt, 9);
-  msg->headers.date = sqlite3_column_int64 (stmt, 10);
-  return msg;
-}
-
 /* FTS5 reports a bad expression as a plain SQLITE_ERROR at step time;
  * keep the engine's words out of what callers show users. */
 static void
@@ -400,7 +364,7 @@ read_hits (BzDb *self, sqlite3_stmt *stmt, const char *match, GPtrArray *out, gu
         continue;
       hit = g_new0 (BzDbHit, 1);
       hit->id = sqlite3_column_int64 (stmt, 0);
-      hit->message = message_from_row (stmt);
+      hit->message = bz_db_message_from_row (stmt, 1);
       g_ptr_array_add (out, hit);
     }
   if (rc == SQLITE_DONE)
@@ -471,7 +435,7 @@ bz_db_get_message (BzDb *self, gint64 id, GError **error)
     return NULL;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    return message_from_row (stmt);
+    return bz_db_message_from_row (stmt, 1);
   if (rc != SQLITE_DONE)
     bz_db_fail (self, error, "cannot read a message");
   return NULL;

@@ -39,8 +39,8 @@ bind_headers (BzDb *self, sqlite3_stmt *stmt, int first, const BzDbHeaders *head
          bind_int64 (self, stmt, first + 3, headers->date, error);
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt, int col)
+char *
+bz_db_column_dup (sqlite3_stmt *stmt, int col)
 {
   return g_strdup ((const char *) sqlite3_column_text (stmt, col));
 }
@@ -57,21 +57,21 @@ state_from_string (const char *text)
   return BZ_DB_STATE_PENDING;
 }
 
-static BzDbMessage *
-message_from_row (sqlite3_stmt *stmt)
+BzDbMessage *
+bz_db_message_from_row (sqlite3_stmt *stmt, int first)
 {
   BzDbMessage *msg = g_new0 (BzDbMessage, 1);
 
-  msg->account = column_dup (stmt, 0);
-  msg->uidl = column_dup (stmt, 1);
-  msg->state = state_from_string ((const char *) sqlite3_column_text (stmt, 2));
-  msg->path = column_dup (stmt, 3);
-  msg->size = (guint64) sqlite3_column_int64 (stmt, 4);
-  msg->fetched = sqlite3_column_int64 (stmt, 5);
-  msg->headers.message_id = column_dup (stmt, 6);
-  msg->headers.from = column_dup (stmt, 7);
-  msg->headers.subject = column_dup (stmt, 8);
-  msg->headers.date = sqlite3_column_int64 (stmt, 9);
+  msg->account = bz_db_column_dup (stmt, first);
+  msg->uidl = bz_db_column_dup (stmt, first + 1);
+  msg->state = state_from_string ((const char *) sqlite3_column_text (stmt, first + 2));
+  msg->path = bz_db_column_dup (stmt, first + 3);
+  msg->size = (guint64) sqlite3_column_int64 (stmt, first + 4);
+  msg->fetched = sqlite3_column_int64 (stmt, first + 5);
+  msg->headers.message_id = bz_db_column_dup (stmt, first + 6);
+  msg->headers.from = bz_db_column_dup (stmt, first + 7);
+  msg->headers.subject = bz_db_column_dup (stmt, first + 8);
+  msg->headers.date = sqlite3_column_int64 (stmt, first + 9);
   return msg;
 }
 
@@ -83,7 +83,7 @@ collect_messages (BzDb *self, sqlite3_stmt *stmt, GError **error)
   int rc;
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (out, message_from_row (stmt));
+    g_ptr_array_add (out, bz_db_message_from_row (stmt, 0));
   if (rc != SQLITE_DONE)
     {
       bz_db_fail (self, error, "cannot list messages");
@@ -289,7 +289,7 @@ bz_db_list_stored_before (BzDb *self, const char *account, gint64 before, GError
       !bind_int64 (self, stmt, 2, before, error))
     return NULL;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (out, column_dup (stmt, 0));
+    g_ptr_array_add (out, bz_db_column_dup (stmt, 0));
   if (rc != SQLITE_DONE)
     {
       bz_db_fail (self, error, "cannot list old messages");

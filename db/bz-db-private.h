@@ -41,6 +41,12 @@ gboolean bz_db_account_id (BzDb *self, const char *account, gboolean create, gin
  * inside one transaction; on failure nothing is changed. */
 gboolean bz_db_migrate (BzDb *self, guint from_version, GError **error);
 
+/* bz-db-messages.c: a column as a new string (NULL for NULL). */
+char *bz_db_column_dup (sqlite3_stmt *stmt, int col);
+/* A new BzDbMessage from ten columns starting at @first: account, uidl,
+ * state, path, size, fetched, message_id, sender, subject, date. */
+BzDbMessage *bz_db_message_from_row (sqlite3_stmt *stmt, int first);
+
 /* bz-db-rank.c: makes bz_rank(message_text) known to @handle; FALSE when
  * this SQLite has no FTS5. */
 gboolean bz_db_rank_register (sqlite3 *handle);
