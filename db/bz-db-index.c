@@ -144,6 +144,20 @@ or_empty (const char *text)
   return text != NULL ? text : "";
 }
 
+/* Empties the index, its text and the indexer's markers, in the caller's
+ * transaction: without a row's exact text FTS5 cannot take that row out,
+ * and a row indexed twice breaks its doclists. The indexer reads every
+ * message again; nothing is downloaded. */
+static gboolean
+reset_index (BzDb *self, GError **error)
+{
+  return bz_db_exec (self,
+                     "INSERT INTO message_text (message_text) VALUES ('delete-all');"
+                     "DELETE FROM message_body;"
+                     "DELETE FROM message_indexed;",
+                     error);
+}
+
 /* Takes row @id's text out of message_text and message_body, if it is
  * there: FTS5 needs the same values it indexed to find the row's tokens. */
 static gboolean
@@ -153,6 +167,7 @@ remove_entry (BzDb *self, gint64 id, GError **error)
   g_autofree char *sender = NULL;
   g_autofree char *recipients = NULL;
   g_autofree char *body = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   {
     g_autoptr (BzDbCachedStmt) stmt = bz_db_cached (
@@ -170,14 +185,15 @@ remove_entry (BzDb *self, gint64 id, GError **error)
     sender = bz_db_column_dup (stmt, 1);
     recipients = bz_db_column_dup (stmt, 2);
     body = bz_db_inflate (sqlite3_column_blob (stmt, 3), (gsize) sqlite3_column_bytes (stmt, 3),
-                          error);
-    if (body == NULL)
-      {
-        g_prefix_error (error, "Database %s: indexed text of message %" G_GINT64_FORMAT ": ",
-                        bz_db_get_path (self), id);
-        return FALSE;
-      }
+                          &local_error);
   }
+  if (body == NULL)
+    {
+      g_warning ("Database %s: the indexed text of message %" G_GINT64_FORMAT
+                 " is damaged (%s): the full-text index is built again",
+                 bz_db_get_path (self), id, local_error->message);
+      return reset_index (self, error);
+    }
   {
     g_autoptr (BzDbCachedStmt) stmt =
         bz_db_cached (self,

@@ -113,11 +113,13 @@ bz_index_search (BzDb *db, const char *match, const char *account, guint limit, 
   for (guint i = 0; i < out->len; i++)
     {
       BzDbHit *hit = g_ptr_array_index (out, i);
-      g_autofree char *body = bz_db_index_get_body (db, hit->id, error);
+      g_autoptr (GError) body_error = NULL;
+      g_autofree char *body = bz_db_index_get_body (db, hit->id, &body_error);
 
+      /* a hit without its text is still a hit: no snippet, not no answer */
       if (body == NULL)
-        return NULL;
-      hit->snippet = bz_index_snippet_make (body, match);
+        g_warning ("no snippet: %s", body_error->message);
+      hit->snippet = bz_index_snippet_make (body != NULL ? body : "", match);
     }
   return g_steal_pointer (&out);
 }
