@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "bz-common-order.h"
 #include "bz-db-private.h"
 
 #define MESSAGE_COLUMNS                                  \
@@ -92,14 +93,6 @@ collect_messages (BzDb *self, sqlite3_stmt *stmt, GError **error)
   return g_steal_pointer (&out);
 }
 
-static gint
-compare_uidl_index (gconstpointer a, gconstpointer b, gpointer user_data)
-{
-  const char *const *uidls = user_data;
-
-  return strcmp (uidls[*(const guint *) a], uidls[*(const guint *) b]);
-}
-
 /* Walks the account's rows in UIDL order beside the server's list sorted
  * the same way: a merge join, one pass over the (account_id, uidl, state)
  * index and no hash table of the server's list. SQLite's BINARY collation
@@ -119,11 +112,7 @@ diff_uidls (BzDb *self, gint64 account_id, const char *const *uidls, gsize n_uid
 
   if (order == NULL)
     {
-      own_order = g_new (guint, MAX (n_uidls, 1));
-      for (gsize i = 0; i < n_uidls; i++)
-        own_order[i] = (guint) i;
-      g_qsort_with_data (own_order, (gint) n_uidls, sizeof (guint), compare_uidl_index,
-                         (gpointer) uidls);
+      own_order = bz_common_order_strings (uidls, (guint) n_uidls);
       order = own_order;
     }
   if (account_id != 0)

@@ -33,6 +33,7 @@
 
 #include <string.h>
 
+#include "bz-common-order.h"
 #include "bz-db-private.h"
 
 /* The UIDL is in @uidls (sorted by @order)? Binary search. */
@@ -53,14 +54,6 @@ on_server (const char *uidl, const char *const *uidls, const guint *order, gsize
         hi = mid;
     }
   return FALSE;
-}
-
-static gint
-compare_uidl_index (gconstpointer a, gconstpointer b, gpointer user_data)
-{
-  const char *const *uidls = user_data;
-
-  return strcmp (uidls[*(const guint *) a], uidls[*(const guint *) b]);
 }
 
 static gboolean
@@ -133,11 +126,7 @@ prune_in_transaction (BzDb *self, gint64 account_id, const char *const *uidls, g
   }
   if (candidates->len > 0 && order == NULL && n_uidls > 0)
     {
-      own_order = g_new (guint, n_uidls);
-      for (gsize i = 0; i < n_uidls; i++)
-        own_order[i] = (guint) i;
-      g_qsort_with_data (own_order, (gint) n_uidls, sizeof (guint), compare_uidl_index,
-                         (gpointer) uidls);
+      own_order = bz_common_order_strings (uidls, (guint) n_uidls);
       order = own_order;
     }
   for (guint i = 0; i < candidates->len; i++)

@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bz-common-order.h"
 #include "bz-common-text.h"
 #include "bz-log.h"
 #include "bz-oauth2.h"
@@ -238,15 +239,6 @@ server_list_clear (ServerList *list)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServerList, server_list_clear)
 
-static gint
-compare_by_uidl (gconstpointer a, gconstpointer b, gpointer user_data)
-{
-  GArray *messages = user_data;
-
-  return strcmp (g_array_index (messages, ServerMessage, *(const guint *) a).uidl,
-                 g_array_index (messages, ServerMessage, *(const guint *) b).uidl);
-}
-
 /* Sorts the index by UIDL and flags the messages that share one: RFC 1939
  * forbids it, and a server that does it anyway would have us store one
  * and later DELE the other. Returns how many UIDLs are shared. */
@@ -256,10 +248,8 @@ server_list_sort (ServerList *list)
   guint n = list->messages->len;
   guint n_shared = 0;
 
-  list->by_uidl = g_new (guint, MAX (n, 1));
-  for (guint i = 0; i < n; i++)
-    list->by_uidl[i] = i;
-  g_qsort_with_data (list->by_uidl, (gint) n, sizeof (guint), compare_by_uidl, list->messages);
+  /* names[i] is messages[i]'s UIDL */
+  list->by_uidl = bz_common_order_strings ((const char *const *) list->names->pdata, n);
   for (guint i = 1; i < n; i++)
     {
       ServerMessage *a = &g_array_index (list->messages, ServerMessage, list->by_uidl[i - 1]);

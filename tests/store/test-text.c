@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "bz-common-order.h"
 #include "bz-common-text.h"
 #include "bz-store-headers.h"
 
@@ -96,6 +97,35 @@ test_headers (void)
   g_assert_true (bz_common_text_is_clean (h->from, -1));
 }
 
+/* The merge joins need strcmp order with equal UIDLs in the server's
+ * order; a listing in order already must come back as is. */
+static void
+test_order (void)
+{
+  const char *sorted[] = { "a", "ab", "b", "b", "c" };
+  const char *mixed[] = { "b", "a", "c", "b", "ab", "B" };
+  const guint want_mixed[] = { 5, 1, 4, 0, 3, 2 };
+  g_autofree guint *o1 = bz_common_order_strings (sorted, G_N_ELEMENTS (sorted));
+  g_autofree guint *o2 = bz_common_order_strings (mixed, G_N_ELEMENTS (mixed));
+  g_autofree guint *o3 = bz_common_order_strings (NULL, 0);
+  g_autoptr (GPtrArray) many = g_ptr_array_new_with_free_func (g_free);
+  g_autofree guint *o4 = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sorted); i++)
+    g_assert_cmpuint (o1[i], ==, i);
+  for (guint i = 0; i < G_N_ELEMENTS (mixed); i++)
+    g_assert_cmpuint (o2[i], ==, want_mixed[i]);
+  g_assert_nonnull (o3);
+  /* in order but for the very last one: still sorted */
+  for (guint i = 0; i < 1000; i++)
+    g_ptr_array_add (many, g_strdup_printf ("%08u", i + 1));
+  g_ptr_array_add (many, g_strdup ("00000000"));
+  o4 = bz_common_order_strings ((const char *const *) many->pdata, many->len);
+  g_assert_cmpuint (o4[0], ==, 1000);
+  for (guint i = 1; i <= 1000; i++)
+    g_assert_cmpuint (o4[i], ==, i - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -103,5 +133,6 @@ main (int argc, char **argv)
   g_test_add_func ("/common/text/sanitize", test_sanitize);
   g_test_add_func ("/common/text/sanitize-short", test_sanitize_short);
   g_test_add_func ("/common/text/headers", test_headers);
+  g_test_add_func ("/common/order", test_order);
   return g_test_run ();
 }
