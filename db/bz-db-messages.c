@@ -526,6 +526,23 @@ bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **erro
 }
 
 gboolean
+bz_db_get_mark (BzDb *self, BzDbMark *mark, GError **error)
+{
+  g_autoptr (BzDbCachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (BZ_IS_DB (self), FALSE);
+
+  stmt = bz_db_cached (self, "PRAGMA data_version", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return bz_db_fail (self, error, "cannot read the data version");
+  mark->data_version = sqlite3_column_int64 (stmt, 0);
+  mark->changes = sqlite3_total_changes64 (bz_db_get_handle (self));
+  return TRUE;
+}
+
+gboolean
 bz_db_get_size (BzDb *self, const char *account, const char *uidl, guint64 *size, GError **error)
 {
   g_autoptr (BzDbCachedStmt) stmt = NULL;

@@ -213,6 +213,18 @@ gboolean bz_db_account_has_messages (BzDb *self, const char *account, gboolean *
 /* The number of messages of @account in its Maildir (StoredCount). */
 gboolean bz_db_count_stored (BzDb *self, const char *account, guint *count, GError **error);
 
+/* What this connection has seen of the file: its own row changes and the
+ * commits of every other connection. Two equal marks mean no row changed
+ * in between, so a figure read at the first still holds. */
+typedef struct
+{
+  gint64 changes;      /* sqlite3_total_changes64() */
+  gint64 data_version; /* PRAGMA data_version */
+} BzDbMark;
+
+/* Fills @mark; FALSE with BZ_DB_ERROR when the pragma cannot be read. */
+gboolean bz_db_get_mark (BzDb *self, BzDbMark *mark, GError **error);
+
 /* --- used by agent/store only (the exactly-once protocol) -------------- */
 
 /* Inside a transaction: records @uidl as pending with its final @path.

@@ -7,12 +7,32 @@
 
 G_BEGIN_DECLS
 
+/* The database of a run, opened and recovered in a thread of its own
+ * while the session connects (bz-sync-prep.c). */
+typedef struct _BzSyncPrep BzSyncPrep;
+
+/* Starts opening @db_path and recovering @account's Maildir; never fails
+ * (without a thread to spare it does the work now). Free with
+ * bz_sync_prep_free(), which waits for the thread. */
+BzSyncPrep *bz_sync_prep_start (const BzAccount *account, const char *db_path);
+/* Waits for the work; the database (owned by @prep), or NULL with the
+ * error of opening or recovering it. */
+BzDb *bz_sync_prep_get_db (BzSyncPrep *prep, GError **error);
+/* Waits for the work; TRUE with its error when it failed. */
+gboolean bz_sync_prep_failed (BzSyncPrep *prep, GError **error);
+/* The account's StoredCount now: the count made beside the connect while
+ * no row changed since, else counted again. Only after the database is in. */
+gboolean bz_sync_prep_count_stored (BzSyncPrep *prep, guint *count, GError **error);
+void bz_sync_prep_free (BzSyncPrep *prep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzSyncPrep, bz_sync_prep_free)
+
 /* Everything the worker needs, owned by the worker for one run. */
 typedef struct
 {
   BzSync *sync; /* for callbacks */
   BzAccount *account;
-  BzDb *db;
+  BzDb *db;         /* NULL until the listing is in */
+  BzSyncPrep *prep; /* where db comes from */
   BzPop3Session *session;
   GCancellable *cancellable;
   gint64 now;

@@ -577,6 +577,8 @@ sync_session (BzSyncRun *run, GError **error)
             }
         }
     }
+  if (run->db == NULL && (run->db = bz_sync_prep_get_db (run->prep, error)) == NULL)
+    return FALSE;
   /* UIDLs imported from getmail (which writes '/' as '-') take the
    * server's names before the diff compares names exactly. */
   if (server.synthetic == NULL &&
@@ -703,21 +705,17 @@ static gboolean
 run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *password, gint64 now,
             GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
-  g_autoptr (BzDb) db = NULL;
+  g_autoptr (BzSyncPrep) prep = NULL;
   BzSyncRun run = { 0 };
   gint64 start = g_get_monotonic_time ();
   gboolean ok;
 
   memset (result, 0, sizeof *result);
-  db = bz_db_open (db_path, error);
-  if (db == NULL)
-    return FALSE;
-  if (!bz_store_recover (db, account->name, account->maildir, NULL, error))
-    return FALSE;
+  prep = bz_sync_prep_start (account, db_path);
 
   run.sync = sync;
   run.account = account;
-  run.db = db;
+  run.prep = prep;
   run.cancellable = cancellable;
   run.now = now > 0 ? now : g_get_real_time () / G_USEC_PER_SEC;
   run.fixed_clock = now > 0;
@@ -757,7 +755,19 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
       break;
     }
   bz_sync_check_clear (&run);
-  if (!bz_db_count_stored (db, account->name, &result->stored_total, ok ? error : NULL))
+  /* A database that could not be opened or recovered is the cause to
+   * report, whatever the session met meanwhile (it used to be found before
+   * connecting). */
+  if (bz_sync_prep_failed (prep, ok ? error : NULL))
+    {
+      if (!ok && error != NULL)
+        {
+          g_clear_error (error);
+          bz_sync_prep_failed (prep, error);
+        }
+      ok = FALSE;
+    }
+  else if (!bz_sync_prep_count_stored (prep, &result->stored_total, ok ? error : NULL))
     ok = FALSE;
   result->seconds = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
   return ok;

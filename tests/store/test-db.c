@@ -447,6 +447,42 @@ test_account_has_messages (Fixture *fx, gconstpointer data)
   g_assert_false (has);
 }
 
+/* A sync reuses the count it made before the session only while the
+ * marks agree: a change through this connection or a commit through any
+ * other must tell them apart, reads must not. */
+static void
+test_mark (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (BzDb) other = NULL;
+  BzDbMark a, b;
+  gboolean has = FALSE;
+  guint count = 0;
+
+  g_assert_no_error (error);
+  other = bz_db_open (fx->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bz_db_get_mark (db, &a, &error));
+  g_assert_true (bz_db_account_has_messages (db, "work", &has, &error));
+  g_assert_true (bz_db_count_stored (db, "work", &count, &error));
+  g_assert_true (bz_db_get_mark (db, &b, &error));
+  g_assert_no_error (error);
+  g_assert_true (a.changes == b.changes && a.data_version == b.data_version);
+
+  g_assert_true (bz_db_record_skipped (db, "work", "u1", 100, NULL, &error));
+  g_assert_true (bz_db_get_mark (db, &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b.changes, !=, a.changes);
+
+  g_assert_true (bz_db_get_mark (db, &a, &error));
+  g_assert_true (bz_db_record_skipped (other, "work", "u2", 100, NULL, &error));
+  g_assert_true (bz_db_get_mark (db, &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b.changes, ==, a.changes);
+  g_assert_cmpint (b.data_version, !=, a.data_version);
+}
+
 static void
 test_unreadable (Fixture *fx, gconstpointer data)
 {
@@ -862,6 +898,7 @@ main (int argc, char **argv)
   g_test_add ("/db/account-has-messages", Fixture, NULL, fixture_setup, test_account_has_messages,
               fixture_teardown);
   g_test_add ("/db/unreadable", Fixture, NULL, fixture_setup, test_unreadable, fixture_teardown);
+  g_test_add ("/db/mark", Fixture, NULL, fixture_setup, test_mark, fixture_teardown);
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
   g_test_add ("/db/sync-uidls", Fixture, NULL, fixture_setup, test_sync_uidls, fixture_teardown);

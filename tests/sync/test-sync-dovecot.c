@@ -375,6 +375,47 @@ test_two_accounts_bad_password (void)
   g_assert_cmpuint (sync_server_count ("test7"), ==, 3);
 }
 
+/* The database is opened while the session connects; when it cannot be,
+ * that is the cause a summary names, not what the session met meanwhile
+ * (a refused password here), and nothing is stored or deleted. */
+static void
+test_database_unusable (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autofree char *good = sync_case_dovecot_account (c, "good", "test8", "keep = delete\n");
+  g_autofree char *bad = g_strdup_printf ("[account bad]\n"
+                                          "host = localhost\nport = %u\n"
+                                          "security = none\nuser = test7\nauth = user\n"
+                                          "password-command = echo wrong-password\n",
+                                          bz_test_env_port ("BZ_TEST_POP3_PORT"));
+  g_autofree char *conf = g_strconcat (bad, "\n", good, NULL);
+  g_autofree char *db_path = sync_case_db_path (c);
+  g_autofree char *maildir = sync_case_maildir (c, "good");
+  g_autoptr (SyncRun) r = NULL;
+  guint n = 0;
+  g_autoptr (GHashTable) ids = NULL;
+
+  fill ("test8", 4, 1, "small", sources);
+  sync_case_write_config (c, conf);
+  /* a folder where the database file belongs: SQLite cannot open it */
+  g_assert_cmpint (g_mkdir_with_parents (db_path, 0700), ==, 0);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, !=, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *name = i == 0 ? "good" : "bad";
+      g_autofree char *line = g_ascii_strdown (sync_run_summary (r, name), -1);
+
+      if (strstr (line, "database") == NULL && strstr (line, "buzon.db") == NULL)
+        g_error ("the summary of %s does not name the database: %s", name, line);
+      g_assert_null (strstr (line, "auth"));
+    }
+  ids = sync_maildir_scan (maildir, &n);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpuint (sync_server_count ("test8"), ==, 4);
+}
+
 /* A 50 MB message streams to disk: peak RSS stays far below its size. */
 static void
 test_memory_large_message (void)
@@ -630,6 +671,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/keep-forever", test_keep_forever);
   g_test_add_func ("/sync/max-size", test_max_size);
   g_test_add_func ("/sync/two-accounts-bad-password", test_two_accounts_bad_password);
+  g_test_add_func ("/sync/database-unusable", test_database_unusable);
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
   g_test_add_func ("/sync/account-busy", test_account_busy);
   g_test_add_func ("/sync/disk-full", test_disk_full);
