@@ -1,42 +1,46 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The token endpoint (RFC 6749 §4.1.3, §6): a form POST over libsoup 3,
- * a JSON answer read with json-glib. Blocking: callers are worker threads
+ * a JSON answer read with json-glib. Built as the module oauth2-http.so
+ * (bz-oauth2-module.h), so that only a process that fetches a token maps
+ * libsoup, json-glib and what they link; it links no buzon code, hence the
+ * few lines below that repeat buzon's. Blocking: callers are worker threads
  * or `buzonctl authorize`. Nothing here logs a token. */
 
 #include "config.h"
 
+#include <gmodule.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
-#include <stdarg.h>
 #include <string.h>
 
-#include "bz-oauth2.h"
+#include "bz-oauth2-module.h"
 
 /* A token endpoint answers in well under a second; a minute is patience. */
 #define BZ_OAUTH2_HTTP_TIMEOUT_S 60
 /* Token answers are a few KB; refuse to buffer a runaway body. */
 #define BZ_OAUTH2_HTTP_MAX_BODY (256 * 1024)
 
-/* clang-format off: the quark name has hyphens */
-G_DEFINE_QUARK (bz - oauth2 - error - quark, bz_oauth2_error)
-/* clang-format on */
+/* BZ_OAUTH2_ERROR without calling into buzon: the same quark, by name. */
+#define BZ_OAUTH2_HTTP_ERROR (g_quark_from_static_string (BZ_OAUTH2_ERROR_QUARK_NAME))
 
-void
-bz_oauth2_token_free (char *token)
+/* bz_oauth2_token_free(), which lives in buzon */
+static void
+bz_oauth2_http_wipe_free (char *secret)
 {
-  if (token == NULL)
+  if (secret == NULL)
     return;
-  explicit_bzero (token, strlen (token));
-  g_free (token);
+  explicit_bzero (secret, strlen (secret));
+  g_free (secret);
 }
 
-void
-bz_oauth2_grant_free (BzOAuth2Grant *grant)
+/* bz_oauth2_grant_free(), for the grants that never leave the module */
+static void
+bz_oauth2_http_grant_free (BzOAuth2Grant *grant)
 {
   if (grant == NULL)
     return;
-  bz_oauth2_token_free (grant->access_token);
-  bz_oauth2_token_free (grant->refresh_token);
+  bz_oauth2_http_wipe_free (grant->access_token);
+  bz_oauth2_http_wipe_free (grant->refresh_token);
   g_free (grant);
 }
 
@@ -104,7 +108,7 @@ bz_oauth2_http_parse (const char *account_name, guint status, GBytes *body, GErr
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) json_error = NULL;
-  g_autoptr (BzOAuth2Grant) grant = NULL;
+  BzOAuth2Grant *grant;
   gsize len = 0;
   const char *data = g_bytes_get_data (body, &len);
   JsonNode *root;
@@ -116,7 +120,7 @@ bz_oauth2_http_parse (const char *account_name, guint status, GBytes *body, GErr
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (
-          error, BZ_OAUTH2_ERROR,
+          error, BZ_OAUTH2_HTTP_ERROR,
           status >= 200 && status < 300 ? BZ_OAUTH2_ERROR_PROTOCOL : BZ_OAUTH2_ERROR_ENDPOINT,
           "%s: the token endpoint answered HTTP %u without a JSON object", account_name, status);
       return NULL;
@@ -132,7 +136,7 @@ bz_oauth2_http_parse (const char *account_name, guint status, GBytes *body, GErr
       if (g_strcmp0 (err, "invalid_grant") == 0)
         {
           g_set_error (
-              error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_INVALID_GRANT,
+              error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_INVALID_GRANT,
               "%s: the sign-in was refused or revoked by the provider (invalid_grant%s%s); "
               "sign in again with: buzonctl authorize %s",
               account_name, *shown != '\0' ? ": " : "", shown, account_name);
@@ -140,7 +144,7 @@ bz_oauth2_http_parse (const char *account_name, guint status, GBytes *body, GErr
       else
         {
           g_autofree char *code = bz_oauth2_http_excerpt (err != NULL ? err : "no error code");
-          g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
+          g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
                        "%s: the token endpoint refused the request (HTTP %u, %s%s%s)", account_name,
                        status, code, *shown != '\0' ? ": " : "", shown);
         }
@@ -153,60 +157,35 @@ bz_oauth2_http_parse (const char *account_name, guint status, GBytes *body, GErr
   if (!bz_oauth2_http_token_ok (grant->access_token) ||
       (grant->refresh_token != NULL && !bz_oauth2_http_token_ok (grant->refresh_token)))
     {
-      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_PROTOCOL,
+      bz_oauth2_http_grant_free (grant);
+      g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_PROTOCOL,
                    "%s: the token endpoint answered without a usable access token", account_name);
       return NULL;
     }
-  return g_steal_pointer (&grant);
+  return grant;
 }
 
-BzOAuth2Grant *
-bz_oauth2_request_token (const char *account_name, const char *token_url, GCancellable *cancellable,
-                         GError **error, const char *first_param, ...)
+G_MODULE_EXPORT BzOAuth2Grant *
+bz_oauth2_http_post_v1 (const char *account_name, const char *token_url, GBytes *form,
+                        GCancellable *cancellable, GError **error)
 {
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GBytes) body = NULL;
-  g_autoptr (GBytes) form_bytes = NULL;
   g_autoptr (GError) local_error = NULL;
-  GString *form = g_string_sized_new (8192); /* no regrowth copies of the secrets */
-  va_list ap;
   guint status;
-
-  va_start (ap, first_param);
-  for (const char *name = first_param; name != NULL; name = va_arg (ap, const char *))
-    {
-      const char *value = va_arg (ap, const char *);
-      g_autofree char *escaped = NULL;
-
-      if (value == NULL)
-        continue;
-      escaped = g_uri_escape_string (value, NULL, FALSE);
-      g_string_append_printf (form, "%s%s=%s", form->len > 0 ? "&" : "", name, escaped);
-      explicit_bzero (escaped, strlen (escaped));
-    }
-  va_end (ap);
-  /* The form carries the refresh token or code: keep the only copy in a
-   * buffer we wipe when libsoup is done with it. */
-  {
-    gsize form_len = form->len;
-    char *form_str = g_string_free (form, FALSE);
-
-    form_bytes = g_bytes_new_with_free_func (form_str, form_len,
-                                             (GDestroyNotify) bz_oauth2_token_free, form_str);
-  }
 
   msg = soup_message_new (SOUP_METHOD_POST, token_url);
   if (msg == NULL)
     {
-      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_CONFIG,
+      g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_CONFIG,
                    "%s: the token endpoint %s is not a usable URL", account_name, token_url);
       return NULL;
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept",
                                 "application/json");
-  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form_bytes);
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form);
   session = soup_session_new_with_options ("timeout", BZ_OAUTH2_HTTP_TIMEOUT_S, "user-agent",
                                            "buzon/" BZ_VERSION, NULL);
   stream = soup_session_send (session, msg, cancellable, &local_error);
@@ -217,7 +196,7 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
-      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
+      g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
                    "%s: cannot reach the token endpoint: %s", account_name, local_error->message);
       return NULL;
     }
@@ -250,7 +229,7 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
-      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
+      g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_ENDPOINT,
                    "%s: the token endpoint's answer broke off: %s", account_name,
                    local_error->message);
       return NULL;
@@ -258,7 +237,7 @@ bz_oauth2_request_token (const char *account_name, const char *token_url, GCance
   status = soup_message_get_status (msg);
   if (g_bytes_get_size (body) > BZ_OAUTH2_HTTP_MAX_BODY)
     {
-      g_set_error (error, BZ_OAUTH2_ERROR, BZ_OAUTH2_ERROR_PROTOCOL,
+      g_set_error (error, BZ_OAUTH2_HTTP_ERROR, BZ_OAUTH2_ERROR_PROTOCOL,
                    "%s: the token endpoint answered with an oversized body", account_name);
       return NULL;
     }

@@ -19,6 +19,9 @@ G_BEGIN_DECLS
 
 #define BZ_OAUTH2_ERROR (bz_oauth2_error_quark ())
 GQuark bz_oauth2_error_quark (void);
+/* The quark's string: the token endpoint's module (bz-oauth2-module.h),
+ * which links none of this code, reports its errors under the same one. */
+#define BZ_OAUTH2_ERROR_QUARK_NAME "bz-oauth2-error-quark"
 
 typedef enum
 {
@@ -64,7 +67,7 @@ void bz_oauth2_forget_tokens (void);
 /* Forgets @account's cached access token (the server refused it). */
 void bz_oauth2_forget_token (BzAccount *account);
 
-/* --- token endpoint (bz-oauth2-http.c) ---------------------------------- */
+/* --- token endpoint (bz-oauth2-request.c, bz-oauth2-http.c) -------------- */
 
 typedef struct
 {
@@ -76,9 +79,11 @@ typedef struct
 void bz_oauth2_grant_free (BzOAuth2Grant *grant);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzOAuth2Grant, bz_oauth2_grant_free)
 
-/* POSTs the form @params (name, value, ... NULL) to @token_url, blocking.
- * Returns the grant (transfer full) or NULL: "invalid_grant" is
- * BZ_OAUTH2_ERROR_INVALID_GRANT, anything else _ENDPOINT or _PROTOCOL. */
+/* POSTs the form @params (name, value, ... NULL; a NULL value leaves its
+ * name out) to @token_url, blocking, through the token endpoint's module
+ * (loaded on the first call). Returns the grant (transfer full) or NULL:
+ * "invalid_grant" is BZ_OAUTH2_ERROR_INVALID_GRANT, anything else _ENDPOINT
+ * (also: the module is missing or broken) or _PROTOCOL. */
 BzOAuth2Grant *bz_oauth2_request_token (const char *account_name, const char *token_url,
                                         GCancellable *cancellable, GError **error,
                                         const char *first_param, ...) G_GNUC_NULL_TERMINATED;
@@ -105,7 +110,7 @@ gboolean bz_oauth2_clear_refresh_token (BzAccount *account, GCancellable *cancel
 char *bz_oauth2_goa_get_token (BzAccount *account, gint *expires_in, GCancellable *cancellable,
                                GError **error);
 
-/* --- authorization (bz-oauth2-authorize.c) --------------------------------- */
+/* --- authorization (bz-oauth2-authorize.c: buzonctl only, links libsoup) -- */
 
 /* Called with the URL the user must open (open a browser, print it). */
 typedef void (*BzOAuth2ShowUrlFunc) (const char *url, gpointer user_data);

@@ -9,8 +9,9 @@ session bus, real gnome-keyring-daemon):
   refresh, a token the server refuses (refreshed once, retried once),
   revocation -> Attention "authorize", one notification, no retry ->
   authorize again; oauth2-token-command success and failure; GOA found and
-  not found. No token ever appears in any output, log, file or command
-  line.
+  not found. The token endpoint's module is loaded for a provider's token
+  only, and a missing one is an error naming it. No token ever appears in
+  any output, log, file or command line.
 """
 
 import atexit
@@ -191,9 +192,29 @@ class Once:
         self.stderr = "".join(r.stderr for r in results)
 
 
-def once(*accounts):
+def once(*accounts, env=None):
     """buzond --once for each account (--account takes one)."""
-    return Once([run([BUZOND, "--config", conf, "--once", "--account", a]) for a in accounts])
+    return Once([run([BUZOND, "--config", conf, "--once", "--account", a], env=env)
+                 for a in accounts])
+
+
+def once_loading(*accounts):
+    """once(), and the files the dynamic linker loaded meanwhile."""
+    prefix = os.path.join(tmp, "ld-%d" % step_no)
+    r = once(*accounts, env={"LD_DEBUG": "files", "LD_DEBUG_OUTPUT": prefix})
+    loaded = []
+    for n in os.listdir(tmp):
+        if n.startswith(os.path.basename(prefix) + "."):
+            with open(os.path.join(tmp, n)) as f:
+                loaded += [line.split("file=")[1].split()[0] for line in f
+                           if "generating link map" in line]
+    check(loaded, "LD_DEBUG=files reported nothing")
+    return r, loaded
+
+
+def token_module_loaded(loaded):
+    """The token endpoint's module, libsoup: loaded only to ask a provider."""
+    return [f for f in loaded if "oauth2-http" in f or "libsoup" in f]
 
 
 def authorize_printed(account, forge=False):
@@ -274,9 +295,10 @@ control("deny=0")
 
 # --- 5. buzond --once over both mechanisms ------------------------------------
 step("buzond --once: OAUTHBEARER to the Gmail-style server, XOAUTH2 to Outlook's")
-r = once("gmail", "outlook")
+r, loaded = once_loading("gmail", "outlook")
 check(r.returncode == 0, r.stdout + r.stderr)
 check("gmail: 3 new" in r.stdout and "outlook: 3 new" in r.stdout, r.stdout)
+check(token_module_loaded(loaded), "the token endpoint's module was not loaded: %s" % loaded)
 
 
 def pop_log(name):
@@ -286,6 +308,13 @@ def pop_log(name):
 
 check("OAUTH2 OAUTHBEARER two-step ok" in pop_log("gmail"), pop_log("gmail"))
 check("OAUTH2 XOAUTH2 two-step ok" in pop_log("outlook"), pop_log("outlook"))
+
+step("the token endpoint's module missing: the account fails and names the file")
+missing_module = os.path.join(tmp, "no-such-dir", "oauth2-http.so")
+r = once("gmail", env={"BUZON_TEST_OAUTH2_MODULE": missing_module})
+check(r.returncode == 1, "exit %d: %s" % (r.returncode, r.stdout + r.stderr))
+check("gmail: " in r.stdout and "OAuth2 module is missing or broken" in r.stdout
+      and missing_module in r.stdout, r.stdout + r.stderr)
 
 # --- 6. the daemon: cache, expiry, refusal, revocation ------------------------
 step("the daemon reuses a valid access token")
@@ -430,8 +459,9 @@ security = none
 user = erin@example.test
 oauth2 = goa
 """ % {"cmd": cmd_port, "cmdfile": cmd_token_file, "goa": goa_port})
-r = once("cmd", "cmdbad", "goa", "goamissing")
+r, loaded = once_loading("cmd", "cmdbad", "goa", "goamissing")
 check(r.returncode == 1, r.stdout)
+check(not token_module_loaded(loaded), "loaded for command and GOA: %s" % token_module_loaded(loaded))
 check("cmd: 3 new" in r.stdout, r.stdout)
 check("oauth2-token-command for account cmdbad failed with exit status 4: vault is sealed"
       in r.stdout, r.stdout)
