@@ -77,6 +77,25 @@ def rss_breakdown(pid):
 
 def breakdown_row(cell, pid):
     anon, filed, pss, top = rss_breakdown(pid)
+    # BZ_BENCH_KEEP_SMAPS=DIR: the whole map, and glibc's malloc_info()
+    # (written by buzond itself, as the mail user, through gdb), for a
+    # closer look at where the memory is
+    keep = os.environ.get("BZ_BENCH_KEEP_SMAPS")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        os.chmod(keep, 0o1777)
+        with open("/proc/%d/smaps" % pid) as f, \
+                open(os.path.join(keep, "smaps-%s.txt" % cell), "w") as out:
+            out.write(f.read())
+        info = os.path.join(keep, "malloc-info-%s.xml" % cell)
+        try:
+            subprocess.run(["gdb", "-p", str(pid), "-batch",
+                            "-ex", 'call (void *) fopen ("%s", "w")' % info,
+                            "-ex", "call (int) malloc_info (0, $1)",
+                            "-ex", "call (int) fclose ($1)"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            print("bench: no malloc_info for %s: %s" % (cell, e))
     return (cell, "RSS: anonymous / file-backed / PSS",
             "%.1f / %.1f / %.1f" % (anon / 1024, filed / 1024, pss / 1024),
             "MB; largest files: " + ", ".join("%s %.1f" % (k.split(".so")[0], v / 1024)
@@ -181,7 +200,10 @@ maildir = {maildir}
         self.log = open(os.path.join(self.root, "buzond.log"), "ab")
         # exec'd by setpriv: the pid is buzond's own once it runs
         self.proc = subprocess.Popen(
-            self.as_user([self.tools.buzond, "--config", self.conf]),
+            # BZ_BENCH_DAEMON_WRAP: a profiler around buzond, e.g.
+            # "heaptrack -o /tmp/ht" (the smaps rows then measure it)
+            self.as_user(os.environ.get("BZ_BENCH_DAEMON_WRAP", "").split()
+                         + [self.tools.buzond, "--config", self.conf]),
             env=self.env, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
 
     def wait_stored(self, n, latency=False, from_sync=False, timeout=900):

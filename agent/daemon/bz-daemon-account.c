@@ -415,9 +415,7 @@ finish_sync (BzDaemonAccount *self, const BzSyncResult *result, const GError *er
   /* The sync's worker threads freed their batches, statements and TLS
    * buffers, but glibc keeps freed pages mapped, in the arena each thread
    * got: give them back, or the idle daemon holds its largest sync's
-   * memory until it exits. (Fewer arenas, M_ARENA_MAX = 2, saved another
-   * 0.3 MB but made a worker share the main loop's arena and its lock:
-   * not worth a D-Bus answer waiting on a preempted worker.) */
+   * memory until it exits (bz-main.c also caps the arenas at four). */
   malloc_trim (0);
   /* Last: the daemon may start the next account's sync right away. */
   release_slot (self);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
@@ -26,6 +27,21 @@ raise_fd_limit (void)
     return;
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? 16384 : MIN (limit.rlim_max, 16384);
   (void) setrlimit (RLIMIT_NOFILE, &limit);
+}
+
+/* glibc gives a thread that meets a busy arena an arena of its own, up to
+ * eight per core, and keeps every one for the life of the process with
+ * whatever its last thread left in it. Four arenas are one each for the
+ * threads that allocate at the same time (main loop, GDBus worker, sync
+ * worker, committer); threads that come and go (database preparation,
+ * indexer, search) reuse them. Quick daemon cells, A/B (issue 18): idle
+ * anonymous memory 6.2 -> 5.4 MB after a sync, 3.5 -> 3.2 MB with 40
+ * accounts; two arenas saved no more and doubled ListMessages' p99
+ * once in four runs (the main loop waiting on a worker's arena lock). */
+static void
+limit_arenas (void)
+{
+  (void) mallopt (M_ARENA_MAX, 4);
 }
 
 int
@@ -52,6 +68,7 @@ main (int argc, char **argv)
   g_autoptr (BzConfig) config = NULL;
   g_autoptr (BzDaemon) daemon = NULL;
 
+  limit_arenas ();
   bz_i18n_init ();
   g_set_prgname ("buzond");
   /* the context's texts and the entries' are N_() strings */
