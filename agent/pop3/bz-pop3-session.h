@@ -33,9 +33,14 @@ typedef struct
   guint64 size;
 } BzPop3ListEntry;
 
+/* One line of a UIDL listing. A sync keeps one per message on the server
+ * for its whole run and takes this array over as its own table instead of
+ * copying it (a copy was 3.2 MB more at 200,000 messages), so it has room
+ * for the caller's flags in what was padding. 16 bytes. */
 typedef struct
 {
   guint msgno;
+  guint flags; /* 0 here; the caller's */
   const char *uidl;
 } BzPop3UidlEntry;
 

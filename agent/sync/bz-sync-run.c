@@ -26,18 +26,28 @@ G_DEFINE_QUARK (bz - sync - error - quark, bz_sync_error)
  * the next goes on from there (bz-sync-check.c). */
 #define MAX_SESSIONS 4
 
-/* One message as the server lists it in this session: 24 bytes, one per
- * message on the server for the whole run (4.8 MB for 200,000). */
+/* One message as the server lists it in this session: the UIDL listing's
+ * own entries, taken over (16 bytes, one per message on the server for the
+ * whole run: 3.2 MB for 200,000). uidl is borrowed from the listing's
+ * strings or the synthetic table. Sizes are kept apart, only once LIST
+ * was asked: a sync that finds nothing new never needs them. */
+typedef BzPop3UidlEntry ServerEntry;
+
+/* ServerEntry.flags */
+#define SERVER_SHARED (1u << 0) /* another message has the same UIDL */
+#define SERVER_SIZED (1u << 1)  /* its size is LIST's (asked in this session) */
+
+G_STATIC_ASSERT (sizeof (ServerEntry) <= 2 * sizeof (guint64));
+
+/* A copy of one entry with its size, for the short lists of what to
+ * fetch, skip or delete. */
 typedef struct
 {
   guint msgno;
-  guint shared : 1; /* another message has the same UIDL */
-  guint sized : 1;  /* size is LIST's (asked in this session) */
-  guint64 size;
-  const char *uidl; /* borrowed from the UIDL array or the synthetic table */
+  guint flags;
+  guint64 size; /* 0 when not SERVER_SIZED */
+  const char *uidl;
 } ServerMessage;
-
-G_STATIC_ASSERT (sizeof (ServerMessage) <= 3 * sizeof (guint64));
 
 static gint
 compare_msgno (gconstpointer a, gconstpointer b)
@@ -219,7 +229,8 @@ synthesize_uidls (BzSyncRun *run, GArray *list, GError **error)
  * fetched or skipped. */
 typedef struct
 {
-  GArray *messages;      /* ServerMessage */
+  GArray *messages;      /* ServerEntry */
+  guint64 *sizes;        /* by index into messages; NULL until a size is asked */
   GPtrArray *names;      /* the UIDLs in server order, borrowed from: */
   GStringChunk *strings; /* the server's UIDL listing, or */
   GPtrArray *synthetic;  /* the names made without UIDL */
@@ -231,6 +242,7 @@ static void
 server_list_clear (ServerList *list)
 {
   g_clear_pointer (&list->messages, g_array_unref);
+  g_clear_pointer (&list->sizes, g_free);
   g_clear_pointer (&list->names, g_ptr_array_unref);
   g_clear_pointer (&list->strings, g_string_chunk_free);
   g_clear_pointer (&list->synthetic, g_ptr_array_unref);
@@ -252,20 +264,21 @@ server_list_sort (ServerList *list)
   list->by_uidl = bz_common_order_strings ((const char *const *) list->names->pdata, n);
   for (guint i = 1; i < n; i++)
     {
-      ServerMessage *a = &g_array_index (list->messages, ServerMessage, list->by_uidl[i - 1]);
-      ServerMessage *b = &g_array_index (list->messages, ServerMessage, list->by_uidl[i]);
+      ServerEntry *a = &g_array_index (list->messages, ServerEntry, list->by_uidl[i - 1]);
+      ServerEntry *b = &g_array_index (list->messages, ServerEntry, list->by_uidl[i]);
       if (strcmp (a->uidl, b->uidl) == 0)
         {
-          n_shared += a->shared ? 0 : 1;
-          a->shared = b->shared = TRUE;
+          n_shared += (a->flags & SERVER_SHARED) ? 0 : 1;
+          a->flags |= SERVER_SHARED;
+          b->flags |= SERVER_SHARED;
         }
     }
   return n_shared;
 }
 
-/* The server's message with @uidl, or NULL (also for a shared UIDL: such
- * messages are neither fetched nor deleted). */
-static ServerMessage *
+/* The index of the server's message with @uidl, or -1 (also for a shared
+ * UIDL: such messages are neither fetched nor deleted). */
+static gint
 server_list_find (ServerList *list, const char *uidl)
 {
   guint lo = 0, hi = list->messages->len;
@@ -275,17 +288,17 @@ server_list_find (ServerList *list, const char *uidl)
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
-      ServerMessage *m = &g_array_index (list->messages, ServerMessage, list->by_uidl[mid]);
+      ServerEntry *m = &g_array_index (list->messages, ServerEntry, list->by_uidl[mid]);
       int cmp = strcmp (m->uidl, uidl);
 
       if (cmp == 0)
-        return m->shared ? NULL : m;
+        return (m->flags & SERVER_SHARED) ? -1 : (gint) list->by_uidl[mid];
       if (cmp < 0)
         lo = mid + 1;
       else
         hi = mid;
     }
-  return NULL;
+  return -1;
 }
 
 static gint
@@ -298,6 +311,27 @@ compare_list_msgno (gconstpointer a, gconstpointer b)
 
 /* Fills in the size of each of @wanted (indices into list->messages): LIST n
  * pipelined for a few, one whole LIST when many are wanted. */
+/* Entry @idx with its size. */
+static ServerMessage
+server_list_message (ServerList *list, guint idx)
+{
+  const ServerEntry *e = &g_array_index (list->messages, ServerEntry, idx);
+  ServerMessage m = { e->msgno, e->flags, 0, e->uidl };
+
+  if (list->sizes != NULL)
+    m.size = list->sizes[idx];
+  return m;
+}
+
+static void
+server_list_set_size (ServerList *list, guint idx, guint64 size)
+{
+  if (list->sizes == NULL)
+    list->sizes = g_new0 (guint64, MAX (list->messages->len, 1));
+  list->sizes[idx] = size;
+  g_array_index (list->messages, ServerEntry, idx).flags |= SERVER_SIZED;
+}
+
 static gboolean
 server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError **error)
 {
@@ -314,31 +348,24 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
       g_array_sort (all, compare_list_msgno);
       for (guint i = 0; i < wanted->len; i++)
         {
-          ServerMessage *m =
-              &g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i));
-          BzPop3ListEntry key = { m->msgno, 0 };
+          guint idx = g_array_index (wanted, guint, i);
+          BzPop3ListEntry key = { g_array_index (list->messages, ServerEntry, idx).msgno, 0 };
           const BzPop3ListEntry *e =
               bsearch (&key, all->data, all->len, sizeof (BzPop3ListEntry), compare_list_msgno);
-          m->size = e != NULL ? e->size : 0;
-          m->sized = e != NULL;
+          if (e != NULL)
+            server_list_set_size (list, idx, e->size);
         }
       return TRUE;
     }
   msgnos = g_new (guint, wanted->len);
   sizes = g_new0 (guint64, wanted->len);
   for (guint i = 0; i < wanted->len; i++)
-    msgnos[i] =
-        g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i)).msgno;
+    msgnos[i] = g_array_index (list->messages, ServerEntry, g_array_index (wanted, guint, i)).msgno;
   if (!bz_pop3_session_list_many (run->session, msgnos, wanted->len, sizes, run->cancellable,
                                   error))
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
-    {
-      ServerMessage *m =
-          &g_array_index (list->messages, ServerMessage, g_array_index (wanted, guint, i));
-      m->size = sizes[i];
-      m->sized = TRUE;
-    }
+    server_list_set_size (list, g_array_index (wanted, guint, i), sizes[i]);
   return TRUE;
 }
 
@@ -350,7 +377,7 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
   g_autoptr (GError) local_error = NULL;
   g_autoptr (BzPop3UidlList) uidls = NULL;
 
-  out->messages = g_array_new (FALSE, TRUE, sizeof (ServerMessage));
+  out->messages = g_array_new (FALSE, TRUE, sizeof (ServerEntry));
   uidls = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
   if (uidls == NULL)
     {
@@ -377,13 +404,14 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
       if (out->synthetic == NULL)
         return FALSE;
       out->names = g_ptr_array_new_full (list->len, NULL);
+      out->sizes = g_new0 (guint64, MAX (list->len, 1));
       for (guint i = 0; i < list->len; i++)
         {
-          ServerMessage m = { 0 };
+          ServerEntry m = { 0 };
           m.msgno = g_array_index (list, BzPop3ListEntry, i).msgno;
-          m.size = g_array_index (list, BzPop3ListEntry, i).size;
-          m.sized = TRUE;
+          m.flags = SERVER_SIZED;
           m.uidl = g_ptr_array_index (out->synthetic, i);
+          out->sizes[i] = g_array_index (list, BzPop3ListEntry, i).size;
           g_array_append_val (out->messages, m);
           g_ptr_array_add (out->names, (gpointer) m.uidl);
         }
@@ -391,19 +419,13 @@ list_server (BzSyncRun *run, ServerList *out, GError **error)
       return TRUE;
     }
 
-  out->names = g_ptr_array_new_full (uidls->entries->len, NULL);
-  g_array_set_size (out->messages, uidls->entries->len);
-  for (guint i = 0; i < uidls->entries->len; i++)
-    {
-      const BzPop3UidlEntry *e = &g_array_index (uidls->entries, BzPop3UidlEntry, i);
-      ServerMessage *m = &g_array_index (out->messages, ServerMessage, i);
-
-      m->msgno = e->msgno;
-      m->uidl = e->uidl;
-      g_ptr_array_add (out->names, (gpointer) e->uidl);
-    }
-  /* The strings outlive the listing's entries, which this table replaces. */
+  /* the listing's entries are the table, its strings the names */
+  g_array_unref (out->messages);
+  out->messages = g_steal_pointer (&uidls->entries);
   out->strings = g_steal_pointer (&uidls->strings);
+  out->names = g_ptr_array_new_full (out->messages->len, NULL);
+  for (guint i = 0; i < out->messages->len; i++)
+    g_ptr_array_add (out->names, (gpointer) g_array_index (out->messages, ServerEntry, i).uidl);
   return TRUE;
 }
 
@@ -468,11 +490,11 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
     return NULL;
   for (guint i = 0; i < stored->len; i++)
     {
-      ServerMessage *m = server_list_find (server, g_ptr_array_index (stored, i));
-      if (m != NULL)
+      gint found = server_list_find (server, g_ptr_array_index (stored, i));
+      if (found >= 0)
         {
-          guint idx = (guint) (m - &g_array_index (server->messages, ServerMessage, 0));
-          if (!m->sized)
+          guint idx = (guint) found;
+          if (!(g_array_index (server->messages, ServerEntry, idx).flags & SERVER_SIZED))
             g_array_append_val (unsized, idx);
           g_array_append_val (candidates, idx);
         }
@@ -484,13 +506,13 @@ messages_to_delete (BzSyncRun *run, ServerList *server, GError **error)
    * known, from before sizes were recorded so). */
   for (guint i = 0; i < candidates->len; i++)
     {
-      const ServerMessage *m =
-          &g_array_index (server->messages, ServerMessage, g_array_index (candidates, guint, i));
+      ServerMessage one = server_list_message (server, g_array_index (candidates, guint, i));
+      const ServerMessage *m = &one;
       guint64 recorded = 0;
 
       if (!bz_db_get_size (run->db, run->account->name, m->uidl, &recorded, error))
         return NULL;
-      if (recorded != 0 && (!m->sized || recorded != m->size))
+      if (recorded != 0 && (!(m->flags & SERVER_SIZED) || recorded != m->size))
         {
           g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
           g_warning (
@@ -562,12 +584,12 @@ sync_session (BzSyncRun *run, GError **error)
     {
       for (guint i = 0; i < server.messages->len; i++)
         {
-          const ServerMessage *m =
-              &g_array_index (server.messages, ServerMessage, server.by_uidl[i]);
-          if (m->shared &&
-              (i == 0 || strcmp (m->uidl, g_array_index (server.messages, ServerMessage,
-                                                         server.by_uidl[i - 1])
-                                              .uidl) != 0))
+          const ServerEntry *m = &g_array_index (server.messages, ServerEntry, server.by_uidl[i]);
+          if ((m->flags & SERVER_SHARED) &&
+              (i == 0 ||
+               strcmp (m->uidl,
+                       g_array_index (server.messages, ServerEntry, server.by_uidl[i - 1]).uidl) !=
+                   0))
             {
               g_autofree char *shown = bz_common_text_sanitize (m->uidl, -1);
               bz_log_account (G_LOG_LEVEL_WARNING, run->account->name,
@@ -628,7 +650,7 @@ sync_session (BzSyncRun *run, GError **error)
   for (guint i = 0; i < new_idx->len; i++)
     {
       guint idx = g_array_index (new_idx, guint, i);
-      if (!g_array_index (server.messages, ServerMessage, idx).shared)
+      if (!(g_array_index (server.messages, ServerEntry, idx).flags & SERVER_SHARED))
         g_array_append_val (wanted, idx);
     }
   n_new = wanted->len;
@@ -640,10 +662,10 @@ sync_session (BzSyncRun *run, GError **error)
   for (guint i = 0; i < skipped->len; i++)
     {
       BzDbMessage *s = g_ptr_array_index (skipped, i);
-      ServerMessage *m = server_list_find (&server, s->uidl);
-      if (m != NULL)
+      gint found = server_list_find (&server, s->uidl);
+      if (found >= 0)
         {
-          guint idx = (guint) (m - &g_array_index (server.messages, ServerMessage, 0));
+          guint idx = (guint) found;
           g_array_append_val (wanted, idx);
           g_array_append_val (skipped_sizes, s->size);
         }
@@ -653,8 +675,8 @@ sync_session (BzSyncRun *run, GError **error)
     return FALSE;
   for (guint i = 0; i < wanted->len; i++)
     {
-      const ServerMessage *m =
-          &g_array_index (server.messages, ServerMessage, g_array_index (wanted, guint, i));
+      ServerMessage one = server_list_message (&server, g_array_index (wanted, guint, i));
+      const ServerMessage *m = &one;
       /* Skipped after sending far more than LIST said (its row has the
        * octets read): fetched again only when it would not be cut off
        * again, as a RETR now would be. */
