@@ -35,9 +35,11 @@ raise_fd_limit (void)
  * threads that allocate at the same time (main loop, GDBus worker, sync
  * worker, committer); threads that come and go (database preparation,
  * indexer, search) reuse them. Quick daemon cells, A/B (issue 18): idle
- * anonymous memory 6.2 -> 5.4 MB after a sync, 3.5 -> 3.2 MB with 40
- * accounts; two arenas saved no more and doubled ListMessages' p99
- * once in four runs (the main loop waiting on a worker's arena lock). */
+ * anonymous memory 0.65 MB less after a sync (4 interleaved pairs), 0.3 MB
+ * with 40 accounts, ListMessages' p99 no worse; the full-size cell showed
+ * no difference beyond its noise in either. Two arenas saved no more and
+ * doubled ListMessages' p99 once in four runs (the main loop waiting on a
+ * worker's arena lock). */
 static void
 limit_arenas (void)
 {
