@@ -336,17 +336,24 @@ test_max_size (void)
   g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 12);
 }
 
+/* An account "bad" whose password dovecot refuses. */
+static char *
+bad_password_account (const char *user)
+{
+  return g_strdup_printf ("[account bad]\n"
+                          "host = localhost\nport = %u\n"
+                          "security = none\nuser = %s\nauth = user\n"
+                          "password-command = echo wrong-password\n",
+                          bz_test_env_port ("BZ_TEST_POP3_PORT"), user);
+}
+
 static void
 test_two_accounts_bad_password (void)
 {
   g_autoptr (SyncCase) c = sync_case_new ();
   g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *good = sync_case_dovecot_account (c, "good", "test6", NULL);
-  g_autofree char *bad = g_strdup_printf ("[account bad]\n"
-                                          "host = localhost\nport = %u\n"
-                                          "security = none\nuser = test7\nauth = user\n"
-                                          "password-command = echo wrong-password\n",
-                                          bz_test_env_port ("BZ_TEST_POP3_PORT"));
+  g_autofree char *bad = bad_password_account ("test7");
   g_autofree char *conf = g_strconcat (bad, "\n", good, NULL);
   g_autofree char *maildir = sync_case_maildir (c, "good");
   g_autofree char *bad_maildir = sync_case_maildir (c, "bad");
@@ -384,11 +391,7 @@ test_database_unusable (void)
   g_autoptr (SyncCase) c = sync_case_new ();
   g_autoptr (GHashTable) sources = sources_new ();
   g_autofree char *good = sync_case_dovecot_account (c, "good", "test8", "keep = delete\n");
-  g_autofree char *bad = g_strdup_printf ("[account bad]\n"
-                                          "host = localhost\nport = %u\n"
-                                          "security = none\nuser = test7\nauth = user\n"
-                                          "password-command = echo wrong-password\n",
-                                          bz_test_env_port ("BZ_TEST_POP3_PORT"));
+  g_autofree char *bad = bad_password_account ("test7");
   g_autofree char *conf = g_strconcat (bad, "\n", good, NULL);
   g_autofree char *db_path = sync_case_db_path (c);
   g_autofree char *maildir = sync_case_maildir (c, "good");
