@@ -75,6 +75,15 @@ def rss_breakdown(pid):
     return anon, filed, pss, top
 
 
+def check_maildir(bench, user, maildir, expected, sample):
+    """The daemon's Maildir holds every expected message once and nothing
+    else (the same check as the --once cells'; @sample byte-exact)."""
+    import bench as b
+    client = b.Buzon(bench.srv, user, bench.tools)
+    client.maildir = maildir
+    b.check_delivery(client, expected, sample)
+
+
 def breakdown_row(cell, pid):
     anon, filed, pss, top = rss_breakdown(pid)
     # BZ_BENCH_KEEP_SMAPS=DIR: the whole map, and glibc's malloc_info()
@@ -295,9 +304,7 @@ def cell_daemon6k(bench, user, n, seed):
         rows.append(breakdown_row("daemon6k", d.proc.pid))
     finally:
         d.stop()
-    client = b.Buzon(bench.srv, user, bench.tools)
-    client.maildir = maildir
-    b.check_delivery(client, expected, 20)
+    check_maildir(bench, user, maildir, expected, 20)
     for r in rows:
         bench.log("    %-40s %10s %s" % (r[1], fmt(r[2]), r[3]))
     return rows
@@ -332,9 +339,7 @@ def cell_accounts40(bench, users, per_account, seed):
     finally:
         d.stop()
     for (name, user, maildir) in accounts:
-        client = b.Buzon(bench.srv, user, bench.tools)
-        client.maildir = maildir
-        b.check_delivery(client, expected[user], 2)
+        check_maildir(bench, user, maildir, expected[user], 2)
     for r in rows:
         bench.log("    %-40s %10s %s" % (r[1], fmt(r[2]), r[3]))
     return rows
@@ -508,9 +513,7 @@ def cell_index10k(bench, user, n, seed):
         rows = download_and_index(bench, "index10k", d, len(expected), "realistic")
     finally:
         d.stop()
-    client = b.Buzon(bench.srv, user, bench.tools)
-    client.maildir = maildir
-    b.check_delivery(client, expected, 20)
+    check_maildir(bench, user, maildir, expected, 20)
     log_rows(bench, rows)
     return rows
 
@@ -599,9 +602,7 @@ def cell_search50k(bench, user, n, seed, count):
                                % (len(zero), "; ".join(zero[:5])))
     finally:
         d.stop()
-    client = b.Buzon(bench.srv, user, bench.tools)
-    client.maildir = maildir
-    b.check_delivery(client, expected, 20)
+    check_maildir(bench, user, maildir, expected, 20)
     log_rows(bench, rows)
     return rows
 
