@@ -3,6 +3,7 @@
  * loop that auth and the commands are built on. */
 #pragma once
 
+#include "bz-pop3-digest.h"
 #include "bz-pop3-parser.h"
 #include "bz-pop3-session.h"
 
@@ -53,10 +54,9 @@ typedef struct
   gboolean began; /* SINK: begin() was called */
   /* SINK: what the answer looked like so far, and where it is cut off */
   BzPop3MessageFacts facts;
-  guint64 limit;        /* 0 = none */
-  guint64 hash_carry;   /* bytes not yet hashed (fewer than 8) */
-  guint hash_carry_len; /* how many */
-  guint8 head[5];       /* the first bytes of the first data line */
+  guint64 limit;       /* 0 = none */
+  BzPop3Digest digest; /* SINK: of the data handed to the sink */
+  guint8 head[5];      /* the first bytes of the first data line */
   guint head_len;
   gboolean head_done;
 } BzPop3Cmd;

@@ -98,64 +98,25 @@ bz_pop3_session_prefix_error (BzPop3Session *self, GError **error)
     g_prefix_error (error, "%s", prefix);
 }
 
+/* Hands @len bytes of the current answer to the sink. The digest is taken
+ * here, over whole buffers, rather than line by line as they arrive. */
 static gboolean
-bz_pop3_session_sink_flush (BzPop3Session *self, GError **error)
+bz_pop3_session_sink_write (BzPop3Session *self, BzPop3Cmd *cmd, const char *data, gsize len,
+                            GError **error)
+{
+  bz_pop3_digest_update (&cmd->digest, data, len);
+  return self->sink->write (self->sink, data, len, error);
+}
+
+static gboolean
+bz_pop3_session_sink_flush (BzPop3Session *self, BzPop3Cmd *cmd, GError **error)
 {
   gsize len = self->sinkbuf_len;
 
   self->sinkbuf_len = 0;
   if (len == 0)
     return TRUE;
-  return self->sink->write (self->sink, self->sinkbuf, len, error);
-}
-
-/* A 64-bit hash of a message's data, the same however the data is split
- * into fragments: enough to tell "the same bytes again" from "other bytes"
- * when a server's sizes disagree (not a defence against the server, which
- * chooses the bytes anyway), and cheap enough to run on every byte. */
-static void
-bz_pop3_hash_mix (guint64 *h, guint64 word)
-{
-  *h = (*h ^ word) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
-  *h ^= *h >> 29;
-}
-
-static void
-bz_pop3_hash_update (BzPop3Cmd *cmd, const char *data, gsize len)
-{
-  const guint8 *p = (const guint8 *) data;
-
-  while (len > 0 && cmd->hash_carry_len > 0)
-    {
-      cmd->hash_carry |= (guint64) *p++ << (8 * cmd->hash_carry_len++);
-      len--;
-      if (cmd->hash_carry_len == 8)
-        {
-          bz_pop3_hash_mix (&cmd->facts.digest, cmd->hash_carry);
-          cmd->hash_carry = 0;
-          cmd->hash_carry_len = 0;
-        }
-    }
-  for (; len >= 8; p += 8, len -= 8)
-    {
-      guint64 word;
-      memcpy (&word, p, 8);
-      bz_pop3_hash_mix (&cmd->facts.digest, GUINT64_FROM_LE (word));
-    }
-  while (len > 0)
-    {
-      cmd->hash_carry |= (guint64) *p++ << (8 * cmd->hash_carry_len++);
-      len--;
-    }
-}
-
-static void
-bz_pop3_hash_finish (BzPop3Cmd *cmd)
-{
-  bz_pop3_hash_mix (&cmd->facts.digest, cmd->hash_carry ^ ((guint64) cmd->hash_carry_len << 56));
-  bz_pop3_hash_mix (&cmd->facts.digest, cmd->facts.octets);
-  cmd->hash_carry = 0;
-  cmd->hash_carry_len = 0;
+  return bz_pop3_session_sink_write (self, cmd, self->sinkbuf, len, error);
 }
 
 /* "+OK" or "-ERR", then a space or the line end, as the parser reads a
@@ -220,9 +181,6 @@ bz_pop3_session_account (BzPop3Session *self, BzPop3Cmd *cmd, const char *data, 
           cmd->facts.status_first = bz_pop3_looks_like_status (cmd->head, cmd->head_len, eol);
         }
     }
-  bz_pop3_hash_update (cmd, data, len);
-  if (eol)
-    bz_pop3_hash_update (cmd, "\n", 1);
   /* LIST counts CRLF: each line end is two octets. */
   cmd->facts.octets += len + (eol ? 2 : 0);
   cmd->facts.lines += eol ? 1 : 0;
@@ -278,6 +236,7 @@ bz_pop3_session_on_status (gpointer user_data, gboolean ok, gboolean continuatio
       cmd->began = TRUE;
       cmd->facts.status_octets = bz_pop3_status_octets (text);
       self->sinkbuf_len = 0;
+      bz_pop3_digest_init (&cmd->digest);
       return self->sink->begin (self->sink, cmd->msgno, error);
     }
   if (ok && !continuation && cmd->kind == BZ_POP3_CMD_LINES)
@@ -339,11 +298,11 @@ bz_pop3_session_on_data (gpointer user_data, const char *data, gsize len, gboole
    * the buffer goes straight through. */
   if (self->sinkbuf_len + len + 1 > BZ_POP3_SINK_BUFFER)
     {
-      if (!bz_pop3_session_sink_flush (self, error))
+      if (!bz_pop3_session_sink_flush (self, cmd, error))
         return FALSE;
       if (len + 1 > BZ_POP3_SINK_BUFFER)
         {
-          if (!self->sink->write (self->sink, data, len, error))
+          if (!bz_pop3_session_sink_write (self, cmd, data, len, error))
             return FALSE;
           len = 0;
         }
@@ -365,9 +324,9 @@ bz_pop3_session_on_end (gpointer user_data, GError **error)
   cmd->done = TRUE;
   if (cmd->kind != BZ_POP3_CMD_SINK)
     return TRUE;
-  if (!bz_pop3_session_sink_flush (self, error))
+  if (!bz_pop3_session_sink_flush (self, cmd, error))
     return FALSE;
-  bz_pop3_hash_finish (cmd);
+  cmd->facts.digest = bz_pop3_digest_finish (&cmd->digest);
   if (!bz_pop3_message_facts_fit (&cmd->facts) &&
       (self->sink->check == NULL || !self->sink->check (self->sink, cmd->msgno, &cmd->facts)))
     {

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "bz-pop3-digest.h"
 #include "bz-pop3-error.h"
 #include "bz-pop3-parser.h"
 
@@ -465,6 +466,76 @@ test_parser_callback_error (void)
   rec_clear (&rec);
 }
 
+static guint64
+digest_of_pieces (const guint8 *data, gsize len, const gsize *cuts, gsize n_cuts)
+{
+  BzPop3Digest digest;
+  gsize at = 0;
+
+  bz_pop3_digest_init (&digest);
+  for (gsize i = 0; i < n_cuts; i++)
+    {
+      bz_pop3_digest_update (&digest, data + at, cuts[i] - at);
+      at = cuts[i];
+    }
+  bz_pop3_digest_update (&digest, data + at, len - at);
+  return bz_pop3_digest_finish (&digest);
+}
+
+/* The digest of an answer must not depend on how the network and the sink
+ * buffer cut it into pieces, and must tell apart answers that differ in
+ * one byte, in length only, or by words swapped between lanes. */
+static void
+test_digest (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (18);
+  guint8 data[1000];
+  guint8 other[sizeof data];
+  guint64 whole;
+
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = (guint8) g_rand_int (rand);
+  whole = digest_of_pieces (data, sizeof data, NULL, 0);
+
+  for (gsize cut = 0; cut <= sizeof data; cut++)
+    g_assert_cmpuint (digest_of_pieces (data, sizeof data, &cut, 1), ==, whole);
+  for (guint round = 0; round < 200; round++)
+    {
+      gsize cuts[40];
+      gsize n = g_rand_int_range (rand, 1, G_N_ELEMENTS (cuts));
+
+      for (gsize i = 0; i < n; i++)
+        cuts[i] = g_rand_int_range (rand, 0, sizeof data + 1);
+      for (gsize i = 1; i < n; i++)
+        for (gsize j = i; j > 0 && cuts[j - 1] > cuts[j]; j--)
+          {
+            gsize t = cuts[j];
+            cuts[j] = cuts[j - 1];
+            cuts[j - 1] = t;
+          }
+      g_assert_cmpuint (digest_of_pieces (data, sizeof data, cuts, n), ==, whole);
+    }
+
+  for (gsize at = 0; at < sizeof data; at += 7)
+    {
+      memcpy (other, data, sizeof data);
+      other[at] ^= 0x01;
+      g_assert_cmpuint (digest_of_pieces (other, sizeof other, NULL, 0), !=, whole);
+    }
+  /* The first two 8-byte words of a block land in different lanes. */
+  memcpy (other, data, sizeof data);
+  memcpy (other, data + 8, 8);
+  memcpy (other + 8, data, 8);
+  g_assert_cmpuint (digest_of_pieces (other, sizeof other, NULL, 0), !=, whole);
+
+  memset (other, 0, sizeof other);
+  for (gsize len = 1; len < 70; len++)
+    g_assert_cmpuint (digest_of_pieces (other, len, NULL, 0), !=,
+                      digest_of_pieces (other, len - 1, NULL, 0));
+  for (gsize len = 1; len < sizeof data; len++)
+    g_assert_cmpuint (digest_of_pieces (data, len, NULL, 0), !=, whole);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -481,5 +552,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/parser/unexpected", test_parser_unexpected);
   g_test_add_func ("/pop3/parser/nul", test_parser_nul);
   g_test_add_func ("/pop3/parser/callback-error", test_parser_callback_error);
+  g_test_add_func ("/pop3/digest", test_digest);
   return g_test_run ();
 }
