@@ -227,7 +227,16 @@ GArray *
 bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls, gsize n_uidls,
                   const guint *sorted, guint *n_gone, GError **error)
 {
-  g_autoptr (GPtrArray) vanished = g_ptr_array_new_with_free_func (g_free);
+  return bz_db_sync_uidls_merged (self, account, NULL, server_uidls, n_uidls, sorted, n_gone,
+                                  error);
+}
+
+GArray *
+bz_db_sync_uidls_merged (BzDb *self, const char *account, BzDbUidlMerge *merge,
+                         const char *const *server_uidls, gsize n_uidls, const guint *sorted,
+                         guint *n_gone, GError **error)
+{
+  g_autoptr (GPtrArray) vanished = NULL;
   g_autoptr (GArray) out = NULL;
   gint64 account_id = 0;
 
@@ -235,10 +244,13 @@ bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uid
 
   if (n_gone != NULL)
     *n_gone = 0;
-  if (!bz_db_account_id (self, account, FALSE, &account_id, error))
-    return NULL;
-  if (!diff_uidls (self, account_id, server_uidls, n_uidls, sorted, &out, vanished, error))
-    return NULL;
+  if (merge == NULL || !bz_db_uidl_merge_take (merge, n_uidls, &out, &vanished))
+    {
+      vanished = g_ptr_array_new_with_free_func (g_free);
+      if (!bz_db_account_id (self, account, FALSE, &account_id, error) ||
+          !diff_uidls (self, account_id, server_uidls, n_uidls, sorted, &out, vanished, error))
+        return NULL;
+    }
   if (!update_each (self, account, MARK_GONE_SQL, (const char *const *) vanished->pdata,
                     vanished->len, n_gone, error))
     return NULL;

@@ -132,6 +132,33 @@ GArray *bz_db_find_new_uidls (BzDb *self, const char *account, const char *const
  * them already. NULL on error. */
 GArray *bz_db_sync_uidls (BzDb *self, const char *account, const char *const *server_uidls,
                           gsize n_uidls, const guint *sorted, guint *n_gone, GError **error);
+
+/* The diff of bz_db_sync_uidls() made while the listing arrives, when the
+ * server lists in strcmp() order (bz-db-merge.c). Holds a read of @self
+ * open until ended: use nothing else of @self meanwhile. NULL with
+ * BZ_DB_ERROR when the rows cannot be read (transfer full, free with
+ * bz_db_uidl_merge_free()). */
+typedef struct _BzDbUidlMerge BzDbUidlMerge;
+BzDbUidlMerge *bz_db_uidl_merge_new (BzDb *self, const char *account, GError **error);
+/* The next UIDL of the listing, in the listing's order. @uidl must stay
+ * valid until the merge is ended. Cannot fail: a UIDL not above the one
+ * before, or a read error, only makes the merge unusable. */
+void bz_db_uidl_merge_feed (BzDbUidlMerge *merge, const char *uidl);
+/* The listing is complete: walks the remaining rows and ends the read. */
+void bz_db_uidl_merge_end (BzDbUidlMerge *merge);
+/* Ends the merge and, when it is usable for a listing of @n_uidls UIDLs
+ * (all fed, in order, no row changed since it began), moves its result to
+ * *@fresh (guint indices, as bz_db_sync_uidls() returns) and *@vanished
+ * (UIDLs to mark gone), both transfer full. FALSE: diff instead. */
+gboolean bz_db_uidl_merge_take (BzDbUidlMerge *merge, gsize n_uidls, GArray **fresh,
+                                GPtrArray **vanished);
+void bz_db_uidl_merge_free (BzDbUidlMerge *merge);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzDbUidlMerge, bz_db_uidl_merge_free)
+/* bz_db_sync_uidls() with the result of @merge (optional) when it is
+ * usable, else the diff as usual: the same answer either way. */
+GArray *bz_db_sync_uidls_merged (BzDb *self, const char *account, BzDbUidlMerge *merge,
+                                 const char *const *server_uidls, gsize n_uidls,
+                                 const guint *sorted, guint *n_gone, GError **error);
 /* How long rows of messages that left the server are kept. */
 #define BZ_DB_PRUNE_GRACE_DAYS 30
 /* Forgets the gone and deleted messages of @account without a copy in the

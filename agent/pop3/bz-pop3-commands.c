@@ -121,6 +121,8 @@ typedef struct
   BzPop3UidlList *list;
   GError *error; /* the first bad line */
   gsize bytes;   /* of the UIDLs so far */
+  BzPop3UidlFunc func;
+  gpointer func_data;
 } UidlReader;
 
 /* Each line of the listing as it arrives: no copy of the whole answer.
@@ -152,14 +154,23 @@ bz_pop3_commands_uidl_line (const char *line, gsize len, gpointer data)
     }
   entry.uidl = g_string_chunk_insert_len (r->list->strings, rest, (gssize) uidl_len);
   g_array_append_val (r->list->entries, entry);
+  if (r->func != NULL)
+    r->func (entry.uidl, r->func_data);
 }
 
 BzPop3UidlList *
 bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable, GError **error)
 {
+  return bz_pop3_session_uidl_full (self, NULL, NULL, cancellable, error);
+}
+
+BzPop3UidlList *
+bz_pop3_session_uidl_full (BzPop3Session *self, BzPop3UidlFunc func, gpointer user_data,
+                           GCancellable *cancellable, GError **error)
+{
   g_autoptr (BzPop3UidlList) list = g_new0 (BzPop3UidlList, 1);
   g_autoptr (BzPop3Cmd) done = NULL;
-  UidlReader reader = { self, list, NULL, 0 };
+  UidlReader reader = { self, list, NULL, 0, func, user_data };
   BzPop3Cmd *cmd;
   gboolean ran;
 

@@ -158,6 +158,13 @@ gboolean bz_pop3_session_list_many (BzPop3Session *self, const guint *msgnos, gs
  * BZ_POP3_ERROR_NO_UIDL when the server has no UIDL. */
 BzPop3UidlList *bz_pop3_session_uidl (BzPop3Session *self, GCancellable *cancellable,
                                       GError **error);
+/* Called with each UIDL of a listing as it arrives, in the server's order;
+ * @uidl stays valid as long as the returned list's strings. */
+typedef void (*BzPop3UidlFunc) (const char *uidl, gpointer user_data);
+/* bz_pop3_session_uidl() that also hands each UIDL to @func (optional). */
+BzPop3UidlList *bz_pop3_session_uidl_full (BzPop3Session *self, BzPop3UidlFunc func,
+                                           gpointer user_data, GCancellable *cancellable,
+                                           GError **error);
 
 gboolean bz_pop3_session_retr (BzPop3Session *self, guint msgno, BzPop3MessageSink *sink,
                                GCancellable *cancellable, GError **error);

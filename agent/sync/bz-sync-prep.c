@@ -26,6 +26,7 @@ struct _BzSyncPrep
   guint stored;
   BzDbMark mark;
   GError *error;
+  gint done; /* atomic: the thread has finished */
 };
 
 static gpointer
@@ -41,6 +42,7 @@ prep_thread (gpointer data)
       bz_db_get_mark (db, &prep->mark, &prep->error))
     prep->db = g_steal_pointer (&db);
   bz_log_set_thread_account (NULL);
+  g_atomic_int_set (&prep->done, 1);
   return NULL;
 }
 
@@ -90,6 +92,15 @@ bz_sync_prep_get_db (BzSyncPrep *prep, GError **error)
       g_propagate_error (error, g_error_copy (prep->error));
       return NULL;
     }
+  return prep->db;
+}
+
+BzDb *
+bz_sync_prep_peek_db (BzSyncPrep *prep)
+{
+  if (!g_atomic_int_get (&prep->done))
+    return NULL;
+  prep_join (prep);
   return prep->db;
 }
 

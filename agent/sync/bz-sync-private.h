@@ -18,6 +18,9 @@ BzSyncPrep *bz_sync_prep_start (const BzAccount *account, const char *db_path);
 /* Waits for the work; the database (owned by @prep), or NULL with the
  * error of opening or recovering it. */
 BzDb *bz_sync_prep_get_db (BzSyncPrep *prep, GError **error);
+/* The database when the thread is done with it and it opened, else NULL at
+ * once (borrowed, as bz_sync_prep_get_db()). */
+BzDb *bz_sync_prep_peek_db (BzSyncPrep *prep);
 /* Waits for the work; TRUE with its error when it failed. */
 gboolean bz_sync_prep_failed (BzSyncPrep *prep, GError **error);
 /* The account's StoredCount now: the count made beside the connect while

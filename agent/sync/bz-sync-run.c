@@ -236,6 +236,7 @@ typedef struct
   GPtrArray *synthetic;  /* the names made without UIDL */
   guint *by_uidl;        /* indices sorted by UIDL, built on first lookup */
   gboolean have_sizes;   /* from LIST already (a server without UIDL) */
+  BzDbUidlMerge *merge;  /* the diff made while the listing came, if any */
 } ServerList;
 
 static void
@@ -247,6 +248,7 @@ server_list_clear (ServerList *list)
   g_clear_pointer (&list->strings, g_string_chunk_free);
   g_clear_pointer (&list->synthetic, g_ptr_array_unref);
   g_clear_pointer (&list->by_uidl, g_free);
+  g_clear_pointer (&list->merge, bz_db_uidl_merge_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServerList, server_list_clear)
@@ -371,14 +373,47 @@ server_list_fill_sizes (BzSyncRun *run, ServerList *list, GArray *wanted, GError
 
 /* Builds the session's message table from UIDL (sizes still 0), or from
  * LIST and TOP 0 on a server without UIDL (sizes known). */
+typedef struct
+{
+  BzSyncRun *run;
+  ServerList *list;
+  gboolean tried;
+} ListingWalk;
+
+/* Each UIDL as it arrives: the database walks beside the listing. It
+ * starts with the first line, when the server has had its time to compute
+ * the listing and the database thread is long done; if it is not, the
+ * diff waits for the end as before. */
+static void
+walk_uidl (const char *uidl, gpointer data)
+{
+  ListingWalk *w = data;
+
+  if (!w->tried)
+    {
+      BzDb *db = bz_sync_prep_peek_db (w->run->prep);
+
+      w->tried = TRUE;
+      if (db != NULL)
+        w->list->merge = bz_db_uidl_merge_new (db, w->run->account->name, NULL);
+    }
+  if (w->list->merge != NULL)
+    bz_db_uidl_merge_feed (w->list->merge, uidl);
+}
+
 static gboolean
 list_server (BzSyncRun *run, ServerList *out, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (BzPop3UidlList) uidls = NULL;
+  ListingWalk walk = { run, out, FALSE };
 
   out->messages = g_array_new (FALSE, TRUE, sizeof (ServerEntry));
-  uidls = bz_pop3_session_uidl (run->session, run->cancellable, &local_error);
+  uidls =
+      bz_pop3_session_uidl_full (run->session, walk_uidl, &walk, run->cancellable, &local_error);
+  /* the read it holds ends before anything else uses the database */
+  if (out->merge != NULL)
+    bz_db_uidl_merge_end (out->merge);
   if (uidls == NULL)
     {
       g_autoptr (GArray) list = NULL;
@@ -609,9 +644,9 @@ sync_session (BzSyncRun *run, GError **error)
                                   NULL, error))
     return FALSE;
   /* the names are the UIDLs in server order, already sorted by by_uidl */
-  new_idx =
-      bz_db_sync_uidls (run->db, run->account->name, (const char *const *) server.names->pdata,
-                        server.names->len, server.by_uidl, &run->result->gone, error);
+  new_idx = bz_db_sync_uidls_merged (run->db, run->account->name, server.merge,
+                                     (const char *const *) server.names->pdata, server.names->len,
+                                     server.by_uidl, &run->result->gone, error);
   if (new_idx == NULL)
     return FALSE;
   /* The database knows none of the server's messages, nor any other of

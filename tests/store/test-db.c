@@ -875,6 +875,137 @@ test_concurrent_first_open (Fixture *fx, gconstpointer data)
     }
 }
 
+/* The merge's answer for a listing fed in full. */
+static gboolean
+merge_listing (BzDb *db, const char *account, const char *const *uidls, gsize n, gsize n_fed,
+               GArray **fresh, GPtrArray **vanished)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDbUidlMerge) merge = bz_db_uidl_merge_new (db, account, &error);
+
+  g_assert_no_error (error);
+  for (gsize i = 0; i < n_fed; i++)
+    bz_db_uidl_merge_feed (merge, uidls[i]);
+  bz_db_uidl_merge_end (merge);
+  return bz_db_uidl_merge_take (merge, n, fresh, vanished);
+}
+
+/* The diff made while a sorted listing arrives gives the diff's answer;
+ * a listing out of order, a UIDL listed twice, a listing not fed in full
+ * or a row written meanwhile make it unusable, and the sync then diffs
+ * after the listing with the same result. */
+static void
+test_uidl_merge (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GArray) fresh = NULL;
+  g_autoptr (GPtrArray) vanished = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1818);
+  const char *server[] = { "B", "a", "b", "n1", "n2", "zz", "é-utf8" };
+  const char *unsorted[] = { "a", "B", "b" };
+  const char *twice[] = { "a", "a", "b" };
+  const char *dele[] = { "c" };
+  guint n = 99;
+
+  g_assert_no_error (error);
+  g_assert_true (bz_db_begin (db, &error));
+  add_stored (db, "work", "a", 1);
+  add_stored (db, "work", "b", 1);
+  add_stored (db, "work", "c", 1);
+  add_stored (db, "work", "d", 1);
+  add_stored (db, "work", "é-utf8", 1);
+  add_stored (db, "home", "n1", 1);
+  g_assert_true (bz_db_commit (db, &error));
+  g_assert_true (bz_db_record_skipped (db, "work", "s", 10, NULL, &error));
+  g_assert_true (bz_db_record_skipped (db, "work", "zz", 10, NULL, &error));
+  g_assert_true (bz_db_mark_deleted (db, "work", dele, 1, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (merge_listing (db, "work", server, G_N_ELEMENTS (server), G_N_ELEMENTS (server),
+                                &fresh, &vanished));
+  g_assert_cmpuint (fresh->len, ==, 3);
+  g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 0); /* B */
+  g_assert_cmpuint (g_array_index (fresh, guint, 1), ==, 3); /* n1: known to home only */
+  g_assert_cmpuint (g_array_index (fresh, guint, 2), ==, 4); /* n2 */
+  g_assert_cmpuint (vanished->len, ==, 2);                   /* not c: deleted already */
+  g_assert_cmpstr (vanished->pdata[0], ==, "d");
+  g_assert_cmpstr (vanished->pdata[1], ==, "s");
+  g_clear_pointer (&fresh, g_array_unref);
+  g_clear_pointer (&vanished, g_ptr_array_unref);
+
+  g_assert_false (merge_listing (db, "work", unsorted, 3, 3, &fresh, &vanished));
+  g_assert_false (merge_listing (db, "work", twice, 3, 3, &fresh, &vanished));
+  g_assert_false (merge_listing (db, "work", server, G_N_ELEMENTS (server), 4, &fresh, &vanished));
+  g_assert_null (fresh);
+  g_assert_null (vanished);
+
+  /* an account without rows: all new, nothing vanished */
+  g_assert_true (merge_listing (db, "never", server, 3, 3, &fresh, &vanished));
+  g_assert_cmpuint (fresh->len, ==, 3);
+  g_assert_cmpuint (vanished->len, ==, 0);
+  g_clear_pointer (&fresh, g_array_unref);
+  g_clear_pointer (&vanished, g_ptr_array_unref);
+
+  /* a row written after the merge began: its answer may be stale */
+  {
+    g_autoptr (BzDbUidlMerge) merge = bz_db_uidl_merge_new (db, "work", &error);
+
+    g_assert_no_error (error);
+    for (gsize i = 0; i < G_N_ELEMENTS (server); i++)
+      bz_db_uidl_merge_feed (merge, server[i]);
+    bz_db_uidl_merge_end (merge);
+    g_assert_true (bz_db_record_skipped (db, "work", "n2", 10, NULL, &error));
+    g_assert_no_error (error);
+    /* ...and the sync falls back to the diff: n2 is skipped now, known */
+    fresh = bz_db_sync_uidls_merged (db, "work", merge, server, G_N_ELEMENTS (server), NULL, &n,
+                                     &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (fresh->len, ==, 2);
+    g_assert_cmpuint (g_array_index (fresh, guint, 0), ==, 0);
+    g_assert_cmpuint (g_array_index (fresh, guint, 1), ==, 3);
+    g_assert_cmpuint (n, ==, 2);
+    g_clear_pointer (&fresh, g_array_unref);
+  }
+
+  /* random rows and listings: the merge and the diff always agree */
+  for (guint round = 0; round < 40; round++)
+    {
+      g_autoptr (GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GPtrArray) listing = g_ptr_array_new ();
+      g_autoptr (GArray) expected = NULL;
+      g_autofree char *account = g_strdup_printf ("r%u", round);
+      guint expected_vanished = 0;
+
+      for (guint i = 0; i < 300; i++)
+        g_ptr_array_add (pool, g_strdup_printf ("u%05u", i * 7 + g_rand_int_range (rand, 0, 7)));
+      g_assert_true (bz_db_begin (db, &error));
+      for (guint i = 0; i < pool->len; i++)
+        {
+          gboolean in_db = g_rand_boolean (rand);
+
+          if (in_db)
+            add_stored (db, account, pool->pdata[i], 1);
+          if (g_rand_int_range (rand, 0, 3) > 0)
+            g_ptr_array_add (listing, pool->pdata[i]);
+          else if (in_db)
+            expected_vanished++;
+        }
+      g_assert_true (bz_db_commit (db, &error));
+      expected = bz_db_find_new_uidls (db, account, (const char *const *) listing->pdata,
+                                       listing->len, &error);
+      g_assert_no_error (error);
+      g_assert_true (merge_listing (db, account, (const char *const *) listing->pdata, listing->len,
+                                    listing->len, &fresh, &vanished));
+      g_assert_cmpuint (fresh->len, ==, expected->len);
+      g_assert_cmpmem (fresh->data, fresh->len * sizeof (guint), expected->data,
+                       expected->len * sizeof (guint));
+      g_assert_cmpuint (vanished->len, ==, expected_vanished);
+      g_clear_pointer (&fresh, g_array_unref);
+      g_clear_pointer (&vanished, g_ptr_array_unref);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -902,6 +1033,7 @@ main (int argc, char **argv)
   g_test_add ("/db/uidl-diff", Fixture, NULL, fixture_setup, test_uidl_diff, fixture_teardown);
   g_test_add ("/db/states", Fixture, NULL, fixture_setup, test_states, fixture_teardown);
   g_test_add ("/db/sync-uidls", Fixture, NULL, fixture_setup, test_sync_uidls, fixture_teardown);
+  g_test_add ("/db/uidl-merge", Fixture, NULL, fixture_setup, test_uidl_merge, fixture_teardown);
   g_test_add ("/db/prune-left", Fixture, NULL, fixture_setup, test_prune_left, fixture_teardown);
   g_test_add ("/db/concurrent-first-open", Fixture, NULL, fixture_setup, test_concurrent_first_open,
               fixture_teardown);
