@@ -432,9 +432,10 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   end_sync (self, &result, error);
 }
 
-/* @password is NULL for an OAuth2 account: the sync gets its token. */
+/* The sync looks up the password (or gets its OAuth2 token) itself while
+ * it connects. */
 static void
-start_sync (BzDaemonAccount *self, const char *password)
+start_sync (BzDaemonAccount *self)
 {
   g_autoptr (BzSync) sync = NULL;
 
@@ -456,23 +457,7 @@ start_sync (BzDaemonAccount *self, const char *password)
   bz_sync_set_stored_func (sync, stored_cb, self);
   if (bz_daemon_get_test_now (self->daemon) > 0)
     bz_sync_set_now (sync, bz_daemon_get_test_now (self->daemon));
-  bz_sync_run_async (sync, password, self->cancellable, sync_done_cb, g_object_ref (self));
-}
-
-static void
-password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (BzDaemonAccount) self = BZ_DAEMON_ACCOUNT (user_data);
-  g_autoptr (GError) error = NULL;
-  char *password = bz_secrets_lookup_finish (res, &error);
-
-  if (password == NULL)
-    {
-      end_sync (self, NULL, error);
-      return;
-    }
-  start_sync (self, password);
-  bz_secrets_password_free (password);
+  bz_sync_run_lookup_async (sync, self->cancellable, sync_done_cb, g_object_ref (self));
 }
 
 void
@@ -499,11 +484,7 @@ bz_daemon_account_run (BzDaemonAccount *self)
   set_state (self, "connecting");
   bz_daemon_log (G_LOG_LEVEL_INFO, self->account->name, "sync started (%s:%u)", self->account->host,
                  self->account->port);
-  if (self->running_account->oauth2 != BZ_OAUTH2_NONE)
-    start_sync (self, NULL);
-  else
-    bz_secrets_lookup_async (self->running_account, self->cancellable, password_cb,
-                             g_object_ref (self));
+  start_sync (self);
 }
 
 void

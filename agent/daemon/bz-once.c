@@ -185,33 +185,16 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   job_done (job);
 }
 
-/* @password is NULL for an OAuth2 account: the sync gets its token. */
+/* The sync looks up the password (or gets its OAuth2 token) itself while
+ * it connects. */
 static void
-start_sync (OnceJob *job, const char *password)
+start_sync (OnceJob *job)
 {
   job->sync = bz_sync_new (job->account, bz_config_get_database_path (job->once->config));
   bz_sync_set_progress_func (job->sync, progress_cb, job);
   if (job->once->now > 0)
     bz_sync_set_now (job->sync, job->once->now);
-  bz_sync_run_async (job->sync, password, NULL, sync_done_cb, job);
-}
-
-static void
-password_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  OnceJob *job = user_data;
-  g_autoptr (GError) error = NULL;
-  char *password = bz_secrets_lookup_finish (res, &error);
-
-  if (password == NULL)
-    {
-      job->once->failed++;
-      print_summary (job->once, job->account, NULL, error);
-      job_done (job);
-      return;
-    }
-  start_sync (job, password);
-  bz_secrets_password_free (password);
+  bz_sync_run_lookup_async (job->sync, NULL, sync_done_cb, job);
 }
 
 static void
@@ -225,10 +208,7 @@ start_next (OnceRun *once)
       job->account = bz_account_ref (g_ptr_array_index (once->queue, 0));
       g_ptr_array_remove_index (once->queue, 0);
       once->running++;
-      if (job->account->oauth2 != BZ_OAUTH2_NONE)
-        start_sync (job, NULL);
-      else
-        bz_secrets_lookup_async (job->account, NULL, password_cb, job);
+      start_sync (job);
     }
 }
 

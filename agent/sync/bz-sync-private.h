@@ -29,6 +29,26 @@ gboolean bz_sync_prep_count_stored (BzSyncPrep *prep, guint *count, GError **err
 void bz_sync_prep_free (BzSyncPrep *prep);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzSyncPrep, bz_sync_prep_free)
 
+/* The password of one run: looked up on the main context while the
+ * worker connects (bz-sync-password.c). Reference counted; thread-safe. */
+typedef struct _BzSyncPassword BzSyncPassword;
+
+/* Not ready yet: bz_sync_password_set() will say. */
+BzSyncPassword *bz_sync_password_new (void);
+/* Ready with @password, borrowed: it must outlive the object. */
+BzSyncPassword *bz_sync_password_new_borrowed (const char *password);
+BzSyncPassword *bz_sync_password_ref (BzSyncPassword *self);
+void bz_sync_password_unref (BzSyncPassword *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BzSyncPassword, bz_sync_password_unref)
+/* The lookup's answer: @password (from bz_secrets, transfer full) or
+ * @error (transfer full), exactly one. A later answer is dropped. */
+void bz_sync_password_set (BzSyncPassword *self, char *password, GError *error);
+/* Waits for the answer: the password (borrowed, valid while @self lives),
+ * or NULL with the lookup's error, or G_IO_ERROR_CANCELLED. */
+const char *bz_sync_password_wait (BzSyncPassword *self, GCancellable *cancellable, GError **error);
+/* TRUE once the lookup answered with an error (does not wait). */
+gboolean bz_sync_password_failed (BzSyncPassword *self);
+
 /* Everything the worker needs, owned by the worker for one run. */
 typedef struct
 {
@@ -45,13 +65,14 @@ typedef struct
   gint64 last_progress_us;
   /* The wire is checked, not trusted (bz-sync-check.c): what this run
    * learnt about answers that did not fit. */
-  const char *password; /* borrowed, to log in again after a misfit */
-  gboolean careful;     /* one command in flight from now on */
-  GHashTable *misfits;  /* UIDL -> Misfit: digest and attempts */
-  GHashTable *no_dele;  /* UIDL -> octets received, kept on "the same bytes twice" alone */
-  GHashTable *cut;      /* UIDL -> octets read before it was cut off */
-  guint misfit_msgno;   /* of the last answer refused */
-  gboolean give_up;     /* a message's answers kept changing */
+  BzSyncPassword *password_source; /* NULL for OAuth2 */
+  const char *password;            /* from it once known, to log in again after a misfit */
+  gboolean careful;                /* one command in flight from now on */
+  GHashTable *misfits;             /* UIDL -> Misfit: digest and attempts */
+  GHashTable *no_dele; /* UIDL -> octets received, kept on "the same bytes twice" alone */
+  GHashTable *cut;     /* UIDL -> octets read before it was cut off */
+  guint misfit_msgno;  /* of the last answer refused */
+  gboolean give_up;    /* a message's answers kept changing */
 } BzSyncRun;
 
 /* Called from the worker; deliver to the caller's main context. */
@@ -91,8 +112,9 @@ gboolean bz_sync_check_record_cut (BzSyncRun *run, GError **error);
 gboolean bz_sync_check_record_doubts (BzSyncRun *run, GError **error);
 
 /* Runs one whole sync in the calling thread. */
+/* @password is NULL for an OAuth2 account. */
 gboolean bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path,
-                             const char *password, gint64 now, GCancellable *cancellable,
+                             BzSyncPassword *password, gint64 now, GCancellable *cancellable,
                              BzSyncResult *result, GError **error);
 
 G_END_DECLS

@@ -140,9 +140,67 @@ open_oauth2_session (BzAccount *account, GCancellable *cancellable, GError **err
   return session;
 }
 
-static BzPop3Session *
-open_session (BzAccount *account, const char *password, GCancellable *cancellable, GError **error)
+/* How long a connection made before the password was known may wait for
+ * it: a pinentry can take minutes, and servers drop connections that have
+ * not logged in. One that waited longer is replaced by a fresh one. */
+#define PASSWORD_WAIT_KEEP_US (10 * G_USEC_PER_SEC)
+
+static gint64
+password_wait_keep_us (void)
 {
+#ifdef BZ_TEST_HOOKS
+  /* tests make a short wait count as long */
+  const char *ms = g_getenv ("BUZON_TEST_PASSWORD_KEEP_MS");
+
+  if (ms != NULL)
+    return g_ascii_strtoll (ms, NULL, 10) * 1000;
+#endif
+  return PASSWORD_WAIT_KEEP_US;
+}
+
+/* The run's first session connects while the password is looked up
+ * (bz-sync-password.c) and waits for it only to log in. A lookup that
+ * fails is the error, as when it came before the connection. */
+static BzPop3Session *
+connect_for_password (BzSyncRun *run, const BzPop3SessionOptions *options,
+                      GCancellable *cancellable, GError **error)
+{
+  g_autoptr (BzPop3Session) session = NULL;
+  g_autoptr (GError) connect_error = NULL;
+  gint64 waited;
+
+  if (run->password != NULL)
+    return bz_pop3_session_connect (options, cancellable, error);
+  if (!bz_sync_password_failed (run->password_source))
+    session = bz_pop3_session_connect (options, cancellable, &connect_error);
+  waited = g_get_monotonic_time ();
+  run->password = bz_sync_password_wait (run->password_source, cancellable, error);
+  waited = g_get_monotonic_time () - waited;
+  if (run->password == NULL)
+    {
+      if (session != NULL)
+        bz_pop3_session_abort (session);
+      return NULL;
+    }
+  if (waited > password_wait_keep_us ())
+    {
+      bz_log_account (G_LOG_LEVEL_DEBUG, run->account->name,
+                      "the password took %.1f s; connecting again", waited / 1e6);
+      if (session != NULL)
+        bz_pop3_session_abort (session);
+      g_clear_object (&session);
+      g_clear_error (&connect_error);
+      return bz_pop3_session_connect (options, cancellable, error);
+    }
+  if (session == NULL)
+    g_propagate_error (error, g_steal_pointer (&connect_error));
+  return g_steal_pointer (&session);
+}
+
+static BzPop3Session *
+open_session (BzSyncRun *run, GCancellable *cancellable, GError **error)
+{
+  BzAccount *account = run->account;
   BzPop3SessionOptions options = { 0 };
   g_autoptr (BzPop3Session) session = NULL;
 
@@ -157,10 +215,11 @@ open_session (BzAccount *account, const char *password, GCancellable *cancellabl
 
   session_options (account, &options);
 
-  session = bz_pop3_session_connect (&options, cancellable, error);
+  session = connect_for_password (run, &options, cancellable, error);
   if (session == NULL)
     return NULL;
-  if (!bz_pop3_session_login (session, account->auth, account->user, password, cancellable, error))
+  if (!bz_pop3_session_login (session, account->auth, account->user, run->password, cancellable,
+                              error))
     {
       bz_pop3_session_abort (session);
       return NULL;
@@ -759,8 +818,8 @@ sync_session (BzSyncRun *run, GError **error)
 }
 
 static gboolean
-run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *password, gint64 now,
-            GCancellable *cancellable, BzSyncResult *result, GError **error)
+run_locked (BzSync *sync, BzAccount *account, const char *db_path, BzSyncPassword *password,
+            gint64 now, GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
   g_autoptr (BzSyncPrep) prep = NULL;
   BzSyncRun run = { 0 };
@@ -778,14 +837,14 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
   run.fixed_clock = now > 0;
   run.result = result;
 
-  run.password = password;
+  run.password_source = password;
   bz_sync_check_init (&run);
 
   for (guint attempt = 1;; attempt++)
     {
       g_autoptr (GError) local = NULL;
 
-      run.session = open_session (account, password, cancellable, &local);
+      run.session = open_session (&run, cancellable, &local);
       ok = run.session != NULL && sync_session (&run, &local);
       if (run.session != NULL)
         {
@@ -817,7 +876,9 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
    * connecting). */
   if (bz_sync_prep_failed (prep, ok ? error : NULL))
     {
-      if (!ok && error != NULL)
+      /* ...but not over a password that could not be had: that lookup
+       * used to come first of all */
+      if (!ok && error != NULL && (password == NULL || !bz_sync_password_failed (password)))
         {
           g_clear_error (error);
           bz_sync_prep_failed (prep, error);
@@ -831,7 +892,7 @@ run_locked (BzSync *sync, BzAccount *account, const char *db_path, const char *p
 }
 
 gboolean
-bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path, const char *password,
+bz_sync_run_worker (BzSync *sync, BzAccount *account, const char *db_path, BzSyncPassword *password,
                     gint64 now, GCancellable *cancellable, BzSyncResult *result, GError **error)
 {
   g_autofree char *previous = g_strdup (bz_log_get_thread_account ());

@@ -194,10 +194,13 @@ bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSy
 {
   BzSyncResult local = { 0 };
   gboolean ok;
+  g_autoptr (BzSyncPassword) source = NULL;
 
   g_return_val_if_fail (BZ_IS_SYNC (self), FALSE);
   g_return_val_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE), FALSE);
-  ok = bz_sync_run_worker (self, self->account, self->db_path, password, self->now, cancellable,
+  if (password != NULL)
+    source = bz_sync_password_new_borrowed (password);
+  ok = bz_sync_run_worker (self, self->account, self->db_path, source, self->now, cancellable,
                            &local, error);
   if (result != NULL)
     *result = local;
@@ -206,7 +209,7 @@ bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSy
 
 typedef struct
 {
-  char *password; /* non-pageable, wiped on free */
+  BzSyncPassword *password; /* NULL for OAuth2 */
 } RunData;
 
 static void
@@ -214,7 +217,7 @@ run_data_free (gpointer data)
 {
   RunData *rd = data;
 
-  bz_secrets_password_free (rd->password);
+  g_clear_pointer (&rd->password, bz_sync_password_unref);
   g_free (rd);
 }
 
@@ -238,6 +241,21 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     g_task_return_boolean (task, TRUE);
 }
 
+/* Starts the worker thread of @task with @rd (taken). */
+static void
+start_task (BzSync *self, GTask *task, RunData *rd)
+{
+  /* The worker checks cancellation itself at safe points; a cancelled task
+   * must still report what was stored. */
+  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_task_data (task, rd, run_data_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  self->context = g_main_context_ref_thread_default ();
+  memset (&self->result, 0, sizeof self->result);
+  /* Our own thread, not GIO's pool: see bz-sync-thread.h. */
+  bz_sync_thread_run (task, run_thread);
+}
+
 void
 bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                    GAsyncReadyCallback callback, gpointer user_data)
@@ -249,27 +267,56 @@ bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable
   g_return_if_fail (BZ_IS_SYNC (self));
   g_return_if_fail ((password != NULL) == (self->account->oauth2 == BZ_OAUTH2_NONE));
   g_task_set_source_tag (task, bz_sync_run_async);
-  /* The worker checks cancellation itself at safe points; a cancelled task
-   * must still report what was stored. */
-  g_task_set_return_on_cancel (task, FALSE);
 
   rd = g_new0 (RunData, 1);
   /* an OAuth2 account's worker gets its access token itself */
   if (password != NULL)
-    rd->password =
-        bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
-  if (password != NULL && rd->password == NULL)
     {
-      run_data_free (rd);
-      g_task_return_error (task, g_steal_pointer (&error));
+      char *copy =
+          bz_secrets_password_from_data (password, strlen (password), self->account->name, &error);
+
+      if (copy == NULL)
+        {
+          run_data_free (rd);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      rd->password = bz_sync_password_new ();
+      bz_sync_password_set (rd->password, copy, NULL);
+    }
+  start_task (self, task, rd);
+}
+
+static void
+lookup_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (BzSyncPassword) password = user_data;
+  GError *error = NULL;
+  char *found = bz_secrets_lookup_finish (res, &error);
+
+  bz_sync_password_set (password, found, error);
+}
+
+void
+bz_sync_run_lookup_async (BzSync *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  RunData *rd;
+
+  g_return_if_fail (BZ_IS_SYNC (self));
+  if (self->account->oauth2 != BZ_OAUTH2_NONE)
+    {
+      bz_sync_run_async (self, NULL, cancellable, callback, user_data);
       return;
     }
-  g_task_set_task_data (task, rd, run_data_free);
-  g_clear_pointer (&self->context, g_main_context_unref);
-  self->context = g_main_context_ref_thread_default ();
-  memset (&self->result, 0, sizeof self->result);
-  /* Our own thread, not GIO's pool: see bz-sync-thread.h. */
-  bz_sync_thread_run (task, run_thread);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bz_sync_run_lookup_async);
+  rd = g_new0 (RunData, 1);
+  rd->password = bz_sync_password_new ();
+  bz_secrets_lookup_async (self->account, cancellable, lookup_done_cb,
+                           bz_sync_password_ref (rd->password));
+  start_task (self, task, rd);
 }
 
 gboolean

@@ -97,9 +97,17 @@ void bz_sync_set_now (BzSync *self, gint64 now);
  * point: what is fully fetched is committed, nothing is deleted. */
 void bz_sync_run_async (BzSync *self, const char *password, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
+/* bz_sync_run_async() with the account's password looked up
+ * (bz_secrets_lookup_async(), on the calling thread's main context) while
+ * the worker connects: it waits for the password only to log in. A failed
+ * lookup is the sync's error (BZ_SECRETS_ERROR, as the lookup gave it),
+ * before any error of the connection or the database. For an OAuth2
+ * account the same as bz_sync_run_async() without a password. */
+void bz_sync_run_lookup_async (BzSync *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
 /* TRUE and @result filled, or FALSE with @error set (BZ_POP3_ERROR,
- * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR, BZ_OAUTH2_ERROR or
- * G_IO_ERROR_CANCELLED); @result's counters are valid also on failure
+ * BZ_NET_ERROR, BZ_STORE_ERROR, BZ_DB_ERROR, BZ_SYNC_ERROR, BZ_OAUTH2_ERROR,
+ * BZ_SECRETS_ERROR (bz_sync_run_lookup_async() only) or G_IO_ERROR_CANCELLED); @result's counters are valid also on failure
  * (what was stored before the failure). */
 gboolean bz_sync_run_finish (BzSync *self, GAsyncResult *res, BzSyncResult *result, GError **error);
 

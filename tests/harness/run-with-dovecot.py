@@ -453,6 +453,7 @@ def main():
             "BZ_TEST_MAIL_GID": str(gid),
             "BZ_TEST_MAILGEN": os.path.join(HERE, "mailgen.py"),
             "BZ_TEST_FAULTPOP": os.path.join(HERE, "faultpop.py"),
+            "BZ_TEST_PASSWORD_WHEN_CONNECTED": os.path.join(HERE, "password-when-connected.py"),
             "BZ_TEST_PYTHON": sys.executable,
             "BZ_TEST_TMPDIR": scratch,
             "BZ_TEST_DOVECOT_LOG": logf,

@@ -419,6 +419,90 @@ test_database_unusable (void)
   g_assert_cmpuint (sync_server_count ("test8"), ==, 4);
 }
 
+/* An account whose password-command answers only while a connection to
+ * the server is up (@sleep: seconds it takes after that). */
+static char *
+connected_password_account (SyncCase *c, const char *name, const char *user, const char *sleep)
+{
+  return g_strdup_printf ("[account %s]\n"
+                          "host = localhost\nport = %u\n"
+                          "security = none\nuser = %s\nauth = user\ntimeout = 20\n"
+                          "password-command = %s %u %s %s\n",
+                          name, bz_test_env_port ("BZ_TEST_POP3_PORT"), user,
+                          bz_test_env ("BZ_TEST_PASSWORD_WHEN_CONNECTED"),
+                          bz_test_env_port ("BZ_TEST_POP3_PORT"), c->password_file, sleep);
+}
+
+/* The password is looked up while the session connects, not before: a
+ * password-command that answers only once buzond's connection is up lets
+ * the sync through. */
+static void
+test_password_while_connecting (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autofree char *account = connected_password_account (c, "early", "test6", "0");
+  g_autofree char *maildir = sync_case_maildir (c, "early");
+  g_autoptr (SyncRun) r = NULL;
+
+  fill ("test6", 5, 1, "small", sources);
+  sync_case_write_config (c, account);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, ==, 0);
+  assert_summary (r, "early", "early: 5 new,", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 5);
+}
+
+/* A connection that waited long for its password is not trusted to be
+ * open still: the sync connects again, and goes through. */
+static void
+test_password_slow (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autoptr (GHashTable) sources = sources_new ();
+  g_autofree char *account = connected_password_account (c, "slow", "test6", "0.5");
+  g_autofree char *maildir = sync_case_maildir (c, "slow");
+  g_autoptr (SyncRun) r = NULL;
+
+  fill ("test6", 3, 1, "small", sources);
+  sync_case_write_config (c, account);
+  g_setenv ("BUZON_TEST_PASSWORD_KEEP_MS", "100", TRUE);
+  g_setenv ("G_MESSAGES_DEBUG", "buzon-sync", TRUE);
+  r = sync_case_run (c, NULL, NULL);
+  g_unsetenv ("BUZON_TEST_PASSWORD_KEEP_MS");
+  g_unsetenv ("G_MESSAGES_DEBUG");
+  g_assert_cmpint (r->status, ==, 0);
+  assert_summary (r, "slow", "slow: 3 new,", NULL);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 3);
+  /* GLib writes debug messages to stdout */
+  if (strstr (r->out, "connecting again") == NULL && strstr (r->err, "connecting again") == NULL)
+    g_error ("no second connection after a slow password: %s%s", r->out, r->err);
+}
+
+/* A password that cannot be had is the cause a summary names, also when
+ * the database cannot be opened either: the lookup used to come first. */
+static void
+test_password_error_first (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autofree char *db_path = sync_case_db_path (c);
+  g_autofree char *account =
+      g_strdup_printf ("[account nopw]\nhost = localhost\nport = %u\nsecurity = none\n"
+                       "user = test6\nauth = user\npassword-command = exit 3\n",
+                       bz_test_env_port ("BZ_TEST_POP3_PORT"));
+  g_autoptr (SyncRun) r = NULL;
+  g_autofree char *line = NULL;
+
+  sync_case_write_config (c, account);
+  g_assert_cmpint (g_mkdir_with_parents (db_path, 0700), ==, 0);
+  r = sync_case_run (c, NULL, NULL);
+  g_assert_cmpint (r->status, !=, 0);
+  line = g_ascii_strdown (sync_run_summary (r, "nopw"), -1);
+  if (strstr (line, "password-command") == NULL)
+    g_error ("the summary does not name the password-command: %s", line);
+  g_assert_null (strstr (line, "database"));
+}
+
 /* A 50 MB message streams to disk: peak RSS stays far below its size. */
 static void
 test_memory_large_message (void)
@@ -675,6 +759,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/max-size", test_max_size);
   g_test_add_func ("/sync/two-accounts-bad-password", test_two_accounts_bad_password);
   g_test_add_func ("/sync/database-unusable", test_database_unusable);
+  g_test_add_func ("/sync/password-while-connecting", test_password_while_connecting);
+  g_test_add_func ("/sync/password-slow", test_password_slow);
+  g_test_add_func ("/sync/password-error-first", test_password_error_first);
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
   g_test_add_func ("/sync/account-busy", test_account_busy);
   g_test_add_func ("/sync/disk-full", test_disk_full);
