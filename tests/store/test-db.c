@@ -664,21 +664,14 @@ test_states (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (((BzDbMessage *) newest->pdata[1])->account, ==, "home");
 }
 
-/* One pass: new indices in the server's order, duplicates in the list,
- * and the vanished stored/skipped ones marked gone (not the others). */
+/* The rows both diffs are checked against: work has a b d é stored, c
+ * deleted, s and zz skipped; home has n1. */
 static void
-test_sync_uidls (Fixture *fx, gconstpointer data)
+add_diff_rows (BzDb *db)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
-  g_autoptr (GArray) fresh = NULL;
-  const char *server[] = { "n2", "b", "a", "n1", "a", "zz", "é-utf8", "B" };
-  const guint sorted[] = { 7, 2, 4, 1, 3, 0, 5, 6 }; /* strcmp: B a a b n1 n2 zz é */
   const char *dele[] = { "c" };
-  guint counts[BZ_DB_STATE_LAST];
-  guint n = 99;
 
-  g_assert_no_error (error);
   g_assert_true (bz_db_begin (db, &error));
   add_stored (db, "work", "a", 1);
   add_stored (db, "work", "b", 1);
@@ -691,6 +684,23 @@ test_sync_uidls (Fixture *fx, gconstpointer data)
   g_assert_true (bz_db_record_skipped (db, "work", "zz", 10, NULL, &error));
   g_assert_true (bz_db_mark_deleted (db, "work", dele, 1, &error));
   g_assert_no_error (error);
+}
+
+/* One pass: new indices in the server's order, duplicates in the list,
+ * and the vanished stored/skipped ones marked gone (not the others). */
+static void
+test_sync_uidls (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BzDb) db = bz_db_open (fx->path, &error);
+  g_autoptr (GArray) fresh = NULL;
+  const char *server[] = { "n2", "b", "a", "n1", "a", "zz", "é-utf8", "B" };
+  const guint sorted[] = { 7, 2, 4, 1, 3, 0, 5, 6 }; /* strcmp: B a a b n1 n2 zz é */
+  guint counts[BZ_DB_STATE_LAST];
+  guint n = 99;
+
+  g_assert_no_error (error);
+  add_diff_rows (db);
 
   fresh = bz_db_sync_uidls (db, "work", server, G_N_ELEMENTS (server), NULL, &n, &error);
   g_assert_no_error (error);
@@ -905,22 +915,10 @@ test_uidl_merge (Fixture *fx, gconstpointer data)
   const char *server[] = { "B", "a", "b", "n1", "n2", "zz", "é-utf8" };
   const char *unsorted[] = { "a", "B", "b" };
   const char *twice[] = { "a", "a", "b" };
-  const char *dele[] = { "c" };
   guint n = 99;
 
   g_assert_no_error (error);
-  g_assert_true (bz_db_begin (db, &error));
-  add_stored (db, "work", "a", 1);
-  add_stored (db, "work", "b", 1);
-  add_stored (db, "work", "c", 1);
-  add_stored (db, "work", "d", 1);
-  add_stored (db, "work", "é-utf8", 1);
-  add_stored (db, "home", "n1", 1);
-  g_assert_true (bz_db_commit (db, &error));
-  g_assert_true (bz_db_record_skipped (db, "work", "s", 10, NULL, &error));
-  g_assert_true (bz_db_record_skipped (db, "work", "zz", 10, NULL, &error));
-  g_assert_true (bz_db_mark_deleted (db, "work", dele, 1, &error));
-  g_assert_no_error (error);
+  add_diff_rows (db);
 
   g_assert_true (merge_listing (db, "work", server, G_N_ELEMENTS (server), G_N_ELEMENTS (server),
                                 &fresh, &vanished));
