@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 #define BZ_POP3_READ_CHUNK (64 * 1024)
 #define BZ_POP3_SINK_BUFFER (64 * 1024)
-#define BZ_POP3_DEFAULT_WINDOW 32
+#define BZ_POP3_DEFAULT_WINDOW 64
 /* Bytes of a server's text quoted in an error message, at most. */
 #define BZ_POP3_MAX_QUOTED 200
 /* A line of a listing (CAPA, LIST, UIDL) longer than this is no listing:
