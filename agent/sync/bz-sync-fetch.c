@@ -9,13 +9,12 @@
 
 /* Durability is per batch (DESIGN.md): two flushes and two transactions
  * for this many messages or bytes, whichever first. A first download of
- * 50,000 small messages took 17% less time with 512 than with 128, and 5%
- * less again with 1024 (2048: 2% more for 1.7 MB more peak RSS): the
- * committer, the slower of the two threads, waits for the flushes most of
- * its time. The store keeps finished files open within a budget
+ * 50,000 small messages took 17% less time with 512 than with 128: the
+ * committer, the slower of the two threads, spent half its time waiting
+ * for the flushes. The store keeps finished files open within a budget
  * from RLIMIT_NOFILE (bz-store-batch.c), which buzond raises: under a
  * low limit the files past it are only closed and named earlier. */
-#define BATCH_MAX_MESSAGES 1024
+#define BATCH_MAX_MESSAGES 512
 #define BATCH_MAX_BYTES (32 * 1024 * 1024)
 /* ... or time (DESIGN.md: a message is durable at most about one second
  * after its last byte arrived): the committer takes what is finished this

@@ -164,10 +164,9 @@ test_keep_delete (void)
   g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 50);
 }
 
-/* keep = delete over several batches (1024 messages each at most): the
- * commits overlap the download (one batch commits while the next one
- * fills), and every one of them is done before DELE, so each message is
- * stored once and all are deleted. */
+/* keep = delete over several batches: the commits overlap the download
+ * (one batch commits while the next one fills), and every one of them is
+ * done before DELE, so each message is stored once and all are deleted. */
 static void
 test_keep_delete_batches (void)
 {
@@ -177,14 +176,14 @@ test_keep_delete_batches (void)
   g_autofree char *maildir = sync_case_maildir (c, "delb");
   g_autoptr (SyncRun) r1 = NULL;
 
-  fill ("test12", 2500, 1, "small", sources);
+  fill ("test12", 700, 1, "small", sources);
   sync_case_write_config (c, account);
   r1 = sync_case_run (c, NULL, NULL);
   g_assert_cmpint (r1->status, ==, 0);
-  assert_summary (r1, "delb", "delb: 2500 new,", "2500 removed from server", NULL);
+  assert_summary (r1, "delb", "delb: 700 new,", "700 removed from server", NULL);
   g_assert_cmpuint (sync_server_count ("test12"), ==, 0);
-  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 2500);
-  g_assert_cmpuint (sync_db_count (c, "delb", BZ_DB_STATE_DELETED), ==, 2500);
+  g_assert_cmpuint (sync_assert_maildir_matches (maildir, sources), ==, 700);
+  g_assert_cmpuint (sync_db_count (c, "delb", BZ_DB_STATE_DELETED), ==, 700);
   g_assert_cmpuint (sync_db_count (c, "delb", BZ_DB_STATE_PENDING), ==, 0);
 }
 
@@ -633,7 +632,7 @@ test_disk_full (void)
   g_assert_cmpuint (sync_db_count (c, "df", BZ_DB_STATE_STORED), ==, 300);
 }
 
-/* Room for fewer messages than a batch holds (1024), with the database on
+/* Room for fewer messages than a batch holds (512), with the database on
  * the same full disk: the messages written completely before the disk
  * filled are kept (stored), so every run stores some more once a little
  * room is made, and the account gets through; each message once. The
