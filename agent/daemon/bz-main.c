@@ -12,6 +12,10 @@
 #include "bz-daemon.h"
 #include "bz-log.h"
 #include "bz-once.h"
+#include "bz-sync-thread.h"
+
+/* How many nice levels the daemon's sync threads run below it. */
+#define BZ_DAEMON_SYNC_NICE 5
 
 /* The store keeps a batch's finished files open until its commit, within
  * a budget from this limit (bz-store-batch.c); systemd and most shells
@@ -114,6 +118,9 @@ main (int argc, char **argv)
       g_printerr (_ ("buzond: --account needs --once\n"));
       return BZ_EXIT_USAGE;
     }
+  /* Syncs are background work: a D-Bus client (a mail reader's
+   * ListMessages, the desktop's search) is answered before them. */
+  bz_sync_thread_set_nice (BZ_DAEMON_SYNC_NICE);
   daemon = bz_daemon_new (config);
   return bz_daemon_run (daemon);
 }

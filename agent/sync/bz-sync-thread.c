@@ -1,7 +1,35 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "bz-sync-thread.h"
+
+static gint nice_increment;
+
+void
+bz_sync_thread_set_nice (int increment)
+{
+  g_atomic_int_set (&nice_increment, increment);
+}
+
+/* Linux keeps a nice value per thread: PRIO_PROCESS with a thread id. */
+static void
+lower_priority (void)
+{
+  int increment = g_atomic_int_get (&nice_increment);
+  id_t tid = (id_t) gettid ();
+  int current;
+
+  if (increment == 0)
+    return;
+  errno = 0;
+  current = getpriority (PRIO_PROCESS, tid);
+  if (errno == 0 && setpriority (PRIO_PROCESS, tid, MIN (current + increment, 19)) != 0)
+    g_debug ("sync thread: cannot lower its priority: %s", g_strerror (errno));
+}
 
 typedef struct
 {
@@ -33,6 +61,7 @@ job_new (GTask *task, GTaskThreadFunc func)
 static gpointer
 thread_main (gpointer data)
 {
+  lower_priority ();
   job_run (data);
   return NULL;
 }

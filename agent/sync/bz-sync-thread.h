@@ -20,5 +20,9 @@ void bz_sync_thread_run (GTask *task, GTaskThreadFunc func);
  * every caller: for short jobs that would only contend with each other
  * (the start-up recovery of each account), in FIFO order. */
 void bz_sync_thread_run_serial (GTask *task, GTaskThreadFunc func);
+/* Threads started by bz_sync_thread_run() from now on run @increment
+ * nice levels below their creator (the threads they start inherit it),
+ * so that a process's other work comes first. Errors are only logged. */
+void bz_sync_thread_set_nice (int increment);
 
 G_END_DECLS
