@@ -84,8 +84,12 @@ bz_secrets_command_timeout_cb (gpointer user_data)
 static void
 bz_secrets_command_caller_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 {
-  GCancellable *io_cancellable = user_data;
-  g_cancellable_cancel (io_cancellable);
+  BzSecretsCommand *data = user_data;
+
+  /* at once, not when the main context next runs: a caller that gave up
+   * (buzond --once) may be about to exit */
+  bz_secrets_command_kill (data);
+  g_cancellable_cancel (data->io_cancellable);
 }
 
 /* The first line of @bytes, at most @max bytes, valid UTF-8; new string. */
@@ -239,9 +243,8 @@ bz_secrets_run_command_full_async (const char *account_name, const char *key, gs
   if (cancellable != NULL)
     {
       data->caller_cancellable = g_object_ref (cancellable);
-      data->caller_handler =
-          g_cancellable_connect (cancellable, G_CALLBACK (bz_secrets_command_caller_cancelled_cb),
-                                 g_object_ref (data->io_cancellable), g_object_unref);
+      data->caller_handler = g_cancellable_connect (
+          cancellable, G_CALLBACK (bz_secrets_command_caller_cancelled_cb), data, NULL);
     }
   data->timeout_source = g_timeout_source_new (data->timeout_ms);
   g_source_set_callback (data->timeout_source, bz_secrets_command_timeout_cb, data, NULL);

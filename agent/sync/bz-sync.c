@@ -210,6 +210,12 @@ bz_sync_run (BzSync *self, const char *password, GCancellable *cancellable, BzSy
 typedef struct
 {
   BzSyncPassword *password; /* NULL for OAuth2 */
+  /* bz_sync_run_lookup_async(): the lookup's own cancellable, cancelled
+   * by the caller's and when the run ends (a sync that failed before it
+   * needed the password leaves no password-command or prompt behind) */
+  GCancellable *lookup;
+  GCancellable *caller;
+  gulong caller_handler;
 } RunData;
 
 static void
@@ -217,8 +223,20 @@ run_data_free (gpointer data)
 {
   RunData *rd = data;
 
+  if (rd->caller != NULL)
+    g_cancellable_disconnect (rd->caller, rd->caller_handler);
+  g_clear_object (&rd->caller);
+  if (rd->lookup != NULL)
+    g_cancellable_cancel (rd->lookup);
+  g_clear_object (&rd->lookup);
   g_clear_pointer (&rd->password, bz_sync_password_unref);
   g_free (rd);
+}
+
+static void
+cancel_lookup_cb (GCancellable *caller, gpointer lookup)
+{
+  g_cancellable_cancel (lookup);
 }
 
 static void
@@ -232,6 +250,10 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   ok = bz_sync_run_worker (self, self->account, self->db_path, rd->password, self->now, cancellable,
                            &self->result, &error);
 
+  /* The run is over: a lookup still going is not needed (and the caller
+   * may exit as soon as it has the result). */
+  if (rd->lookup != NULL)
+    g_cancellable_cancel (rd->lookup);
   /* This thread ends right after: nothing of OpenSSL's may outlive the
    * result, after which the daemon may exit. */
   bz_net_thread_done ();
@@ -314,7 +336,14 @@ bz_sync_run_lookup_async (BzSync *self, GCancellable *cancellable, GAsyncReadyCa
   g_task_set_source_tag (task, bz_sync_run_lookup_async);
   rd = g_new0 (RunData, 1);
   rd->password = bz_sync_password_new ();
-  bz_secrets_lookup_async (self->account, cancellable, lookup_done_cb,
+  rd->lookup = g_cancellable_new ();
+  if (cancellable != NULL)
+    {
+      rd->caller = g_object_ref (cancellable);
+      rd->caller_handler =
+          g_cancellable_connect (cancellable, G_CALLBACK (cancel_lookup_cb), rd->lookup, NULL);
+    }
+  bz_secrets_lookup_async (self->account, rd->lookup, lookup_done_cb,
                            bz_sync_password_ref (rd->password));
   start_task (self, task, rd);
 }

@@ -479,6 +479,40 @@ test_password_slow (void)
     g_error ("no second connection after a slow password: %s%s", r->out, r->err);
 }
 
+/* A sync that fails before it needs the password (another process holds
+ * the account) stops the password-command it started: nothing of it runs
+ * on after buzond has given up. */
+static void
+test_password_not_needed (void)
+{
+  g_autoptr (SyncCase) c = sync_case_new ();
+  g_autofree char *lock_dir = g_build_filename (c->data_home, "buzon", "locks", NULL);
+  g_autofree char *lock_path = g_build_filename (lock_dir, "slow.lock", NULL);
+  g_autofree char *marker = g_build_filename (c->dir, "password-command-finished", NULL);
+  g_autofree char *account = g_strdup_printf (
+      "[account slow]\nhost = localhost\nport = %u\nsecurity = none\nuser = test6\n"
+      "auth = user\npassword-command = sleep 4; touch '%s'; cat '%s'\n",
+      bz_test_env_port ("BZ_TEST_POP3_PORT"), marker, c->password_file);
+  g_autoptr (SyncRun) r = NULL;
+  int fd;
+
+  sync_case_write_config (c, account);
+  g_assert_cmpint (g_mkdir_with_parents (lock_dir, 0700), ==, 0);
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+  r = sync_case_run (c, NULL, NULL);
+  close (fd);
+  g_assert_cmpint (r->status, ==, 1);
+  assert_summary (r, "slow",
+                  "slow: failed (temporary):", "another buzon process is syncing this account",
+                  NULL);
+  /* buzond waits 2 s for the lock; the command would finish 4 s after
+   * it started */
+  g_usleep (3 * G_USEC_PER_SEC);
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
+}
+
 /* A password that cannot be had is the cause a summary names, also when
  * the database cannot be opened either: the lookup used to come first. */
 static void
@@ -762,6 +796,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/password-while-connecting", test_password_while_connecting);
   g_test_add_func ("/sync/password-slow", test_password_slow);
   g_test_add_func ("/sync/password-error-first", test_password_error_first);
+  g_test_add_func ("/sync/password-not-needed", test_password_not_needed);
   g_test_add_func ("/sync/memory-50mb", test_memory_large_message);
   g_test_add_func ("/sync/account-busy", test_account_busy);
   g_test_add_func ("/sync/disk-full", test_disk_full);
